@@ -1,0 +1,87 @@
+import Collections
+
+/// A YAML document as BOSH tooling sees it: the data model of go-yaml v2 unmarshalling into
+/// `interface{}`, so that what `bosh int` would print can be printed exactly.
+///
+/// Maps keep insertion order (handy for error messages and for models) but printing sorts keys the
+/// way go-yaml does, so order never changes output.
+public enum YAMLValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case string(String)
+    case array([YAMLValue])
+    case map(YAMLMap)
+
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    public var mapValue: YAMLMap? {
+        if case .map(let m) = self { return m }
+        return nil
+    }
+
+    public var arrayValue: [YAMLValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// Looks a string key up when this value is a map.
+    public subscript(key: String) -> YAMLValue? {
+        mapValue?[.string(key)]
+    }
+
+    /// The name Go's `%T` gives this value after go-yaml decoding; BOSH error messages quote it.
+    public var goTypeName: String {
+        switch self {
+        case .null: return "<nil>"
+        case .bool: return "bool"
+        case .int: return "int"
+        case .float: return "float64"
+        case .string: return "string"
+        case .array: return "[]interface {}"
+        case .map: return "map[interface {}]interface {}"
+        }
+    }
+
+    /// How Go's `%v` prints a scalar; used where BOSH splices a value into a string or message.
+    public var goDisplayString: String {
+        switch self {
+        case .null: return "<nil>"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .float(let d): return GoFloatFormat.format(d)
+        case .string(let s): return s
+        case .array(let a): return "[" + a.map(\.goDisplayString).joined(separator: " ") + "]"
+        case .map(let m):
+            return "map[" + m.map { "\($0.key.goDisplayString):\($0.value.goDisplayString)" }.joined(separator: " ") + "]"
+        }
+    }
+}
+
+/// An ordered YAML mapping; keys are scalars (strings almost always, but go-yaml allows others).
+public typealias YAMLMap = OrderedDictionary<YAMLValue, YAMLValue>
+
+extension YAMLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral, ExpressibleByFloatLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(floatLiteral value: Double) { self = .float(value) }
+    public init(arrayLiteral elements: YAMLValue...) { self = .array(elements) }
+    public init(nilLiteral: ()) { self = .null }
+    public init(dictionaryLiteral elements: (YAMLValue, YAMLValue)...) {
+        var map = YAMLMap()
+        for (key, value) in elements { map[key] = value }
+        self = .map(map)
+    }
+}

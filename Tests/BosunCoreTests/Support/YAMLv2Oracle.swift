@@ -1,0 +1,58 @@
+import Foundation
+
+/// Builds and runs the go-yaml v2.4 round-trip program in `Tests/Oracle`: the printer `bosh int`
+/// uses, from Debian's `golang-gopkg-yaml.v2-dev`. Differential tests compare Bosun's output with it.
+enum YAMLv2Oracle {
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// Builds the oracle once per test process.
+    static let binary: Result<URL, Unavailable> = {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-yamlv2-oracle-\(getpid())")
+        let source = packageRoot.appendingPathComponent("Tests/Oracle/yamlv2-roundtrip/main.go").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["go", "build", "-o", output.path, source]
+        var environment = ProcessInfo.processInfo.environment
+        environment["GOPATH"] = "/usr/share/gocode"
+        environment["GO111MODULE"] = "off"
+        environment["GOCACHE"] = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-gocache").path
+        environment["GOFLAGS"] = "-mod=mod"
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        do {
+            try process.run()
+        } catch {
+            return .failure(Unavailable(description: "cannot run go (install golang-go and golang-gopkg-yaml.v2-dev): \(error)"))
+        }
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            return .failure(Unavailable(description: "building the yaml.v2 oracle failed: \(message)"))
+        }
+        return .success(output)
+    }()
+
+    /// Round-trips each file through go-yaml v2; an entry is nil when go-yaml rejected the file.
+    static func roundTrip(_ files: [URL]) throws -> [String?] {
+        let binary = try binary.get()
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = files.map(\.path)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        var results = text.components(separatedBy: "\u{1e}\n")
+        results.removeLast()  // after the final separator
+        return results.map { $0.hasPrefix("ERROR: ") ? nil : $0 }
+    }
+}
