@@ -1,1 +1,3 @@
-print("x")
+import BosunCLI
+
+BosunCommand.run(arguments: Array(CommandLine.arguments.dropFirst()))

@@ -1,2 +1,0 @@
-import BosunCore
-import ArgumentParser

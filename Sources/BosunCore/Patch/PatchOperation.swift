@@ -1,0 +1,88 @@
+/// One go-patch operation, as written in an ops file.
+public enum PatchOperation: Sendable, Equatable {
+    case replace(path: PatchPointer, value: YAMLValue)
+    case remove(path: PatchPointer)
+    case copy(from: PatchPointer, path: PatchPointer)
+
+    public var path: PatchPointer {
+        switch self {
+        case .replace(let path, _), .remove(let path), .copy(_, let path): return path
+        }
+    }
+
+    public func apply(to document: YAMLValue) throws(PatchError) -> YAMLValue {
+        switch self {
+        case .replace(let path, let value):
+            var document = document
+            try PatchReplace(pointer: path, value: value).apply(&document, tokenIndex: 1)
+            return document
+        case .remove(let path):
+            guard path.tokens.count > 1 else { throw PatchError("Cannot remove entire document") }
+            var document = document
+            try PatchRemove(pointer: path).apply(&document, tokenIndex: 1)
+            return document
+        case .copy(let from, let path):
+            let value = try PatchFind(pointer: from).find(in: document)
+            return try PatchOperation.replace(path: path, value: value).apply(to: document)
+        }
+    }
+}
+
+/// Finds the value at a pointer (`bosh int --path`, `((var.key))`).
+public struct PatchFind: Sendable {
+    public var pointer: PatchPointer
+
+    public init(pointer: PatchPointer) { self.pointer = pointer }
+
+    public func find(in document: YAMLValue) throws(PatchError) -> YAMLValue {
+        var current = document
+        let tokens = pointer.tokens
+        for i in tokens.indices.dropFirst() {
+            let here = pointer.prefix(i + 1)
+            switch tokens[i] {
+            case .root:
+                continue
+            case .index(let index, let modifiers):
+                guard case .array(let items) = current else {
+                    throw PatchError.typeMismatch(expected: "an array", at: here, found: current)
+                }
+                current = items[try ArrayPosition.index(index, modifiers: modifiers, count: items.count, path: here)]
+            case .afterLast:
+                throw PatchError(
+                    "Expected not to find after last index token in path '\(pointer)' (not supported in find operations)")
+            case .matching(let key, let value, let optional, let modifiers):
+                guard case .array(let items) = current else {
+                    throw PatchError.typeMismatch(expected: "an array", at: here, found: current)
+                }
+                let matches = items.indices.filter { items[$0][key] == .string(value) }
+                if optional && matches.isEmpty {
+                    current = [.string(key): .string(value)]
+                } else {
+                    guard matches.count == 1 else { throw PatchError.notExactlyOneMatch(at: here, found: matches.count) }
+                    current = items[
+                        try ArrayPosition.index(matches[0], modifiers: modifiers, count: items.count, path: here)]
+                }
+            case .key(let key, let optional):
+                guard case .map(let map) = current else {
+                    throw PatchError.typeMismatch(expected: "a map", at: here, found: current)
+                }
+                if let value = map[.string(key)] {
+                    current = value
+                } else if !optional {
+                    throw PatchError.missingKey(key, at: here, in: map)
+                } else if i == tokens.count - 1 {
+                    return .null
+                } else {
+                    switch tokens[i + 1] {
+                    case .matching: current = .array([])
+                    case .key: current = .map([:])
+                    default:
+                        throw PatchError(
+                            "Expected to find key or matching index token at path '\(pointer.prefix(i + 2))'")
+                    }
+                }
+            }
+        }
+        return current
+    }
+}
