@@ -120,7 +120,16 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "CredentialsTests", dependencies: ["Credentials"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "CredentialsTests",
+            dependencies: [
+                "Credentials",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "BosunCLITests",
             dependencies: ["BosunCLI"],

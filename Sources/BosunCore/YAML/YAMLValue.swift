@@ -5,7 +5,7 @@ import Collections
 ///
 /// Maps keep insertion order (handy for error messages and for models) but printing sorts keys the
 /// way go-yaml does, so order never changes output.
-public enum YAMLValue: Sendable, Hashable {
+public enum YAMLValue: Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -83,5 +83,46 @@ extension YAMLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         var map = YAMLMap()
         for (key, value) in elements { map[key] = value }
         self = .map(map)
+    }
+}
+
+/// Maps compare as Go maps do: the same keys with equal values, whatever their order.
+extension YAMLValue: Hashable {
+    public static func == (lhs: YAMLValue, rhs: YAMLValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.int(let a), .int(let b)): return a == b
+        case (.float(let a), .float(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.map(let a), .map(let b)):
+            guard a.count == b.count else { return false }
+            for (key, value) in a where b[key] != value { return false }
+            return true
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let b): hasher.combine(b)
+        case .int(let i): hasher.combine(i)
+        case .float(let d): hasher.combine(d)
+        case .string(let s): hasher.combine(s)
+        case .array(let a): hasher.combine(a)
+        case .map(let m):
+            // Order-independent: sum the entries' own hashes.
+            var sum = 0
+            for (key, value) in m {
+                var entry = Hasher()
+                entry.combine(key)
+                entry.combine(value)
+                sum = sum &+ entry.finalize()
+            }
+            hasher.combine(m.count)
+            hasher.combine(sum)
+        }
     }
 }
