@@ -23,16 +23,10 @@ struct VariableArguments {
         }
         for file in varsFiles {
             let text = try InterpolationRequest.read(file, what: "variables file")
-            let document: YAMLValue
             do {
-                document = try YAMLValue.parse(text, source: file)
+                values.merge(try StaticVariables(parsingVarsFile: text, source: file).values) { $1 }
             } catch {
                 throw CommandFailure(message: "Deserializing variables file '\(file)': \(error.message)")
-            }
-            switch document {
-            case .null: continue
-            case .map(let map): for (key, value) in map { values[key.goDisplayString] = value }
-            default: throw CommandFailure(message: "Deserializing variables file '\(file)': expected a map of variables")
             }
         }
         for argument in varFiles {

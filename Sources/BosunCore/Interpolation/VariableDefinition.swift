@@ -27,6 +27,20 @@ public struct StaticVariables: VariableSource, Sendable {
 
     public init(_ values: [String: YAMLValue] = [:]) { self.values = values }
 
+    /// A vars file (`-l`, `--vars-store`): a YAML map of names to values; empty is fine.
+    public init(parsingVarsFile text: String, source: String) throws(YAMLSyntaxError) {
+        switch try YAMLValue.parse(text, source: source) {
+        case .null:
+            values = [:]
+        case .map(let map):
+            var values: [String: YAMLValue] = [:]
+            for (key, value) in map { values[key.goDisplayString] = value }
+            self.values = values
+        default:
+            throw YAMLSyntaxError(source: source, message: "expected a map of variable names to values")
+        }
+    }
+
     public func value(for definition: VariableDefinition) throws -> YAMLValue? { values[definition.name] }
 
     public func names() -> [String] { Array(values.keys) }

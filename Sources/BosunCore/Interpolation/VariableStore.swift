@@ -37,20 +37,10 @@ public final class VariableStore: VariableSource {
         } catch {
             throw StoreError(description: "Reading variables file store '\(path)': \(error.localizedDescription)")
         }
-        let document: YAMLValue
         do {
-            document = try YAMLValue.parse(text, source: path)
+            values = try StaticVariables(parsingVarsFile: text, source: path).values
         } catch {
             throw StoreError(description: "Deserializing variables file store '\(path)': \(error.message)")
-        }
-        switch document {
-        case .null: values = [:]
-        case .map(let map):
-            var values: [String: YAMLValue] = [:]
-            for (key, value) in map { values[key.goDisplayString] = value }
-            self.values = values
-        default:
-            throw StoreError(description: "Deserializing variables file store '\(path)': expected a map of variables")
         }
     }
 

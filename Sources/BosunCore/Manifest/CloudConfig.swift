@@ -43,23 +43,16 @@ public struct CloudConfig: Sendable {
 
     /// Reads and validates a cloud config, reporting every problem at once.
     public init(parsing text: String) throws(ManifestValidationError) {
-        let document: YAMLValue
-        do {
-            document = try YAMLValue.parse(text, source: "cloud config")
-        } catch {
-            throw ManifestValidationError(
-                document: "cloud config", problems: [ValidationProblem(path: "", message: error.message)])
-        }
-        try self.init(document: document)
+        try self.init(document: try ManifestValidationError.parse(text, document: "cloud config"))
     }
 
     public init(document: YAMLValue) throws(ManifestValidationError) {
-        let log = ProblemLog()
-        let root = ManifestNode(root: document, log: log)
-        root.map(required: true)
-        read(root)
-        guard log.problems.isEmpty else { throw ManifestValidationError(document: "cloud config", problems: log.problems) }
+        var config = CloudConfig()
+        try ManifestValidationError.reading(document, document: "cloud config") { config.read($0) }
+        self = config
     }
+
+    private init() {}
 
     private mutating func read(_ root: ManifestNode) {
         let azNodes = root["azs"].list()

@@ -62,20 +62,16 @@ public struct DeploymentManifest: Sendable {
 
     /// Reads and validates a manifest after interpolation. Every problem is reported at once.
     public init(parsing text: String) throws(ManifestValidationError) {
-        let document: YAMLValue
-        do {
-            document = try YAMLValue.parse(text, source: "deployment manifest")
-        } catch {
-            throw ManifestValidationError(
-                document: "deployment manifest", problems: [ValidationProblem(path: "", message: error.message)])
-        }
-        try self.init(document: document)
+        try self.init(document: try ManifestValidationError.parse(text, document: "deployment manifest"))
     }
 
     public init(document: YAMLValue) throws(ManifestValidationError) {
-        let log = ProblemLog()
-        let root = ManifestNode(root: document, log: log)
-        root.map(required: true)
+        self = try ManifestValidationError.reading(document, document: "deployment manifest") {
+            DeploymentManifest(reading: $0)
+        }
+    }
+
+    private init(reading root: ManifestNode) {
         name = root["name"].string(required: true) ?? ""
         let releaseNodes = root["releases"].list(required: true)
         releases = releaseNodes.map(Self.readRelease)
@@ -106,9 +102,6 @@ public struct DeploymentManifest: Sendable {
         Self.reportCanonicalClashes(zip(instanceGroups.map(\.name), groupNodes).map { ($0, $1) })
 
         addons = root["addons"].list().map { Addon.read($0, releaseNames: context.releaseNames) }
-        guard log.problems.isEmpty else {
-            throw ManifestValidationError(document: "deployment manifest", problems: log.problems)
-        }
     }
 
     private static func readRelease(_ node: ManifestNode) -> Release {

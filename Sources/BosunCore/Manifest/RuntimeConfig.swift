@@ -6,22 +6,23 @@ public struct RuntimeConfig: Sendable {
     public var variables: [DeploymentManifest.Variable]
 
     public init(parsing text: String) throws(ManifestValidationError) {
-        let document: YAMLValue
-        do {
-            document = try YAMLValue.parse(text, source: "runtime config")
-        } catch {
-            throw ManifestValidationError(
-                document: "runtime config", problems: [ValidationProblem(path: "", message: error.message)])
-        }
-        try self.init(document: document)
+        try self.init(document: try ManifestValidationError.parse(text, document: "runtime config"))
     }
 
     public init(document: YAMLValue) throws(ManifestValidationError) {
-        let log = ProblemLog()
-        let root = ManifestNode(root: document, log: log)
-        root.map(required: true)
+        self = try ManifestValidationError.reading(document, document: "runtime config", Self.read)
+    }
+
+    private init(releases: [DeploymentManifest.Release], addons: [Addon], tags: [String: String], variables: [DeploymentManifest.Variable]) {
+        self.releases = releases
+        self.addons = addons
+        self.tags = tags
+        self.variables = variables
+    }
+
+    private static func read(_ root: ManifestNode) -> RuntimeConfig {
         let releaseNodes = root["releases"].list()
-        releases = releaseNodes.map { node in
+        let releases = releaseNodes.map { node in
             let version = node["version"].string(required: true) ?? ""
             if version == "latest" {
                 node["version"].problem("runtime configs need an exact release version, not latest")
@@ -32,9 +33,8 @@ public struct RuntimeConfig: Sendable {
         }
         reportDuplicateNames(zip(releases.map(\.name), releaseNodes).map { ($0, $1) }, what: "release")
         let releaseNames = Set(releases.map(\.name))
-        addons = root["addons"].list().map { Addon.read($0, releaseNames: releaseNames) }
-        tags = DeploymentManifest.readTags(root["tags"])
-        variables = DeploymentManifest.readVariables(root["variables"])
-        guard log.problems.isEmpty else { throw ManifestValidationError(document: "runtime config", problems: log.problems) }
+        return RuntimeConfig(
+            releases: releases, addons: root["addons"].list().map { Addon.read($0, releaseNames: releaseNames) },
+            tags: DeploymentManifest.readTags(root["tags"]), variables: DeploymentManifest.readVariables(root["variables"]))
     }
 }

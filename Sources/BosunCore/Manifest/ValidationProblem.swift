@@ -32,3 +32,26 @@ final class ProblemLog {
         problems.append(ValidationProblem(path: path, message: message))
     }
 }
+
+extension ManifestValidationError {
+    /// Parses a document's YAML text; a syntax error becomes the only problem.
+    static func parse(_ text: String, document: String) throws(ManifestValidationError) -> YAMLValue {
+        do {
+            return try YAMLValue.parse(text, source: document)
+        } catch {
+            throw ManifestValidationError(document: document, problems: [ValidationProblem(path: "", message: error.message)])
+        }
+    }
+
+    /// Reads a document through `body`, then throws every problem it reported, if any.
+    static func reading<T>(_ value: YAMLValue, document: String, _ body: (ManifestNode) -> T)
+        throws(ManifestValidationError) -> T
+    {
+        let log = ProblemLog()
+        let root = ManifestNode(root: value, log: log)
+        root.map(required: true)
+        let result = body(root)
+        guard log.problems.isEmpty else { throw ManifestValidationError(document: document, problems: log.problems) }
+        return result
+    }
+}

@@ -1,5 +1,35 @@
 /// Turns an index token and its modifiers into a concrete array position, as go-patch does.
 enum ArrayPosition {
+    /// The position an `index` or `name=value` token selects in `items`; nil when an optional
+    /// `name=value?` matches nothing. With `forWriting`, `:before`/`:after` give an insertion slot.
+    static func select(_ token: PatchPointer.Token, in items: [YAMLValue], path: PatchPointer) throws(PatchError) -> Int? {
+        try select(token, in: items, path: path, forWriting: false)?.position
+    }
+
+    static func select(_ token: PatchPointer.Token, in items: [YAMLValue], path: PatchPointer, forWriting: Bool)
+        throws(PatchError) -> (position: Int, insert: Bool)?
+    {
+        let base: Int
+        let modifiers: [PatchPointer.Modifier]
+        switch token {
+        case .index(let index, let mods):
+            base = index
+            modifiers = mods
+        case .matching(let key, let value, let optional, let mods):
+            let matches = items.indices.filter { items[$0][key] == .string(value) }
+            if optional && matches.isEmpty { return nil }
+            guard matches.count == 1 else { throw PatchError.notExactlyOneMatch(at: path, found: matches.count) }
+            base = matches[0]
+            modifiers = mods
+        default:
+            preconditionFailure("only index and matching tokens select array items")
+        }
+        if forWriting {
+            return try insertion(base, modifiers: modifiers, count: items.count, path: path)
+        }
+        return (try index(base, modifiers: modifiers, count: items.count, path: path), false)
+    }
+
     /// `:prev`/`:next` shift the index; negative indexes count from the end.
     static func index(_ index: Int, modifiers: [PatchPointer.Modifier], count: Int, path: PatchPointer)
         throws(PatchError) -> Int

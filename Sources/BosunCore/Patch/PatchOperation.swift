@@ -42,26 +42,18 @@ public struct PatchFind: Sendable {
             switch tokens[i] {
             case .root:
                 continue
-            case .index(let index, let modifiers):
+            case .index, .matching:
                 guard case .array(let items) = current else {
                     throw PatchError.typeMismatch(expected: "an array", at: here, found: current)
                 }
-                current = items[try ArrayPosition.index(index, modifiers: modifiers, count: items.count, path: here)]
+                if let position = try ArrayPosition.select(tokens[i], in: items, path: here) {
+                    current = items[position]
+                } else if case .matching(let key, let value, _, _) = tokens[i] {
+                    current = [.string(key): .string(value)]  // optional item that is not there
+                }
             case .afterLast:
                 throw PatchError(
                     "Expected not to find after last index token in path '\(pointer)' (not supported in find operations)")
-            case .matching(let key, let value, let optional, let modifiers):
-                guard case .array(let items) = current else {
-                    throw PatchError.typeMismatch(expected: "an array", at: here, found: current)
-                }
-                let matches = items.indices.filter { items[$0][key] == .string(value) }
-                if optional && matches.isEmpty {
-                    current = [.string(key): .string(value)]
-                } else {
-                    guard matches.count == 1 else { throw PatchError.notExactlyOneMatch(at: here, found: matches.count) }
-                    current = items[
-                        try ArrayPosition.index(matches[0], modifiers: modifiers, count: items.count, path: here)]
-                }
             case .key(let key, let optional):
                 guard case .map(let map) = current else {
                     throw PatchError.typeMismatch(expected: "a map", at: here, found: current)

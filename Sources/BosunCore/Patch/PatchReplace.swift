@@ -15,20 +15,6 @@ struct PatchReplace {
         switch tokens[i] {
         case .root:
             return
-        case .index(let index, let modifiers):
-            guard case .array(var items) = node else {
-                throw PatchError.typeMismatch(expected: "an array", at: here, found: node)
-            }
-            node = .null  // release the array so it is edited in place
-            if isLast {
-                let (position, insert) = try ArrayPosition.insertion(
-                    index, modifiers: modifiers, count: items.count, path: here)
-                if insert { items.insert(value, at: position) } else { items[position] = value }
-            } else {
-                let position = try ArrayPosition.index(index, modifiers: modifiers, count: items.count, path: here)
-                try apply(&items[position], tokenIndex: i + 1)
-            }
-            node = .array(items)
         case .afterLast:
             guard case .array(var items) = node else {
                 throw PatchError.typeMismatch(expected: "an array", at: here, found: node)
@@ -37,32 +23,30 @@ struct PatchReplace {
             node = .null
             items.append(value)
             node = .array(items)
-        case .matching(let key, let match, let optional, let modifiers):
+        case .index, .matching:
             guard case .array(var items) = node else {
                 throw PatchError.typeMismatch(expected: "an array", at: here, found: node)
             }
-            let matches = items.indices.filter { items[$0][key] == .string(match) }
-            node = .null
-            if optional && matches.isEmpty {
+            node = .null  // release the array so it is edited in place
+            defer { node = .array(items) }
+            guard let selected = try ArrayPosition.select(tokens[i], in: items, path: here, forWriting: isLast) else {
+                // An optional `name=value?` that matched nothing: append a new item.
+                guard case .matching(let key, let match, _, _) = tokens[i] else { return }
                 if isLast {
                     items.append(value)
                 } else {
                     items.append([.string(key): .string(match)])
                     try apply(&items[items.count - 1], tokenIndex: i + 1)
                 }
-            } else {
-                guard matches.count == 1 else { throw PatchError.notExactlyOneMatch(at: here, found: matches.count) }
-                if isLast {
-                    let (position, insert) = try ArrayPosition.insertion(
-                        matches[0], modifiers: modifiers, count: items.count, path: here)
-                    if insert { items.insert(value, at: position) } else { items[position] = value }
-                } else {
-                    let position = try ArrayPosition.index(
-                        matches[0], modifiers: modifiers, count: items.count, path: here)
-                    try apply(&items[position], tokenIndex: i + 1)
-                }
+                return
             }
-            node = .array(items)
+            if !isLast {
+                try apply(&items[selected.position], tokenIndex: i + 1)
+            } else if selected.insert {
+                items.insert(value, at: selected.position)
+            } else {
+                items[selected.position] = value
+            }
         case .key(let key, let optional):
             guard case .map(var map) = node else {
                 throw PatchError.typeMismatch(expected: "a map", at: here, found: node)
@@ -109,11 +93,11 @@ struct PatchRemove {
         switch tokens[i] {
         case .root:
             return false
-        case .index(let index, let modifiers):
+        case .index, .matching:
             guard case .array(var items) = node else {
                 throw PatchError.typeMismatch(expected: "an array", at: here, found: node)
             }
-            let position = try ArrayPosition.index(index, modifiers: modifiers, count: items.count, path: here)
+            guard let position = try ArrayPosition.select(tokens[i], in: items, path: here) else { return false }
             node = .null
             defer { node = .array(items) }
             if isLast {
@@ -123,21 +107,6 @@ struct PatchRemove {
             return try apply(&items[position], tokenIndex: i + 1)
         case .afterLast:
             throw PatchError("Expected to not find token 'patch.AfterLastIndexToken' at path '\(here)'")
-        case .matching(let key, let match, let optional, let modifiers):
-            guard case .array(var items) = node else {
-                throw PatchError.typeMismatch(expected: "an array", at: here, found: node)
-            }
-            let matches = items.indices.filter { items[$0][key] == .string(match) }
-            if optional && matches.isEmpty { return false }
-            guard matches.count == 1 else { throw PatchError.notExactlyOneMatch(at: here, found: matches.count) }
-            let position = try ArrayPosition.index(matches[0], modifiers: modifiers, count: items.count, path: here)
-            node = .null
-            defer { node = .array(items) }
-            if isLast {
-                items.remove(at: position)
-                return true
-            }
-            return try apply(&items[position], tokenIndex: i + 1)
         case .key(let key, let optional):
             guard case .map(var map) = node else {
                 throw PatchError.typeMismatch(expected: "a map", at: here, found: node)
