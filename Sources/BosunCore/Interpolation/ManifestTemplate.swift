@@ -43,7 +43,7 @@ public struct ManifestTemplate {
     ) throws(EvaluationError) -> YAMLValue {
         var result = document
         do {
-            for opsFile in opsFiles { result = try opsFile.apply(to: result) }
+            for opsFile in opsFiles { try opsFile.apply(&result) }
         } catch {
             throw .patch(error)
         }
@@ -59,7 +59,7 @@ public struct ManifestTemplate {
                         "Getting all variables from variable definitions sections: \(error.description)")
                 }
             }
-            result = try Interpolator(tracker: tracker).interpolate(result)
+            try Interpolator(tracker: tracker).interpolate(&result)
             result = try Self.removeResolvedDefinitions(from: result, tracker: tracker)
             var problems: [String] = []
             if options.expectAllVariablesFound && !tracker.missing.isEmpty {
@@ -126,7 +126,7 @@ public struct ManifestTemplate {
                 .matching(key: "name", value: definition.name, optional: false, modifiers: []),
             ])
             do {
-                result = try PatchOperation.remove(path: pointer).apply(to: result)
+                try PatchOperation.remove(path: pointer).apply(&result)
             } catch {
                 throw InterpolationError(error.description)
             }

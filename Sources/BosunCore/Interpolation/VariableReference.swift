@@ -7,8 +7,19 @@ enum VariableReference {
         var range: Range<String.Index>
     }
 
+    /// A cheap byte scan for `((`, so most strings skip the real search.
+    static func mightContainReference(_ text: String) -> Bool {
+        var previousWasParen = false
+        for byte in text.utf8 {
+            let isParen = byte == UInt8(ascii: "(")
+            if isParen && previousWasParen { return true }
+            previousWasParen = isParen
+        }
+        return false
+    }
+
     static func matches(in text: String) -> [Match] {
-        guard text.contains("((") else { return [] }
+        guard mightContainReference(text) else { return [] }
         var result: [Match] = []
         var searchStart = text.startIndex
         while let open = text[searchStart...].firstRange(of: "((") {

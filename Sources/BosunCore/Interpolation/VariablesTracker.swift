@@ -6,12 +6,16 @@
 final class VariablesTracker {
     let sources: any VariableSource
     let definitions: [VariableDefinition]
+    private let definitionsByName: [String: VariableDefinition]
     private(set) var missing: Set<String> = []
     private(set) var used: Set<String> = []
+    /// Names already resolved (a manifest references the same variable many times).
+    private var resolved: [String: YAMLValue?] = [:]
 
     init(sources: any VariableSource, definitions: [VariableDefinition]) {
         self.sources = sources
         self.definitions = definitions
+        self.definitionsByName = Dictionary(definitions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The value of a top-level variable name, or nil when no source has it.
@@ -20,13 +24,19 @@ final class VariablesTracker {
         guard !visiting.contains(name) else {
             throw InterpolationError("Detected recursion in variable '\(name)'")
         }
-        var definition = definitions.first { $0.name == name } ?? VariableDefinition(name: name)
+        if let known = resolved[name] { return known }
+        let value = try resolve(name, visiting: visiting)
+        resolved[name] = .some(value)
+        return value
+    }
+
+    private func resolve(_ name: String, visiting: Set<String>) throws(InterpolationError) -> YAMLValue? {
+        var definition = definitionsByName[name] ?? VariableDefinition(name: name)
         // Options are resolved in a scope of their own, as BOSH does: names only they reference are
         // neither reported missing nor counted as used.
         let scope = VariablesTracker(sources: sources, definitions: definitions)
         do {
-            definition.options = try Interpolator(tracker: scope, visiting: visiting.union([name]))
-                .interpolate(definition.options)
+            try Interpolator(tracker: scope, visiting: visiting.union([name])).interpolate(&definition.options)
         } catch {
             throw InterpolationError("Interpolating variable '\(name)' definition options: \(error.description)")
         }
@@ -74,26 +84,35 @@ struct Interpolator {
     let tracker: VariablesTracker
     var visiting: Set<String> = []
 
-    func interpolate(_ node: YAMLValue) throws(InterpolationError) -> YAMLValue {
+    /// Interpolates in place; maps and lists without references are left untouched.
+    func interpolate(_ node: inout YAMLValue) throws(InterpolationError) {
         switch node {
-        case .map(let map):
-            var result = YAMLMap()
-            result.reserveCapacity(map.count)
-            for (key, value) in map {
-                let newValue = try interpolate(value)
-                let newKey = try interpolate(key)
-                result[newKey] = newValue
+        case .map(var map):
+            node = .null  // keep the map uniquely referenced while editing it
+            defer { node = .map(map) }
+            var renamed: [(old: YAMLValue, new: YAMLValue)] = []
+            for index in map.values.indices {
+                try interpolate(&map.values[index])
             }
-            return .map(result)
-        case .array(let items):
-            var result: [YAMLValue] = []
-            result.reserveCapacity(items.count)
-            for item in items { result.append(try interpolate(item)) }
-            return .array(result)
+            for key in map.keys {
+                guard case .string(let text) = key, VariableReference.mightContainReference(text) else { continue }
+                var newKey = key
+                try interpolate(&newKey)
+                if newKey != key { renamed.append((key, newKey)) }
+            }
+            for (old, new) in renamed {
+                let value = map.removeValue(forKey: old)
+                map[new] = value
+            }
+        case .array(var items):
+            node = .null
+            defer { node = .array(items) }
+            for index in items.indices { try interpolate(&items[index]) }
         case .string(let text):
-            return try interpolate(string: text)
+            guard VariableReference.mightContainReference(text) else { return }
+            node = try interpolate(string: text)
         default:
-            return node
+            return
         }
     }
 

@@ -96,13 +96,17 @@ public struct OpsFile: Sendable {
     /// Applies every operation in order; the first failure names the operation, the file and the path.
     public func apply(to document: YAMLValue) throws(PatchError) -> YAMLValue {
         var document = document
+        try apply(&document)
+        return document
+    }
+
+    public func apply(_ document: inout YAMLValue) throws(PatchError) {
         for (index, operation) in operations.enumerated() {
             do {
-                document = try operation.apply(to: document)
+                try operation.apply(&document)
             } catch {
                 throw PatchError("Error 'operation [\(index)] in \(source) failed': \(error.description)")
             }
         }
-        return document
     }
 }

@@ -11,19 +11,22 @@ public enum PatchOperation: Sendable, Equatable {
     }
 
     public func apply(to document: YAMLValue) throws(PatchError) -> YAMLValue {
+        var document = document
+        try apply(&document)
+        return document
+    }
+
+    /// Applies in place, so a document that is not shared elsewhere is edited without copying.
+    public func apply(_ document: inout YAMLValue) throws(PatchError) {
         switch self {
         case .replace(let path, let value):
-            var document = document
             try PatchReplace(pointer: path, value: value).apply(&document, tokenIndex: 1)
-            return document
         case .remove(let path):
             guard path.tokens.count > 1 else { throw PatchError("Cannot remove entire document") }
-            var document = document
             try PatchRemove(pointer: path).apply(&document, tokenIndex: 1)
-            return document
         case .copy(let from, let path):
             let value = try PatchFind(pointer: from).find(in: document)
-            return try PatchOperation.replace(path: path, value: value).apply(to: document)
+            try PatchReplace(pointer: path, value: value).apply(&document, tokenIndex: 1)
         }
     }
 }

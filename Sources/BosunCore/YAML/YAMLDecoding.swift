@@ -16,7 +16,15 @@ extension YAMLValue {
     public static func parse(_ text: String, source: String = "YAML") throws(YAMLSyntaxError) -> YAMLValue {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text, plainScalarMarker)
+            node = try Yams.compose(yaml: text, Resolver.basic)
+        } catch YamlError.duplicatedKeysInMapping {
+            // Without rules Yams sees `1` and `"1"` as the same key. Rare enough to retry with the
+            // slower resolver that tells them apart; real duplicates fail again, as they should.
+            do {
+                node = try Yams.compose(yaml: text, plainScalarMarker)
+            } catch {
+                throw YAMLSyntaxError(source: source, message: Self.describe(error))
+            }
         } catch {
             throw YAMLSyntaxError(source: source, message: Self.describe(error))
         }
@@ -26,7 +34,8 @@ extension YAMLValue {
 
     /// Yams checks mapping keys for duplicates by resolved tag; marking every plain scalar with one
     /// tag keeps `1` and `"1"` apart (go-yaml treats them as different keys) while the decoder below
-    /// still sees which scalars were plain and applies go-yaml's own resolution to them.
+    /// still sees which scalars were plain and applies go-yaml's own resolution to them. Its regular
+    /// expression costs a few microseconds per key, so it is only used when the fast path trips.
     private static let plainScalarMarker: Resolver = {
         // The pattern is a constant known to compile.
         try! Resolver.basic.appending(.init(Tag.Name(rawValue: plainTag), "^"))
