@@ -16,12 +16,12 @@ extension YAMLValue {
     public static func parse(_ text: String, source: String = "YAML") throws(YAMLSyntaxError) -> YAMLValue {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text, Resolver.basic)
+            node = try firstDocument(text, Resolver.basic)
         } catch YamlError.duplicatedKeysInMapping {
             // Without rules Yams sees `1` and `"1"` as the same key. Rare enough to retry with the
             // slower resolver that tells them apart; real duplicates fail again, as they should.
             do {
-                node = try Yams.compose(yaml: text, plainScalarMarker)
+                node = try firstDocument(text, plainScalarMarker)
             } catch {
                 throw YAMLSyntaxError(source: source, message: Self.describe(error))
             }
@@ -42,6 +42,11 @@ extension YAMLValue {
     }()
 
     private static let plainTag = "tag:bosun,2026:plain"
+
+    /// go-yaml reads the first document of a stream and ignores the rest; so does Bosun.
+    private static func firstDocument(_ text: String, _ resolver: Resolver) throws -> Node? {
+        try Parser(yaml: text, resolver: resolver).nextRoot()
+    }
 
     private static func describe(_ error: any Error) -> String {
         if let yamlError = error as? YamlError {
