@@ -55,6 +55,10 @@ extension YAMLValue {
                 let where_ = "line \(mark.line), column \(mark.column)"
                 if let context { return "\(problem) \(context.text) at \(where_)" }
                 return "\(problem) at \(where_)"
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                // Never echo the document: it may hold credentials.
+                let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+                return "duplicate map key \(keys) at line \(context.mark.line), column \(context.mark.column)"
             default:
                 return "\(yamlError)"
             }

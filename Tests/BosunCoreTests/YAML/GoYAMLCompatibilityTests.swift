@@ -45,3 +45,27 @@ import Testing
         #expect(try YAMLValue.parse(input).yamlText() == output)
     }
 }
+
+@Suite struct YAMLErrorTests {
+    @Test func syntaxErrorsNameTheLineButNeverEchoTheDocument() {
+        #expect {
+            _ = try YAMLValue.parse("password: hunter2\nlist: [a, b\n", source: "vars.yml")
+        } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix("vars.yml: ") && text.contains("line") && !text.contains("hunter2")
+        }
+    }
+
+    @Test func duplicateKeysAreAnErrorThatNamesTheKey() {
+        #expect {
+            _ = try YAMLValue.parse("secret: s3cr3t\nname: a\nname: b\n", source: "m.yml")
+        } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix("m.yml: duplicate map key 'name' at line") && !text.contains("s3cr3t")
+        }
+    }
+
+    @Test func sameTextDifferentTypesAreDifferentKeys() throws {
+        #expect(try YAMLValue.parse("1: int\n\"1\": string\n") == [1: "int", "1": "string"])
+    }
+}
