@@ -157,3 +157,38 @@ import Testing
         #expect(WatchTime(minimumMilliseconds: 0, maximumMilliseconds: 500_000).pollSchedule.dropFirst().first == 15000)
     }
 }
+
+@Suite struct AgentEnvironmentTests {
+    func group(env: String, useTmpfsConfig: String?) throws -> InstanceGroup {
+        var text = DeploymentManifestTests.minimal + "\n  env: \(env)\n"
+        if let useTmpfsConfig { text += "features: {use_tmpfs_config: \(useTmpfsConfig)}\n" }
+        return try DeploymentManifest(parsing: text).instanceGroups[0]
+    }
+
+    @Test func tmpfsKnobsDefaultOff() throws {
+        let env = try group(env: "{}", useTmpfsConfig: nil).env
+        #expect(!env.jobDirTmpfs)
+        #expect(!env.agentSettingsTmpfs)
+    }
+
+    @Test func explicitGroupSettingBeatsTheFeatureFlag() throws {
+        let env = try group(
+            env: "{bosh: {job_dir: {tmpfs: false, tmpfs_size: 64m}, run_dir: {tmpfs_size: 32m}}, persistent_disk_fs: xfs}",
+            useTmpfsConfig: "true"
+        ).env
+        #expect(!env.jobDirTmpfs)
+        #expect(env.agentSettingsTmpfs)
+        #expect(env.jobDirTmpfsSize == "64m")
+        #expect(env.runDirTmpfsSize == "32m")
+        #expect(env.persistentDiskFS == "xfs")
+    }
+
+    @Test func unknownFilesystemIsReported() {
+        #expect {
+            _ = try group(env: "{persistent_disk_fs: zfs}", useTmpfsConfig: nil)
+        } throws: { error in
+            (error as? ManifestValidationError)?.problems.map(\.description)
+                == ["instance_groups[0] (web).env.persistent_disk_fs: expected ext4 or xfs, got \"zfs\""]
+        }
+    }
+}
