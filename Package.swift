@@ -111,7 +111,12 @@ let package = Package(
         .executableTarget(name: "bosun", dependencies: ["BosunCLI"], swiftSettings: strictSettings),
         .executableTarget(
             name: "bosun-benchmarks",
-            dependencies: ["BosunCore"],
+            dependencies: [
+                "BosunCore", "NATS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/bosun-benchmarks",
             swiftSettings: strictSettings
         ),

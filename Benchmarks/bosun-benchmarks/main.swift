@@ -6,10 +6,10 @@ import Foundation
 // broken into stages. Prints figures; asserts nothing.
 //
 //   swift build -c release --product bosun --product bosun-benchmarks
-//   .build/release/bosun-benchmarks [runs]
+//   .build/release/bosun-benchmarks [interpolate|nats|all] [runs]
 
-func runBenchmark() throws {
-    let runs = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 30 : 30
+func runInterpolationBenchmark() throws {
+    let runs = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 30 : 30
     let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-bench-\(getpid())")
     try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
     defer { if ProcessInfo.processInfo.environment["BOSUN_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(at: workDirectory) } }
@@ -82,4 +82,14 @@ func runBenchmark() throws {
     }
 }
 
-try runBenchmark()
+switch CommandLine.arguments.dropFirst().first ?? "all" {
+case "interpolate":
+    try runInterpolationBenchmark()
+case "nats":
+    try await runNATSBenchmark()
+case "all":
+    try runInterpolationBenchmark()
+    try await runNATSBenchmark()
+default:
+    print("usage: bosun-benchmarks [interpolate|nats|all] [runs]")
+}

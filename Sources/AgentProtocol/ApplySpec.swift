@@ -1,0 +1,189 @@
+/// A package or job blob: `{name, version, sha1, blobstore_id}`.
+public struct BlobReference: Codable, Sendable, Hashable {
+    public var name: String
+    public var version: String
+    public var sha1: String
+    public var blobstoreID: String
+
+    public init(name: String, version: String, sha1: String, blobstoreID: String) {
+        self.name = name
+        self.version = version
+        self.sha1 = sha1
+        self.blobstoreID = blobstoreID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, version, sha1
+        case blobstoreID = "blobstore_id"
+    }
+}
+
+/// What the director asks an agent to run (`apply`/`prepare`), reference §7.5. It carries no job
+/// properties, so the agent's saved `spec.json` holds no secrets.
+public struct ApplySpec: Codable, Sendable, Equatable {
+    public var deployment: String
+    public var job: Job
+    public var index: Int
+    public var name: String
+    public var id: String
+    public var az: String?
+    public var networks: [String: NetworkSettings]
+    public var packages: [String: BlobReference]
+    public var dnsDomainName: String?
+    /// Empty means "install nothing, just save the spec".
+    public var configurationHash: String?
+    /// Megabytes; 0 when the instance has no persistent disk.
+    public var persistentDisk: Int
+    public var templateHashes: [String: String]?
+    public var renderedTemplatesArchive: RenderedTemplatesArchive?
+
+    public struct Job: Codable, Sendable, Equatable {
+        public var name: String
+        public var templates: [BlobReference]
+
+        public init(name: String, templates: [BlobReference]) {
+            self.name = name
+            self.templates = templates
+        }
+    }
+
+    public struct RenderedTemplatesArchive: Codable, Sendable, Equatable {
+        public var blobstoreID: String
+        public var sha1: String
+
+        public init(blobstoreID: String, sha1: String) {
+            self.blobstoreID = blobstoreID
+            self.sha1 = sha1
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case blobstoreID = "blobstore_id"
+            case sha1
+        }
+    }
+
+    public init(
+        deployment: String, job: Job, index: Int, name: String, id: String, az: String?,
+        networks: [String: NetworkSettings], packages: [String: BlobReference], dnsDomainName: String? = nil,
+        configurationHash: String?, persistentDisk: Int, templateHashes: [String: String]? = nil,
+        renderedTemplatesArchive: RenderedTemplatesArchive?
+    ) {
+        self.deployment = deployment
+        self.job = job
+        self.index = index
+        self.name = name
+        self.id = id
+        self.az = az
+        self.networks = networks
+        self.packages = packages
+        self.dnsDomainName = dnsDomainName
+        self.configurationHash = configurationHash
+        self.persistentDisk = persistentDisk
+        self.templateHashes = templateHashes
+        self.renderedTemplatesArchive = renderedTemplatesArchive
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case deployment, job, index, name, id, az, networks, packages
+        case dnsDomainName = "dns_domain_name"
+        case configurationHash = "configuration_hash"
+        case persistentDisk = "persistent_disk"
+        case templateHashes = "template_hashes"
+        case renderedTemplatesArchive = "rendered_templates_archive"
+    }
+}
+
+/// One network of a VM, in the apply spec and in agent settings.
+public struct NetworkSettings: Codable, Sendable, Equatable {
+    /// `manual`, `dynamic` or `vip`.
+    public var type: String
+    public var ip: String?
+    public var netmask: String?
+    public var gateway: String?
+    public var dns: [String]?
+    /// `dns`, `gateway` when this network provides them.
+    public var `default`: [String]?
+    public var cloudProperties: JSONValue
+    public var mac: String?
+
+    public init(
+        type: String, ip: String?, netmask: String?, gateway: String?, dns: [String]?, default: [String]?,
+        cloudProperties: JSONValue = [:], mac: String? = nil
+    ) {
+        self.type = type
+        self.ip = ip
+        self.netmask = netmask
+        self.gateway = gateway
+        self.dns = dns
+        self.default = `default`
+        self.cloudProperties = cloudProperties
+        self.mac = mac
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, ip, netmask, gateway, dns, `default`, mac
+        case cloudProperties = "cloud_properties"
+    }
+}
+
+/// The settings a CPI hands to a new VM's agent (reference §6.4).
+public struct AgentSettings: Codable, Sendable, Equatable {
+    public var agentID: String
+    public var vm: VM
+    public var mbus: String
+    public var ntp: [String]
+    public var networks: [String: NetworkSettings]
+    public var disks: Disks
+    /// The `create_vm` env as given, including `bosh.*` (tmpfs knobs, mbus certificate).
+    public var env: JSONValue
+    public var blobstore: JSONValue?
+
+    public struct VM: Codable, Sendable, Equatable {
+        public var name: String
+        public var id: String?
+
+        public init(name: String, id: String? = nil) {
+            self.name = name
+            self.id = id
+        }
+    }
+
+    public struct Disks: Codable, Sendable, Equatable {
+        public var system: String?
+        public var ephemeral: JSONValue?
+        /// Persistent disk CID → hint (empty at creation; `add_persistent_disk` adds them).
+        public var persistent: [String: JSONValue]
+        public var rawEphemeral: JSONValue?
+
+        public init(system: String? = nil, ephemeral: JSONValue? = nil, persistent: [String: JSONValue] = [:], rawEphemeral: JSONValue? = nil) {
+            self.system = system
+            self.ephemeral = ephemeral
+            self.persistent = persistent
+            self.rawEphemeral = rawEphemeral
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case system, ephemeral, persistent
+            case rawEphemeral = "raw_ephemeral"
+        }
+    }
+
+    public init(
+        agentID: String, vm: VM, mbus: String, ntp: [String] = [], networks: [String: NetworkSettings], disks: Disks,
+        env: JSONValue, blobstore: JSONValue? = nil
+    ) {
+        self.agentID = agentID
+        self.vm = vm
+        self.mbus = mbus
+        self.ntp = ntp
+        self.networks = networks
+        self.disks = disks
+        self.env = env
+        self.blobstore = blobstore
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vm, mbus, ntp, networks, disks, env, blobstore
+        case agentID = "agent_id"
+    }
+}

@@ -1,0 +1,13 @@
+import Foundation
+
+/// The encoder and decoder the protocol uses: stable key order, so messages (and golden tests) are
+/// byte-for-byte reproducible.
+public enum JSONCoding {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder { JSONDecoder() }
+}
