@@ -136,6 +136,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"], swiftSettings: strictSettings),
         .testTarget(
             name: "NATSTests",
             dependencies: [
