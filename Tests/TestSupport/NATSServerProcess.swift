@@ -1,43 +1,55 @@
 import Foundation
 
 /// A real `nats-server` (Debian package) on 127.0.0.1, started for one test and stopped after it.
-final class NATSServerProcess: @unchecked Sendable {
-    struct Options {
-        var tls = false
+public final class NATSServerProcess: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var tls = false
         /// Maps client certificates to users with these permissions (`verify_and_map`).
-        var users: [User] = []
-        var maxPayload: Int?
+        public var users: [User] = []
+        public var maxPayload: Int?
 
-        struct User {
-            var commonName: String
-            var publish: [String]
-            var subscribe: [String]
+        public struct User: Sendable {
+            public var commonName: String
+            public var publish: [String]
+            public var subscribe: [String]
+
+            public init(commonName: String, publish: [String], subscribe: [String]) {
+                self.commonName = commonName
+                self.publish = publish
+                self.subscribe = subscribe
+            }
+        }
+
+        public init(tls: Bool = false, users: [User] = [], maxPayload: Int? = nil) {
+            self.tls = tls
+            self.users = users
+            self.maxPayload = maxPayload
         }
     }
 
-    let directory: URL
-    let options: Options
-    private(set) var port: Int = 0
+    public let directory: URL
+    public let options: Options
+    public private(set) var port: Int = 0
     private var process: Process?
     private let logLock = NSLock()
     private var logText = ""
 
     /// The whole server log so far.
-    var log: String { logLock.withLock { logText } }
+    public var log: String { logLock.withLock { logText } }
 
-    var url: URL { URL(string: "\(options.tls ? "tls" : "nats")://127.0.0.1:\(port)")! }
+    public var url: URL { URL(string: "\(options.tls ? "tls" : "nats")://127.0.0.1:\(port)")! }
 
-    init(options: Options = Options()) throws {
+    public init(options: Options = Options()) throws {
         self.options = options
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-nats-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         if options.tls { try TestCertificates.generate(in: directory, clients: ["director", "rogue-ca-client"] + options.users.map(\.commonName)) }
     }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// Starts the server (on a free port the first time, on the same port after a `kill`).
-    func start() throws {
+    public func start() throws {
         try writeConfiguration()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/nats-server")
@@ -80,14 +92,14 @@ final class NATSServerProcess: @unchecked Sendable {
     }
 
     /// Kills the server abruptly (SIGKILL), as a crash would.
-    func kill() {
+    public func kill() {
         guard let process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         self.process = nil
     }
 
-    func stop() {
+    public func stop() {
         if let process, process.isRunning {
             process.terminate()
             process.waitUntilExit()

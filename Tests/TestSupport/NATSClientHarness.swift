@@ -3,11 +3,11 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-@testable import NATS
+import NATS
 
 /// Runs a client as a service inside a `ServiceGroup` for the duration of `body`, then shuts it down
 /// gracefully.
-func withRunningClient<T: Sendable>(
+public func withRunningClient<T: Sendable>(
     _ configuration: NATSClientConfiguration, waitForConnection: Bool = true,
     _ body: @escaping @Sendable (NATSClient) async throws -> T
 ) async throws -> T {
@@ -33,7 +33,7 @@ func withRunningClient<T: Sendable>(
     }
 }
 
-func configuration(_ server: NATSServerProcess, client: String? = "director") -> NATSClientConfiguration {
+public func configuration(_ server: NATSServerProcess, client: String? = "director") -> NATSClientConfiguration {
     var configuration = NATSClientConfiguration(
         servers: [server.url], pingInterval: .seconds(1), reconnectDelay: .milliseconds(100),
         maxReconnectDelay: .milliseconds(500))
@@ -46,7 +46,7 @@ func configuration(_ server: NATSServerProcess, client: String? = "director") ->
 }
 
 /// The first `count` messages of a subscription.
-func collect(_ subscription: NATSSubscription, count: Int) async throws -> [NATSMessage] {
+public func collect(_ subscription: NATSSubscription, count: Int) async throws -> [NATSMessage] {
     var messages: [NATSMessage] = []
     for try await message in subscription {
         messages.append(message)
