@@ -219,3 +219,72 @@ import Testing
         }
     }
 }
+
+@Suite(.serialized, .timeLimit(.minutes(1))) struct NATSLivenessTests {
+    /// A server that stops answering (frozen, sockets still open) is detected by unanswered PINGs;
+    /// the client reconnects once it answers again.
+    @Test func detectsAHungServer() async throws {
+        let server = try NATSServerProcess()
+        try server.start()
+        var config = configuration(server)
+        config.pingInterval = .milliseconds(200)
+        config.maxOutstandingPings = 2
+        config.connectTimeout = .milliseconds(500)
+        try await withRunningClient(config) { client in
+            server.freeze()
+            let frozenAt = ContinuousClock.now
+            while client.isConnected { try await Task.sleep(for: .milliseconds(20)) }
+            let detection = ContinuousClock.now - frozenAt
+            #expect(detection < .seconds(3), "took \(detection)")
+            server.thaw()
+            try await client.waitUntilConnected()
+            #expect(client.connectionCount == 2)
+            try await client.flush()
+        }
+    }
+
+    @Test func failsOverToTheNextURL() async throws {
+        let server = try NATSServerProcess()
+        try server.start()
+        var config = configuration(server)
+        config.servers = [URL(string: "nats://127.0.0.1:1")!, server.url]
+        try await withRunningClient(config) { client in
+            try await client.flush()
+            #expect(client.isConnected)
+        }
+    }
+
+    @Test func drainEndsSubscriptionsAndRun() async throws {
+        let server = try NATSServerProcess()
+        try server.start()
+        try await withRunningClient(configuration(server)) { client in
+            let subscription = try await client.subscribe(to: "drained")
+            client.drain()
+            var count = 0
+            for try await _ in subscription { count += 1 }  // ends when the client finishes
+            #expect(count == 0)
+            #expect(!client.isConnected)
+            #expect(throws: NATSClientError.self) { try client.publish("late", to: "drained") }
+        }
+    }
+}
+
+@Suite struct NATSEndpointTests {
+    @Test func parsesURLsAndConnectURLs() {
+        #expect(NATSEndpoint(URL(string: "tls://10.244.0.1:4223")!) == NATSEndpoint(host: "10.244.0.1", port: 4223, tls: true))
+        #expect(NATSEndpoint(URL(string: "nats://nats.internal")!)?.port == 4222)
+        #expect(NATSEndpoint(URL(string: "http://x:1")!) == nil)
+        #expect(NATSEndpoint(connectURL: "10.0.0.2:4222", tls: false) == NATSEndpoint(host: "10.0.0.2", port: 4222, tls: false))
+        #expect(NATSEndpoint(host: "10.0.0.2", port: 1, tls: true).hostIsIPAddress)
+        #expect(!NATSEndpoint(host: "nats.internal", port: 1, tls: true).hostIsIPAddress)
+    }
+
+    @Test func learnsServersFromInfo() throws {
+        let client = try NATSClient(
+            configuration: .init(servers: [URL(string: "nats://127.0.0.1:4222")!]), logger: .init(label: "t"))
+        var info = ServerInfo(serverID: "S", maxPayload: 1024)
+        info.connectURLs = ["10.0.0.2:4222", "127.0.0.1:4222"]
+        client.serverInfoChanged(info)
+        #expect(client.state.withLock { $0.endpoints.map(\.description) } == ["nats://127.0.0.1:4222", "nats://10.0.0.2:4222"])
+    }
+}

@@ -14,7 +14,10 @@ public func withRunningClient<T: Sendable>(
     var logger = Logger(label: "nats-test")
     logger.logLevel = ProcessInfo.processInfo.environment["NATS_TEST_LOG"] == nil ? .critical : .trace
     let client = try NATSClient(configuration: configuration, logger: logger)
-    let group = ServiceGroup(configuration: .init(services: [client], logger: logger))
+    // A drained client ends its run() on purpose; that ends the group instead of failing it.
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [.init(service: client, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger))
     return try await withThrowingTaskGroup(of: T?.self) { tasks in
         tasks.addTask {
             try await group.run()

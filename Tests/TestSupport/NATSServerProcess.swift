@@ -99,6 +99,15 @@ public final class NATSServerProcess: @unchecked Sendable {
         self.process = nil
     }
 
+    /// Freezes the server (SIGSTOP): its sockets stay open but nothing answers, like a hung host.
+    public func freeze() {
+        if let process, process.isRunning { Foundation.kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    public func thaw() {
+        if let process, process.isRunning { Foundation.kill(process.processIdentifier, SIGCONT) }
+    }
+
     public func stop() {
         if let process, process.isRunning {
             process.terminate()
@@ -108,6 +117,7 @@ public final class NATSServerProcess: @unchecked Sendable {
     }
 
     deinit {
+        thaw()
         stop()
         try? FileManager.default.removeItem(at: directory)
     }
