@@ -18,40 +18,30 @@ enum ClientOperation: Sendable {
             buffer.writeBytes(json)
             buffer.writeStaticString("\r\n")
         case .publish(let subject, let replyTo, let payload):
-            buffer.writeStaticString("PUB ")
-            buffer.writeString(subject)
-            if let replyTo {
-                buffer.writeStaticString(" ")
-                buffer.writeString(replyTo)
-            }
-            buffer.writeStaticString(" ")
-            buffer.writeString(String(payload.readableBytes))
-            buffer.writeStaticString("\r\n")
+            buffer.writeControlLine("PUB", [subject, replyTo, String(payload.readableBytes)])
             buffer.writeImmutableBuffer(payload)
             buffer.writeStaticString("\r\n")
         case .subscribe(let subject, let queue, let sid):
-            buffer.writeStaticString("SUB ")
-            buffer.writeString(subject)
-            if let queue {
-                buffer.writeStaticString(" ")
-                buffer.writeString(queue)
-            }
-            buffer.writeStaticString(" ")
-            buffer.writeString(String(sid))
-            buffer.writeStaticString("\r\n")
+            buffer.writeControlLine("SUB", [subject, queue, String(sid)])
         case .unsubscribe(let sid, let max):
-            buffer.writeStaticString("UNSUB ")
-            buffer.writeString(String(sid))
-            if let max {
-                buffer.writeStaticString(" ")
-                buffer.writeString(String(max))
-            }
-            buffer.writeStaticString("\r\n")
+            buffer.writeControlLine("UNSUB", [String(sid), max.map(String.init)])
         case .ping:
             buffer.writeStaticString("PING\r\n")
         case .pong:
             buffer.writeStaticString("PONG\r\n")
         }
+    }
+}
+
+extension ByteBuffer {
+    /// `VERB field field…\r\n`, skipping absent optional fields.
+    mutating func writeControlLine(_ verb: StaticString, _ fields: [String?]) {
+        writeStaticString(verb)
+        for case let field? in fields {
+            writeStaticString(" ")
+            writeString(field)
+        }
+        writeStaticString("\r\n")
     }
 }
 
