@@ -138,7 +138,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"], swiftSettings: strictSettings),
+        .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol", "BosunCore"], swiftSettings: strictSettings),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "DirectorTests",
             dependencies: [
-                "Director", "NATS", "AgentProtocol", "TestSupport",
+                "Director", "NATS", "AgentProtocol", "BosunCore", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

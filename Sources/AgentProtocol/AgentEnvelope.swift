@@ -1,3 +1,5 @@
+import BosunCore
+
 /// A request from the director to an agent: `{"protocol": 3, "method", "arguments": [...], "reply_to"}`.
 public struct AgentRequest: Codable, Sendable, Equatable {
     /// The protocol version the director speaks.

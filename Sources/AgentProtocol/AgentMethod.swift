@@ -1,3 +1,5 @@
+import BosunCore
+
 /// Every director→agent method, with its positional arguments (reference §3.5).
 public enum AgentMethod: Sendable, Equatable {
     case ping

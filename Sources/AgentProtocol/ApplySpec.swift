@@ -1,3 +1,5 @@
+import BosunCore
+
 /// A package or job blob: `{name, version, sha1, blobstore_id}`.
 public struct BlobReference: Codable, Sendable, Hashable {
     public var name: String

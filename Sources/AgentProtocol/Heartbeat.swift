@@ -1,3 +1,5 @@
+import BosunCore
+
 /// What an agent publishes every 30 s on `hm.agent.heartbeat.<agent_id>`.
 public struct Heartbeat: Codable, Sendable, Equatable {
     public var deployment: String?

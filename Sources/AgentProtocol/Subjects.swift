@@ -1,3 +1,5 @@
+import BosunCore
+
 /// NATS subjects of the director↔agent conversation (BOSH agent protocol 3).
 public enum AgentSubjects {
     /// Where an agent receives the director's requests.

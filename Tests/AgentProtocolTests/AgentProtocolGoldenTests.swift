@@ -1,3 +1,4 @@
+import BosunCore
 import Foundation
 import Testing
 

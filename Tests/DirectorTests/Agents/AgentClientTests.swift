@@ -1,4 +1,5 @@
 import AgentProtocol
+import BosunCore
 import Foundation
 import NATS
 import NIOCore
