@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "bosun", targets: ["bosun"]),
+        .executable(name: "bosun-local-cpi", targets: ["bosun-local-cpi"]),
         .library(name: "BosunCore", targets: ["BosunCore"]),
     ],
     dependencies: [
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
@@ -69,12 +71,20 @@ let package = Package(
         ),
         .target(
             name: "CPI",
-            dependencies: ["BosunCore", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: [
+                "BosunCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "LocalCPI",
-            dependencies: ["CPI", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: [
+                "CPI", "BosunCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -111,6 +121,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "bosun", dependencies: ["BosunCLI"], swiftSettings: strictSettings),
+        .executableTarget(name: "bosun-local-cpi", dependencies: ["LocalCPI"], swiftSettings: strictSettings),
         .executableTarget(
             name: "bosun-benchmarks",
             dependencies: [

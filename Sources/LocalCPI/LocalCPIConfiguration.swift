@@ -1,17 +1,76 @@
-import CPI
+import BosunCore
+import Foundation
 
-/// Defaults of the embedded local CPI: containers on one bridge, like bosh-lite's 10.244.0.0/16.
+/// Settings of the local CPI, read from the config file the director passes (`-configPath` or
+/// `BOSUN_LOCAL_CPI_CONFIG`), YAML or JSON:
+///
+/// ```yaml
+/// work_dir: /var/lib/bosun/local-cpi     # VMs, disks, stemcells
+/// bridge: bosun0                         # created if missing
+/// runtime: runc                          # or crun
+/// agent_path: /usr/local/bin/bosun-agent # bind-mounted read-only into every VM
+/// max_vms: 100                           # reported by info for surge checks
+/// ```
 public struct LocalCPIConfiguration: Sendable, Equatable {
-    /// Where VM bundles, disk images and stemcells live.
-    public var stateDirectory: String
-    /// The Linux bridge every VM's veth is attached to.
+    public var workDirectory: String
     public var bridgeName: String
-    /// The CIDR the bridge serves.
-    public var bridgeCIDR: String
+    public var runtime: String
+    public var agentPath: String
+    public var maxVMs: Int
+    /// Where the OCI runtime keeps container state; on tmpfs, so it is gone after a host reboot.
+    public var runtimeRoot: String
 
-    public init(stateDirectory: String, bridgeName: String = "bosun0", bridgeCIDR: String = "10.244.0.0/16") {
-        self.stateDirectory = stateDirectory
+    public init(
+        workDirectory: String, bridgeName: String = "bosun0", runtime: String = "runc",
+        agentPath: String = "/usr/local/bin/bosun-agent", maxVMs: Int = 100, runtimeRoot: String? = nil
+    ) {
+        self.workDirectory = workDirectory
         self.bridgeName = bridgeName
-        self.bridgeCIDR = bridgeCIDR
+        self.runtime = runtime
+        self.agentPath = agentPath
+        self.maxVMs = maxVMs
+        self.runtimeRoot = runtimeRoot ?? "/run/bosun-local-cpi/" + String(workDirectory.hashValueStable, radix: 16)
+    }
+
+    public struct InvalidError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(file path: String) throws(InvalidError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InvalidError(description: "cannot read local CPI config '\(path)'")
+        }
+        let document: YAMLValue
+        do {
+            document = try YAMLValue.parse(String(decoding: data, as: UTF8.self), source: path)
+        } catch {
+            throw InvalidError(description: error.description)
+        }
+        guard case .string(let workDirectory)? = document["work_dir"], workDirectory.hasPrefix("/") else {
+            throw InvalidError(description: "\(path): work_dir is required and must be an absolute path")
+        }
+        func text(_ key: String) -> String? { document[key]?.stringValue }
+        var maxVMs = 100
+        if case .int(let value)? = document["max_vms"] { maxVMs = value }
+        let runtime = text("runtime") ?? "runc"
+        guard runtime == "runc" || runtime == "crun" else {
+            throw InvalidError(description: "\(path): runtime must be runc or crun, got \(runtime)")
+        }
+        self.init(
+            workDirectory: workDirectory, bridgeName: text("bridge") ?? "bosun0", runtime: runtime,
+            agentPath: text("agent_path") ?? "/usr/local/bin/bosun-agent", maxVMs: maxVMs,
+            runtimeRoot: text("runtime_root"))
+    }
+}
+
+extension String {
+    /// A hash that does not change between processes (Swift's `hashValue` is seeded per process).
+    var hashValueStable: UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
     }
 }

@@ -1,0 +1,4 @@
+import Foundation
+import LocalCPI
+
+exit(await LocalCPICommand.main(arguments: Array(CommandLine.arguments.dropFirst())))
