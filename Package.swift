@@ -125,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "bosun-benchmarks",
             dependencies: [
-                "BosunCore", "NATS",
+                "BosunCore", "NATS", "CPI", "LocalCPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
