@@ -149,6 +149,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "CPITests", dependencies: ["CPI", "BosunCore"], swiftSettings: strictSettings),
         .testTarget(name: "LocalCPITests", dependencies: ["LocalCPI", "CPI", "BosunCore"], swiftSettings: strictSettings),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol", "BosunCore"], swiftSettings: strictSettings),
         .target(

@@ -1,8 +1,8 @@
 import BosunCore
-import CPI
 import Foundation
 import Testing
 
+@testable import CPI
 @testable import LocalCPI
 
 /// Real containers (runc), namespaces, veths and loop devices; needs root, as CI is.
@@ -157,4 +157,72 @@ func isGoneOrZombie(_ pid: Int) -> Bool {
     guard let close = stat.lastIndex(of: ")") else { return true }
     let state = stat[stat.index(close, offsetBy: 2)]
     return state == "Z" || state == "X"
+}
+
+@Suite(.serialized, .timeLimit(.minutes(1)), .enabled(if: getuid() == 0, "needs root"))
+struct LocalCPIProtocolTests {
+    /// The built `bosun-local-cpi` executable, driven the way the director drives any CPI.
+    static let executable: String = {
+        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        var directory = runner.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("bosun-local-cpi").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return "bosun-local-cpi"
+    }()
+
+    @Test func infoAndDisksThroughTheExecutable() async throws {
+        let bed = try await LocalCPITestbed()
+        do {
+            let config = bed.directory + "/config.yml"
+            try "work_dir: \(bed.cpi.configuration.workDirectory)\nbridge: \(bed.bridge)\nagent_path: \(bed.cpi.configuration.agentPath)\nmax_vms: 7\n"
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            let cpi = ExternalCPI(executable: Self.executable, arguments: ["-configPath", config], directorUUID: "d")
+            let info = try await cpi.info()
+            #expect(info.apiVersion == 2)
+            #expect(info.stemcellFormats == ["bosun-local"])
+            #expect(info.capacity?.maxVMs == 7)
+            #expect((info.capacity?.cpus ?? 0) > 0)
+            let disk = try await cpi.createDisk(sizeMB: 8, cloudProperties: [:], vmCID: nil)
+            #expect(try await cpi.hasDisk(disk))
+            try await cpi.setDiskMetadata(disk, ["deployment": "greeter"])
+            try await cpi.resizeDisk(disk, newSizeMB: 16)
+            await #expect(throws: CPIError.self) { try await cpi.resizeDisk(disk, newSizeMB: 4) }
+            try await cpi.deleteDisk(disk)
+            #expect(try await !cpi.hasDisk(disk))
+            await #expect {
+                _ = try await cpi.call("snapshot_disk", [.string(disk), [:]])
+            } throws: { error in (error as? CPIError)?.kind == .notImplemented }
+            let badConfig = ExternalCPI(executable: Self.executable, arguments: ["-configPath", "/nonexistent.yml"], directorUUID: "d")
+            await #expect {
+                _ = try await badConfig.info()
+            } throws: { error in (error as? CPIError)?.message.contains("cannot read local CPI config") == true }
+        } catch {
+            await bed.cleanup()
+            throw error
+        }
+        await bed.cleanup()
+    }
+
+    @Test func hasVMIsTruthfulWhenTheContainerVanished() async throws {
+        let bed = try await LocalCPITestbed()
+        do {
+            let vm = try await bed.createVM(host: 60)
+            try await bed.waitUntilReady(vm)
+            try await bed.cpi.setVMMetadata(vm, ["name": "greeter/0"])
+            // As after a host reboot: the runtime's state is gone, the CPI's files are not.
+            await bed.cpi.stopContainer(vm)
+            #expect(try await !bed.cpi.hasVM(vm))
+            try await bed.cpi.rebootVM(vm)
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await bed.cpi.hasVM(vm))
+            try await bed.cpi.deleteVM(vm)
+        } catch {
+            await bed.cleanup()
+            throw error
+        }
+        await bed.cleanup()
+    }
 }
