@@ -107,15 +107,21 @@ extension LocalCPI {
             try "127.0.0.1 localhost\n\(record.network.ip) \(record.cid)\n".write(
                 toFile: directory + "/etc/hosts", atomically: true, encoding: .utf8)
             try "# the local CPI gives VMs no DNS\n".write(toFile: directory + "/etc/resolv.conf", atomically: true, encoding: .utf8)
-            fileManager.createFile(atPath: directory + "/vcap/bosh/bin/bosun-agent", contents: nil)
+            // The agent binary is bind-mounted here; the mountpoint must exist in the writable /var/vcap.
+            guard fileManager.createFile(atPath: directory + "/vcap/bosh/bin/bosun-agent", contents: nil) else {
+                throw CPIError(.vmCreationFailed, "cannot create the agent mountpoint in \(directory)")
+            }
             let settings: JSONValue = [
                 "agent_id": .string(record.agentID), "vm": ["name": .string(record.cid)],
                 "mbus": env["bosh"]?["mbus"]?["urls"].flatMap { if case .array(let urls) = $0 { urls.first } else { nil } } ?? .null,
                 "networks": networks, "disks": ["persistent": [:]], "env": env, "ntp": [],
             ]
             let settingsData = try JSONCoding.encoder.encode(settings)
-            fileManager.createFile(
+            guard fileManager.createFile(
                 atPath: directory + "/vcap/bosh/settings.json", contents: settingsData, attributes: [.posixPermissions: 0o600])
+            else { throw CPIError(.vmCreationFailed, "cannot write the agent settings in \(directory)") }
+        } catch let error as CPIError {
+            throw error
         } catch {
             throw CPIError(.vmCreationFailed, "cannot prepare VM directory \(directory): \(error.localizedDescription)")
         }
@@ -148,8 +154,19 @@ extension LocalCPI {
         return skeleton
     }
 
+    /// The runtime command line. crun 1.8 refuses hosts with "hybrid" cgroups (a cgroup2 mount with
+    /// controllers next to v1); it runs in a private mount namespace where that mount is gone, so
+    /// it sees plain v1 (reference A.2). runc needs no such help.
     private func runtime(_ arguments: [String]) -> (String, [String]) {
-        ("/usr/sbin/" + configuration.runtime, ["--root", configuration.runtimeRoot] + arguments)
+        let binary = FileManager.default.isExecutableFile(atPath: "/usr/bin/" + configuration.runtime)
+            ? "/usr/bin/" + configuration.runtime : "/usr/sbin/" + configuration.runtime
+        let full = ["--root", configuration.runtimeRoot] + arguments
+        guard configuration.runtime == "crun" else { return (binary, full) }
+        return (
+            "/usr/bin/unshare",
+            ["-m", "--propagation", "slave", "/bin/sh", "-c", "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$0\" \"$@\"", binary]
+                + full
+        )
     }
 
     func startContainer(_ record: VMRecord) async throws(CPIError) {

@@ -14,7 +14,7 @@ final class LocalCPITestbed: @unchecked Sendable {
     let bridge: String
     private(set) var stemcellCID = ""
 
-    init() async throws {
+    init(runtime: String = "runc") async throws {
         let token = String(UInt32.random(in: 0..<UInt32.max), radix: 16)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-lcpi-\(token)").path
         bridge = "bt" + String(token.prefix(8))
@@ -29,7 +29,7 @@ final class LocalCPITestbed: @unchecked Sendable {
             """.write(toFile: agent, atomically: true, encoding: .utf8)
         chmod(agent, 0o755)
         cpi = LocalCPI(configuration: .init(
-            workDirectory: directory + "/work", bridgeName: bridge, agentPath: agent, maxVMs: 30,
+            workDirectory: directory + "/work", bridgeName: bridge, runtime: runtime, agentPath: agent, maxVMs: 30,
             runtimeRoot: "/run/bosun-local-cpi-test-\(token)"))
         let tarball = try await LocalCPI.buildStemcell(into: directory)
         try FileManager.default.createDirectory(atPath: directory + "/stemcell", withIntermediateDirectories: true)
@@ -61,7 +61,8 @@ final class LocalCPITestbed: @unchecked Sendable {
 
     /// Runs a command inside the VM (`runc exec`), returning status and output.
     func exec(_ cid: String, _ command: String) async -> (status: Int32, output: String) {
-        await runCapturing("/usr/sbin/runc", ["--root", cpi.configuration.runtimeRoot, "exec", cid, "/bin/sh", "-c", command])
+        let binary = cpi.configuration.runtime == "crun" ? "/usr/bin/crun" : "/usr/sbin/runc"
+        return await runCapturing(binary, ["--root", cpi.configuration.runtimeRoot, "exec", cid, "/bin/sh", "-c", command])
     }
 
     func cleanup() async {

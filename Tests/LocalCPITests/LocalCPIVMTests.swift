@@ -8,8 +8,9 @@ import Testing
 /// Real containers (runc), namespaces, veths and loop devices; needs root, as CI is.
 @Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: getuid() == 0, "needs root"))
 struct LocalCPIVMTests {
-    @Test func vmBootsReachableAndVMsSeeEachOther() async throws {
-        let bed = try await LocalCPITestbed()
+    @Test(arguments: ["runc", "crun"])
+    func vmBootsReachableAndVMsSeeEachOther(runtime: String) async throws {
+        let bed = try await LocalCPITestbed(runtime: runtime)
         do {
             let vm1 = try await bed.createVM(host: 10)
             let vm2 = try await bed.createVM(host: 11)
