@@ -111,11 +111,13 @@ extension LocalCPI {
             guard fileManager.createFile(atPath: directory + "/vcap/bosh/bin/bosun-agent", contents: nil) else {
                 throw CPIError(.vmCreationFailed, "cannot create the agent mountpoint in \(directory)")
             }
-            let settings: JSONValue = [
-                "agent_id": .string(record.agentID), "vm": ["name": .string(record.cid)],
-                "mbus": env["bosh"]?["mbus"]?["urls"].flatMap { if case .array(let urls) = $0 { urls.first } else { nil } } ?? .null,
+            let mbus = env["bosh"]?["mbus"]?["urls"].flatMap { if case .array(let urls) = $0 { urls.first } else { nil } }
+                ?? configuration.mbus.map(JSONValue.string) ?? .null
+            var settings: [String: JSONValue] = [
+                "agent_id": .string(record.agentID), "vm": ["name": .string(record.cid)], "mbus": mbus,
                 "networks": networks, "disks": ["persistent": [:]], "env": env, "ntp": [],
             ]
+            if let blobstore = configuration.blobstore { settings["blobstore"] = blobstore }
             let settingsData = try JSONCoding.encoder.encode(settings)
             guard fileManager.createFile(
                 atPath: directory + "/vcap/bosh/settings.json", contents: settingsData, attributes: [.posixPermissions: 0o600])

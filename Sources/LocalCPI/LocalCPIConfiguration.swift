@@ -10,6 +10,8 @@ import Foundation
 /// runtime: runc                          # or crun
 /// agent_path: /usr/local/bin/bosun-agent # bind-mounted read-only into every VM
 /// max_vms: 100                           # reported by info for surge checks
+/// mbus: nats://10.244.0.1:4222           # agents' NATS URL unless env.bosh.mbus.urls says otherwise
+/// blobstore: {provider: dav, options: {endpoint: "https://10.244.0.1:25250"}}
 /// ```
 public struct LocalCPIConfiguration: Sendable, Equatable {
     public var workDirectory: String
@@ -19,10 +21,14 @@ public struct LocalCPIConfiguration: Sendable, Equatable {
     public var maxVMs: Int
     /// Where the OCI runtime keeps container state; on tmpfs, so it is gone after a host reboot.
     public var runtimeRoot: String
+    /// Default agent settings: NATS URL and blobstore, as a CPI config would carry them.
+    public var mbus: String?
+    public var blobstore: JSONValue?
 
     public init(
         workDirectory: String, bridgeName: String = "bosun0", runtime: String = "runc",
-        agentPath: String = "/usr/local/bin/bosun-agent", maxVMs: Int = 100, runtimeRoot: String? = nil
+        agentPath: String = "/usr/local/bin/bosun-agent", maxVMs: Int = 100, runtimeRoot: String? = nil,
+        mbus: String? = nil, blobstore: JSONValue? = nil
     ) {
         self.workDirectory = workDirectory
         self.bridgeName = bridgeName
@@ -30,6 +36,8 @@ public struct LocalCPIConfiguration: Sendable, Equatable {
         self.agentPath = agentPath
         self.maxVMs = maxVMs
         self.runtimeRoot = runtimeRoot ?? "/run/bosun-local-cpi/" + String(workDirectory.hashValueStable, radix: 16)
+        self.mbus = mbus
+        self.blobstore = blobstore
     }
 
     public struct InvalidError: Error, CustomStringConvertible {
@@ -59,7 +67,8 @@ public struct LocalCPIConfiguration: Sendable, Equatable {
         self.init(
             workDirectory: workDirectory, bridgeName: text("bridge") ?? "bosun0", runtime: runtime,
             agentPath: text("agent_path") ?? "/usr/local/bin/bosun-agent", maxVMs: maxVMs,
-            runtimeRoot: text("runtime_root"))
+            runtimeRoot: text("runtime_root"), mbus: text("mbus"),
+            blobstore: document["blobstore"].map(JSONValue.init(yaml:)))
     }
 }
 

@@ -213,6 +213,14 @@ struct LocalCPIProtocolTests {
             let vm = try await bed.createVM(host: 60)
             try await bed.waitUntilReady(vm)
             try await bed.cpi.setVMMetadata(vm, ["name": "greeter/0"])
+            // The agent finds the director's settings where it reads them, readable by root only.
+            let settingsPath = bed.cpi.paths.vm(vm) + "/vcap/bosh/settings.json"
+            let settings = try JSONCoding.decoder.decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: settingsPath)))
+            #expect(settings["agent_id"] == "agent-60")
+            #expect(settings["mbus"] == "nats://10.0.0.1:4222")
+            #expect(settings["networks"]?["default"]?["ip"] == .string("\(bed.subnet).60"))
+            let mode = try FileManager.default.attributesOfItem(atPath: settingsPath)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
             // As after a host reboot: the runtime's state is gone, the CPI's files are not.
             await bed.cpi.stopContainer(vm)
             #expect(try await !bed.cpi.hasVM(vm))

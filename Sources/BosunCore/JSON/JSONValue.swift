@@ -75,3 +75,21 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
+
+extension JSONValue {
+    /// A YAML document as JSON (keys become strings; YAML's extra scalar kinds map to their JSON peers).
+    public init(yaml: YAMLValue) {
+        switch yaml {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .int(i)
+        case .float(let d): self = .double(d)
+        case .string(let s): self = .string(s)
+        case .array(let items): self = .array(items.map(JSONValue.init(yaml:)))
+        case .map(let map):
+            var object: [String: JSONValue] = [:]
+            for (key, value) in map { object[key.goDisplayString] = JSONValue(yaml: value) }
+            self = .object(object)
+        }
+    }
+}
