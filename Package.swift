@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "bosun", targets: ["bosun"]),
         .executable(name: "bosun-local-cpi", targets: ["bosun-local-cpi"]),
+        .executable(name: "bosun-agent", targets: ["bosun-agent"]),
         .library(name: "BosunCore", targets: ["BosunCore"]),
     ],
     dependencies: [
@@ -90,9 +91,13 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "AgentProtocol", "NATS",
+                "AgentProtocol", "NATS", "BosunCore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -122,6 +127,7 @@ let package = Package(
         ),
         .executableTarget(name: "bosun", dependencies: ["BosunCLI"], swiftSettings: strictSettings),
         .executableTarget(name: "bosun-local-cpi", dependencies: ["LocalCPI"], swiftSettings: strictSettings),
+        .executableTarget(name: "bosun-agent", dependencies: ["Agent"], swiftSettings: strictSettings),
         .executableTarget(
             name: "bosun-benchmarks",
             dependencies: [
@@ -146,6 +152,14 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "AgentProtocol", "BosunCore", "NATS", "Director", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,40 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `bosun-agent [--settings FILE] [--root DIR] [--no-mounts] [--heartbeat-seconds N]`.
+public enum AgentCommand {
+    public static func main(arguments: [String]) async -> Int32 {
+        var configuration = AgentConfiguration()
+        var index = 0
+        func value() -> String? {
+            index += 1
+            return index < arguments.count ? arguments[index] : nil
+        }
+        while index < arguments.count {
+            switch arguments[index] {
+            case "--settings": if let v = value() { configuration.settingsFileOverride = v }
+            case "--root": if let v = value() { configuration.paths = AgentPaths(root: v) }
+            case "--no-mounts": configuration.mountFilesystems = false
+            case "--heartbeat-seconds": if let v = value().flatMap(Double.init) { configuration.heartbeatInterval = .seconds(v) }
+            default:
+                FileHandle.standardError.write(Data("bosun-agent: unknown option \(arguments[index])\n".utf8))
+                return 2
+            }
+            index += 1
+        }
+        var logger = Logger(label: "bosun-agent")
+        logger.logLevel = .info
+        do {
+            let (nats, agent) = try AgentBootstrap.prepare(configuration, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [nats, agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            return 0
+        } catch {
+            logger.critical("Agent failed", metadata: ["agent.error": "\(error)"])
+            return 1
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import AgentProtocol
+import BosunCore
+import Foundation
+import Logging
+import NATS
+import NIOCore
+import ServiceLifecycle
+
+/// The agent's long-running work: answer requests on `agent.<agent_id>` and send heartbeats.
+public final class AgentService: Service {
+    let context: AgentContext
+    let logger: Logger
+    let heartbeatInterval: Duration
+
+    init(context: AgentContext, logger: Logger, heartbeatInterval: Duration) {
+        self.context = context
+        self.logger = logger
+        self.heartbeatInterval = heartbeatInterval
+    }
+
+    public func run() async throws {
+        let inbox = try await context.nats.subscribe(to: AgentSubjects.inbox(agentID: context.settings.agentID))
+        let handler = AgentRequestHandler(context: context, logger: logger)
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await self.heartbeats()
+            }
+            do {
+                for try await message in inbox.cancelOnGracefulShutdown() {
+                    group.addTask { await handler.handle(message) }
+                }
+            } catch {
+                logger.error("Request subscription ended", metadata: ["agent.error": "\(error)"])
+            }
+            group.cancelAll()  // no more requests: stop the heartbeats too
+        }
+    }
+
+    /// One heartbeat at start, then one every interval, until shutdown.
+    private func heartbeats() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            publishHeartbeat()
+            try? await Task.sleep(for: heartbeatInterval)
+        }
+    }
+
+    func publishHeartbeat() {
+        let spec = context.appliedSpec()
+        let heartbeat = Heartbeat(
+            deployment: spec["deployment"]?.stringValue, job: spec["name"]?.stringValue ?? spec["job"]?["name"]?.stringValue,
+            index: { if case .int(let i)? = spec["index"] { return i } else { return nil } }(),
+            jobState: context.jobState(), vitals: Vitals.current(paths: context.paths), nodeID: spec["id"]?.stringValue,
+            numberOfProcesses: 0)
+        guard let data = try? JSONCoding.encoder.encode(heartbeat) else { return }
+        try? context.nats.publish(ByteBuffer(bytes: data), to: AgentSubjects.heartbeat(agentID: context.settings.agentID))
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// Runs helper programs and hook scripts.
+enum ProcessRunner {
+    /// Runs with output appended to files; returns the exit status (-1 when it could not start).
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String], stdoutFile: String, stderrFile: String
+    ) async -> Int32 {
+        do {
+            let out = try FileDescriptor.open(FilePath(stdoutFile), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
+            let err = try FileDescriptor.open(FilePath(stderrFile), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
+            var variables: [Environment.Key: String] = [:]
+            for (key, value) in environment { variables[Environment.Key(stringLiteral: key)] = value }
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: Arguments(arguments), environment: .custom(variables),
+                input: .none, output: .fileDescriptor(out, closeAfterSpawningProcess: true),
+                error: .fileDescriptor(err, closeAfterSpawningProcess: true))
+            if case .exited(let code) = result.terminationStatus { return code }
+            return -1
+        } catch {
+            return -1
+        }
+    }
+
+    /// Runs and ignores the outcome.
+    static func quiet(_ executable: String, _ arguments: [String]) async {
+        _ = try? await Subprocess.run(.path(FilePath(executable)), arguments: Arguments(arguments), output: .discarded)
+    }
+}
+
+/// SHA-1 of blobs, as BOSH digests them.
+enum SHA1 {
+    static func hex(_ data: Data) -> String {
+        Insecure.SHA1.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+import Crypto

@@ -1,0 +1,4 @@
+import Agent
+import Foundation
+
+exit(await AgentCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,183 @@
+import AgentProtocol
+import BosunCore
+import Foundation
+import NATS
+import NIOCore
+import TestSupport
+import Testing
+
+@testable import Director
+
+/// The real `bosun-agent` binary, run as a process with a private `/var/vcap` root, against a real
+/// nats-server with BOSH's per-agent permissions, driven by the director's AgentClient.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct AgentProcessTests {
+    static let agentID = "agent-1"
+
+    static let binary: String = {
+        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        var directory = runner.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("bosun-agent").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return "bosun-agent"
+    }()
+
+    /// Starts nats-server and the agent; runs `body` with an AgentClient; stops everything.
+    func withAgent(_ body: @escaping @Sendable (AgentClient, NATSClient, String) async throws -> Void) async throws {
+        let server = try NATSServerProcess(options: .init(tls: true, users: [
+            .init(
+                commonName: Self.agentID,
+                publish: ["hm.agent.heartbeat.\(Self.agentID)", "hm.agent.alert.\(Self.agentID)", "hm.agent.shutdown.\(Self.agentID)", "director.*.\(Self.agentID).*"],
+                subscribe: ["agent.\(Self.agentID)"])
+        ]))
+        try server.start()
+        let root = server.directory.appendingPathComponent("vm").path
+        let vcap = root + "/vcap"
+        try FileManager.default.createDirectory(atPath: vcap + "/bosh", withIntermediateDirectories: true)
+        func pem(_ name: String) throws -> JSONValue { .string(try String(contentsOfFile: server.path(name), encoding: .utf8)) }
+        let settings: JSONValue = [
+            "agent_id": .string(Self.agentID), "vm": ["name": "vm-test"], "mbus": .string(server.url.absoluteString),
+            "networks": [:], "disks": ["persistent": [:]], "ntp": [],
+            "env": ["bosh": ["mbus": ["cert": ["ca": try pem("ca.crt"), "certificate": try pem("\(Self.agentID).crt"), "private_key": try pem("\(Self.agentID).key")]]]],
+        ]
+        try JSONCoding.encoder.encode(settings).write(to: URL(fileURLWithPath: vcap + "/bosh/settings.json"))
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: Self.binary)
+        agent.arguments = ["--root", vcap, "--no-mounts", "--heartbeat-seconds", "0.2"]
+        agent.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        agent.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try agent.run()
+        defer {
+            agent.terminate()
+            agent.waitUntilExit()
+        }
+        try await withRunningClient(configuration(server)) { director in
+            let router = try await AgentReplyRouter(nats: director, directorUUID: "d-1")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await router.route() }
+                let client = AgentClient(
+                    router: router, agentID: Self.agentID, instanceName: "web/0", requestTimeout: .seconds(2),
+                    taskPollInterval: .milliseconds(20))
+                // The agent connects in the background; wait until it answers (or fail if it died).
+                var ready = false
+                let deadline = ContinuousClock.now + .seconds(20)
+                while !ready && agent.isRunning && ContinuousClock.now < deadline {
+                    var probe = client
+                    probe.requestTimeout = .milliseconds(300)
+                    ready = (try? await probe.send(.ping)) == "pong"
+                }
+                guard ready else {
+                    router.stop()
+                    throw AgentTestError("the agent never answered ping (running: \(agent.isRunning))")
+                }
+                try await body(client, director, vcap)
+                router.stop()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func answersTheBasicMethods() async throws {
+        try await withAgent { client, _, _ in
+            let info = try await client.send(.info)
+            #expect(info == ["api_version": 1])
+            let state = try await client.send(.getState(full: true))
+            #expect(state["agent_id"] == .string(Self.agentID))
+            #expect(state["job_state"] == "running")
+            #expect(state["vitals"]?["mem"]?["kb"] != nil)
+            #expect(state["vitals"]?["disk"]?["system"] != nil)
+            await #expect {
+                _ = try await client.send(.getTask(agentTaskID: "no-such-task"))
+            } throws: { error in "\(error)".contains("Task with id no-such-task could not be found") }
+        }
+    }
+
+    @Test func unknownAndMalformedRequestsGetExceptionsAndTheAgentKeepsRunning() async throws {
+        try await withAgent { client, director, _ in
+            await #expect {
+                _ = try await client.send(.migrateDisk(oldCID: "a", newCID: "b"))
+            } throws: { error in "\(error)".hasSuffix("unknown message migrate_disk") }
+            // A request whose method is not a string: answered on its reply_to with an exception.
+            let replies = try await director.subscribe(to: "director.d-1.\(Self.agentID).raw")
+            try director.publish(#"{"protocol":3,"method":5,"arguments":[],"reply_to":"director.d-1.agent-1.raw"}"#, to: "agent.\(Self.agentID)")
+            let reply = try await collect(replies, count: 1)[0]
+            #expect(reply.string.contains(#""exception""#))
+            try director.publish("not json at all", to: "agent.\(Self.agentID)")
+            let pong = try await client.send(.ping)
+            #expect(pong == "pong")
+        }
+    }
+
+    @Test func uploadBlobVerifiesTheChecksumAndKeepsTheBlobPrivate() async throws {
+        try await withAgent { client, _, vcap in
+            let payload = Data("rendered templates".utf8)
+            let blob = UploadBlob(blobID: "blob-1", checksum: "b6f1a48c2e0ea5d0c5b3c7af7a93e8d3f8e0a6c1", payload: payload.base64EncodedString())
+            await #expect {
+                _ = try await client.send(.uploadBlob(blob))
+            } throws: { error in "\(error)".contains("Checksum mismatch for blob blob-1") }
+            let good = UploadBlob(blobID: "blob-1", checksum: sha1(payload), payload: payload.base64EncodedString())
+            let blobID = try await client.send(.uploadBlob(good))
+            #expect(blobID == "blob-1")
+            let path = vcap + "/data/sensitive_blobs/blob-1"
+            #expect(FileManager.default.contents(atPath: path) == payload)
+            let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+            #expect(mode == 0o600)
+        }
+    }
+
+    @Test func runScriptRunsEveryJobsHookAndReportsFailures() async throws {
+        try await withAgent { client, _, vcap in
+            let spec: JSONValue = ["deployment": "d", "job": ["name": "web", "templates": [["name": "greeter"], ["name": "checker"], ["name": "silent"]]]]
+            try JSONCoding.encoder.encode(spec).write(to: URL(fileURLWithPath: vcap + "/bosh/spec.json"))
+            for (job, script) in [("greeter", "echo started $BOSH_TEST_FLAG; exit 0"), ("checker", "echo broken >&2; exit 3")] {
+                let bin = vcap + "/jobs/\(job)/bin"
+                try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+                try "#!/bin/sh\n\(script)\n".write(toFile: bin + "/pre-start", atomically: true, encoding: .utf8)
+                chmod(bin + "/pre-start", 0o755)
+            }
+            await #expect {
+                _ = try await client.send(.runScript(name: "pre-start", env: ["BOSH_TEST_FLAG": "yes"]))
+            } throws: { error in
+                "\(error)".contains("1 of 2 pre-start scripts failed. Failed Jobs: checker. Successful Jobs: greeter.")
+            }
+            let greeterLog = try String(contentsOfFile: vcap + "/data/sys/log/greeter/pre-start.stdout.log", encoding: .utf8)
+            #expect(greeterLog == "started yes\n")
+            let checkerLog = try String(contentsOfFile: vcap + "/data/sys/log/checker/pre-start.stderr.log", encoding: .utf8)
+            #expect(checkerLog == "broken\n")
+            #expect(try await client.send(.runScript(name: "post-stop", env: [:])) == [:])  // no job has it
+        }
+    }
+
+    @Test func sendsHeartbeats() async throws {
+        try await withAgent { _, director, _ in
+            let heartbeats = try await director.subscribe(to: AgentSubjects.heartbeat(agentID: Self.agentID))
+            let beats = try await collect(heartbeats, count: 2)
+            let heartbeat = try JSONCoding.decoder.decode(Heartbeat.self, from: Data(beats[1].payload.readableBytesView))
+            #expect(heartbeat.jobState == "running")
+            #expect(heartbeat.vitals?.load.count == 3)
+        }
+    }
+}
+
+func sha1(_ data: Data) -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sha1sum")
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try? process.run()
+    input.fileHandleForWriting.write(data)
+    try? input.fileHandleForWriting.close()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return String(text.prefix(40))
+}
+
+struct AgentTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
