@@ -158,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "AgentProtocol", "BosunCore", "NATS", "Director", "TestSupport",
+                "Agent", "AgentProtocol", "BosunCore", "NATS", "Director", "LocalCPI", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -126,6 +126,19 @@ public struct NetworkSettings: Codable, Sendable, Equatable {
         case type, ip, netmask, gateway, dns, `default`, mac
         case cloudProperties = "cloud_properties"
     }
+
+    /// CPIs often leave out `type` (manual) and `cloud_properties` ({}); both are read leniently.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decodeIfPresent(String.self, forKey: .type) ?? "manual"
+        ip = try container.decodeIfPresent(String.self, forKey: .ip)
+        netmask = try container.decodeIfPresent(String.self, forKey: .netmask)
+        gateway = try container.decodeIfPresent(String.self, forKey: .gateway)
+        dns = try container.decodeIfPresent([String].self, forKey: .dns)
+        `default` = try container.decodeIfPresent([String].self, forKey: .default)
+        cloudProperties = try container.decodeIfPresent(JSONValue.self, forKey: .cloudProperties) ?? [:]
+        mac = try container.decodeIfPresent(String.self, forKey: .mac)
+    }
 }
 
 /// The settings a CPI hands to a new VM's agent (reference §6.4).

@@ -7,6 +7,8 @@ public final class NATSServerProcess: @unchecked Sendable {
         /// Maps client certificates to users with these permissions (`verify_and_map`).
         public var users: [User] = []
         public var maxPayload: Int?
+        /// The address to listen on (a bridge gateway, for VMs to reach it).
+        public var host: String = "127.0.0.1"
 
         public struct User: Sendable {
             public var commonName: String
@@ -20,10 +22,11 @@ public final class NATSServerProcess: @unchecked Sendable {
             }
         }
 
-        public init(tls: Bool = false, users: [User] = [], maxPayload: Int? = nil) {
+        public init(tls: Bool = false, users: [User] = [], maxPayload: Int? = nil, host: String = "127.0.0.1") {
             self.tls = tls
             self.users = users
             self.maxPayload = maxPayload
+            self.host = host
         }
     }
 
@@ -37,13 +40,17 @@ public final class NATSServerProcess: @unchecked Sendable {
     /// The whole server log so far.
     public var log: String { logLock.withLock { logText } }
 
-    public var url: URL { URL(string: "\(options.tls ? "tls" : "nats")://127.0.0.1:\(port)")! }
+    public var url: URL { URL(string: "\(options.tls ? "tls" : "nats")://\(options.host):\(port)")! }
 
     public init(options: Options = Options()) throws {
         self.options = options
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-nats-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if options.tls { try TestCertificates.generate(in: directory, clients: ["director", "rogue-ca-client"] + options.users.map(\.commonName)) }
+        if options.tls {
+            try TestCertificates.generate(
+                in: directory, serverIPs: Set(["127.0.0.1", options.host]).sorted(),
+                clients: ["director", "rogue-ca-client"] + options.users.map(\.commonName))
+        }
     }
 
     public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
@@ -69,7 +76,7 @@ public final class NATSServerProcess: @unchecked Sendable {
             }
             let text = String(decoding: data, as: UTF8.self)
             self.logLock.withLock { self.logText += text }
-            if self.port == 0, let range = self.log.range(of: "Listening for client connections on 127.0.0.1:") {
+            if self.port == 0, let range = self.log.range(of: "Listening for client connections on \(self.options.host):") {
                 let digits = self.log[range.upperBound...].prefix(while: \.isNumber)
                 self.port = Int(digits) ?? 0
             }
@@ -123,7 +130,7 @@ public final class NATSServerProcess: @unchecked Sendable {
     }
 
     private func writeConfiguration() throws {
-        var lines = ["host: \"127.0.0.1\"", "port: \(port == 0 ? -1 : port)", "server_name: \"bosun-test\""]
+        var lines = ["host: \"\(options.host)\"", "port: \(port == 0 ? -1 : port)", "server_name: \"bosun-test\""]
         if let maxPayload = options.maxPayload { lines.append("max_payload: \(maxPayload)") }
         if options.tls {
             lines += [
@@ -148,12 +155,13 @@ public final class NATSServerProcess: @unchecked Sendable {
 /// Throwaway certificates made with the openssl CLI: a CA, a server certificate for 127.0.0.1, one
 /// client certificate per name, and a client certificate from a foreign CA (`rogue-ca-client`).
 enum TestCertificates {
-    static func generate(in directory: URL, clients: [String]) throws {
+    static func generate(in directory: URL, serverIPs: [String] = ["127.0.0.1"], clients: [String]) throws {
+        let sans = (serverIPs.map { "IP:" + $0 } + ["DNS:nats.bosun.internal"]).joined(separator: ",")
         var script = """
             set -e
             openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -keyout ca.key -out ca.crt -subj "/CN=bosun-test-ca" 2>/dev/null
             openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr -subj "/CN=nats.bosun.internal" 2>/dev/null
-            printf 'subjectAltName=IP:127.0.0.1,DNS:nats.bosun.internal\\nextendedKeyUsage=serverAuth\\n' > server.ext
+            printf 'subjectAltName=\(sans)\\nextendedKeyUsage=serverAuth\\n' > server.ext
             openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext -out server.crt 2>/dev/null
             printf 'extendedKeyUsage=clientAuth\\n' > client.ext
             openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -keyout rogue-ca.key -out rogue-ca.crt -subj "/CN=rogue-ca" 2>/dev/null

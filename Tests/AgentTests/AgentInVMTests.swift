@@ -1,0 +1,94 @@
+import AgentProtocol
+import BosunCore
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Director
+@testable import LocalCPI
+
+/// The agent as PID 1 of a local-CPI VM: it reaches NATS over the bridge with its certificate,
+/// answers the director, and mounts the tmpfs its env asks for. Needs root.
+@Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: getuid() == 0, "needs root"))
+struct AgentInVMTests {
+    @Test func agentInAVMAnswersAndMountsTheRequestedTmpfs() async throws {
+        let token = String(UInt32.random(in: 0..<UInt32.max), radix: 16)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-agent-vm-\(token)").path
+        let subnet = "10.\(Int.random(in: 200...250)).\(Int.random(in: 1...254))"
+        let gateway = "\(subnet).1"
+        let cpi = LocalCPI(configuration: .init(
+            workDirectory: directory + "/work", bridgeName: "ba" + String(token.prefix(8)),
+            agentPath: AgentProcessTests.binary, runtimeRoot: "/run/bosun-agent-vm-\(token)"))
+        defer {
+            _ = try? FileManager.default.removeItem(atPath: directory)
+            _ = try? FileManager.default.removeItem(atPath: cpi.configuration.runtimeRoot)
+        }
+        try await cpi.ensureBridge(gateway: gateway, prefixLength: 24)
+        var vm: String?
+        do {
+            let server = try NATSServerProcess(options: .init(tls: true, users: [
+                .init(commonName: "agent-7", publish: ["hm.agent.>", "director.*.agent-7.*"], subscribe: ["agent.agent-7"])
+            ], host: gateway))
+            try server.start()
+            let tarball = try await LocalCPI.buildStemcell(into: directory)
+            try FileManager.default.createDirectory(atPath: directory + "/stemcell", withIntermediateDirectories: true)
+            _ = try await HostCommand.run("/bin/tar", ["-xzf", tarball, "-C", directory + "/stemcell"])
+            let stemcell = try await cpi.createStemcell(imagePath: directory + "/stemcell/image", cloudProperties: [:])
+            func pem(_ name: String) throws -> JSONValue { .string(try String(contentsOfFile: server.path(name), encoding: .utf8)) }
+            let env: JSONValue = ["bosh": [
+                "mbus": ["urls": [.string(server.url.absoluteString)],
+                         "cert": ["ca": try pem("ca.crt"), "certificate": try pem("agent-7.crt"), "private_key": try pem("agent-7.key")]],
+                "job_dir": ["tmpfs": true, "tmpfs_size": "32m"],
+                "agent": ["settings": ["tmpfs": true]],
+            ]]
+            let (cid, _) = try await cpi.createVM(
+                agentID: "agent-7", stemcellCID: stemcell, cloudProperties: ["ram": 256],
+                networks: ["default": ["type": "manual", "ip": .string("\(subnet).10"), "netmask": "255.255.255.0", "gateway": .string(gateway)]],
+                diskCIDs: [], env: env)
+            vm = cid
+            try await withRunningClient(configuration(server)) { director in
+                let router = try await AgentReplyRouter(nats: director, directorUUID: "d-9")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await router.route() }
+                    var client = AgentClient(router: router, agentID: "agent-7", instanceName: "web/0", requestTimeout: .milliseconds(500))
+                    var answered = false
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while !answered && ContinuousClock.now < deadline {
+                        answered = (try? await client.send(.ping)) == "pong"
+                    }
+                    if !answered {
+                        let console = (try? String(contentsOfFile: cpi.paths.vm(cid) + "/console.log", encoding: .utf8)) ?? "(no console log)"
+                        Issue.record("the agent in the VM never answered; its console:\n\(console.suffix(3000))")
+                        router.stop()
+                        try await group.waitForAll()
+                        return
+                    }
+                    client.requestTimeout = .seconds(5)
+                    let state = try await client.send(.getState(full: false))
+                    #expect(state["agent_id"] == "agent-7")
+                    router.stop()
+                    try await group.waitForAll()
+                }
+            }
+            // The mounts inside the VM, seen through its main process.
+            let pid = try await cpi.containerPID(cid)
+            let mounts = try String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8)
+            func tmpfs(at path: String) -> String? {
+                mounts.split(separator: "\n").first { $0.split(separator: " ")[4] == path && $0.contains(" - tmpfs ") }.map(String.init)
+            }
+            #expect(tmpfs(at: "/var/vcap/data/jobs")?.contains("size=32768k") == true, "\(mounts)")
+            #expect(tmpfs(at: "/var/vcap/data/sensitive_blobs") != nil)
+            #expect(tmpfs(at: "/var/vcap/bosh/settings") != nil)
+            #expect(tmpfs(at: "/var/vcap/data/sys/run") != nil)
+            // The agent's copy of its private key lives in that tmpfs, not on the host's disk.
+            #expect(!FileManager.default.fileExists(atPath: cpi.paths.vm(cid) + "/vcap/bosh/settings/mbus-key.pem"))
+            server.stop()
+        } catch {
+            if let vm { try? await cpi.deleteVM(vm) }
+            _ = try? await HostCommand.run("/usr/sbin/ip", ["link", "del", cpi.configuration.bridgeName])
+            throw error
+        }
+        if let vm { try await cpi.deleteVM(vm) }
+        _ = try? await HostCommand.run("/usr/sbin/ip", ["link", "del", cpi.configuration.bridgeName])
+    }
+}
