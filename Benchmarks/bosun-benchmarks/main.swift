@@ -6,7 +6,7 @@ import Foundation
 // broken into stages. Prints figures; asserts nothing.
 //
 //   swift build -c release --product bosun --product bosun-benchmarks
-//   .build/release/bosun-benchmarks [interpolate|nats|local-cpi|all] [runs]   (local-cpi needs root)
+//   .build/release/bosun-benchmarks [interpolate|nats|local-cpi|agent|all] [runs]   (local-cpi needs root)
 
 func runInterpolationBenchmark() throws {
     let runs = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 30 : 30
@@ -87,11 +87,13 @@ case "interpolate":
     try runInterpolationBenchmark()
 case "nats":
     try await runNATSBenchmark()
+case "agent":
+    try await runAgentBenchmark()
 case "local-cpi":
     try await runLocalCPIBenchmark()
 case "all":
     try runInterpolationBenchmark()
     try await runNATSBenchmark()
 default:
-    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|all] [runs]")
+    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|all] [runs]")
 }

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Idle memory of `bosun-agent`: started against a nats-server on loopback with a private root,
+/// left alone for a few heartbeats, then its resident set size is read from /proc.
+func runAgentBenchmark() async throws {
+    let port = Int.random(in: 20000..<40000)
+    let root = "/tmp/bosun-bench-agent-\(getpid())"
+    try FileManager.default.createDirectory(atPath: root + "/bosh", withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    try """
+        {"agent_id":"bench","vm":{"name":"bench"},"mbus":"nats://127.0.0.1:\(port)","networks":{},"disks":{"persistent":{}},"ntp":[],"env":{}}
+        """.write(toFile: root + "/bosh/settings.json", atomically: true, encoding: .utf8)
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: "/usr/sbin/nats-server")
+    server.arguments = ["-a", "127.0.0.1", "-p", String(port)]
+    server.standardOutput = FileHandle.nullDevice
+    server.standardError = FileHandle.nullDevice
+    try server.run()
+    defer {
+        server.terminate()
+        server.waitUntilExit()
+    }
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("bosun-agent").path
+    let agent = Process()
+    agent.executableURL = URL(fileURLWithPath: binary)
+    agent.arguments = ["--root", root, "--no-mounts", "--heartbeat-seconds", "1"]
+    agent.standardOutput = FileHandle.nullDevice
+    agent.standardError = FileHandle.nullDevice
+    try agent.run()
+    defer {
+        agent.terminate()
+        agent.waitUntilExit()
+    }
+    try await Task.sleep(for: .seconds(5))
+    let status = (try? String(contentsOfFile: "/proc/\(agent.processIdentifier)/status", encoding: .utf8)) ?? ""
+    func field(_ name: String) -> String {
+        status.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map { $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces) } ?? "?"
+    }
+    print("agent idle after 5 s (connected, heartbeats every 1 s): VmRSS \(field("VmRSS")), RssAnon \(field("RssAnon")), RssFile \(field("RssFile")), threads \(field("Threads"))")
+}
