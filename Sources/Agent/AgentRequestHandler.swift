@@ -14,7 +14,9 @@ struct AgentRequestHandler: Sendable {
     static let actions: [String: any AgentAction] = [
         "ping": PingAction(), "info": InfoAction(), "get_state": GetStateAction(), "get_task": GetTaskAction(),
         "cancel_task": CancelTaskAction(), "upload_blob": UploadBlobAction(), "run_script": RunScriptAction(),
-        "delete_arp_entries": DeleteARPEntriesAction(),
+        "delete_arp_entries": DeleteARPEntriesAction(), "add_persistent_disk": AddPersistentDiskAction(),
+        "remove_persistent_disk": RemovePersistentDiskAction(), "mount_disk": MountDiskAction(),
+        "unmount_disk": UnmountDiskAction(), "list_disk": ListDiskAction(), "migrate_disk": MigrateDiskAction(),
     ]
 
     func handle(_ message: NATSMessage) async {

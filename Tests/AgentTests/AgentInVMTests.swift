@@ -7,6 +7,38 @@ import Testing
 @testable import Director
 @testable import LocalCPI
 
+/// Mount, write, migrate to a second disk, unmount: the agent's disk methods on real loop devices.
+func exerciseDisks(cpi: LocalCPI, vm: String, client: AgentClient) async throws {
+    func inVM(_ command: String) async throws -> String {
+        try await HostCommand.run("/usr/sbin/runc", ["--root", cpi.configuration.runtimeRoot, "exec", vm, "/bin/sh", "-c", command])
+    }
+    let old = try await cpi.createDisk(sizeMB: 32, cloudProperties: [:], vmCID: vm)
+    let new = try await cpi.createDisk(sizeMB: 48, cloudProperties: [:], vmCID: vm)
+    for disk in [old, new] {
+        let hint = try await cpi.attachDisk(vmCID: vm, diskCID: disk)
+        _ = try await client.send(.addPersistentDisk(diskCID: disk, hint: hint))
+    }
+    _ = try await client.send(.mountDisk(diskCID: old))  // formats on first use
+    _ = try await inVM("echo kept > /var/vcap/store/data && mkdir -p /var/vcap/store/dir && echo deep > /var/vcap/store/dir/file")
+    let mounted = try await client.send(.listDisk)
+    #expect(mounted == [.string(old)])
+    _ = try await client.send(.mountDisk(diskCID: new))  // goes to the migration target
+    _ = try await client.send(.migrateDisk(oldCID: old, newCID: new))
+    let listedAfter = try await client.send(.listDisk)
+    #expect(listedAfter == [.string(new)])
+    let content = try await inVM("cat /var/vcap/store/data /var/vcap/store/dir/file")
+    #expect(content == "kept\ndeep\n")
+    let unmounted = try await client.send(.unmountDisk(diskCID: new))
+    #expect(unmounted["message"] == .string("Unmounted partition of \(new)"))
+    let again = try await client.send(.unmountDisk(diskCID: new))
+    #expect(again["message"] == .string("Partition of \(new) is not mounted"))
+    for disk in [old, new] {
+        try await cpi.detachDisk(vmCID: vm, diskCID: disk)
+        _ = try await client.send(.removePersistentDisk(diskCID: disk))
+        try await cpi.deleteDisk(disk)
+    }
+}
+
 /// The agent as PID 1 of a local-CPI VM: it reaches NATS over the bridge with its certificate,
 /// answers the director, and mounts the tmpfs its env asks for. Needs root.
 @Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: getuid() == 0, "needs root"))
@@ -50,7 +82,9 @@ struct AgentInVMTests {
                 let router = try await AgentReplyRouter(nats: director, directorUUID: "d-9")
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await router.route() }
-                    var client = AgentClient(router: router, agentID: "agent-7", instanceName: "web/0", requestTimeout: .milliseconds(500))
+                    var client = AgentClient(
+                        router: router, agentID: "agent-7", instanceName: "web/0", requestTimeout: .milliseconds(500),
+                        taskPollInterval: .milliseconds(50))
                     var answered = false
                     let deadline = ContinuousClock.now + .seconds(30)
                     while !answered && ContinuousClock.now < deadline {
@@ -66,6 +100,7 @@ struct AgentInVMTests {
                     client.requestTimeout = .seconds(5)
                     let state = try await client.send(.getState(full: false))
                     #expect(state["agent_id"] == "agent-7")
+                    try await exerciseDisks(cpi: cpi, vm: cid, client: client)
                     router.stop()
                     try await group.waitForAll()
                 }

@@ -24,6 +24,22 @@ enum ProcessRunner {
         }
     }
 
+    /// Runs and returns the exit status (-1 when it could not start).
+    static func status(_ executable: String, _ arguments: [String]) async -> Int32 {
+        guard let result = try? await Subprocess.run(.path(FilePath(executable)), arguments: Arguments(arguments), output: .discarded, error: .discarded),
+            case .exited(let code) = result.terminationStatus
+        else { return -1 }
+        return code
+    }
+
+    /// Runs and returns trimmed standard output, or nil when it failed.
+    static func output(_ executable: String, _ arguments: [String]) async -> String? {
+        guard let result = try? await Subprocess.run(.path(FilePath(executable)), arguments: Arguments(arguments), output: .string(limit: 65536)),
+            case .exited(0) = result.terminationStatus
+        else { return nil }
+        return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Runs and ignores the outcome.
     static func quiet(_ executable: String, _ arguments: [String]) async {
         _ = try? await Subprocess.run(.path(FilePath(executable)), arguments: Arguments(arguments), output: .discarded)
