@@ -164,7 +164,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CPITests", dependencies: ["CPI", "BosunCore"], swiftSettings: strictSettings),
-        .testTarget(name: "LocalCPITests", dependencies: ["LocalCPI", "CPI", "BosunCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "LocalCPITests", dependencies: ["LocalCPI", "CPI", "BosunCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol", "BosunCore"], swiftSettings: strictSettings),
         .target(
             name: "TestSupport",
@@ -201,7 +202,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BosunCLITests",
-            dependencies: ["BosunCLI"],
+            dependencies: ["BosunCLI", "TestSupport"],
             swiftSettings: strictSettings
         ),
     ]

@@ -3,23 +3,17 @@ import Foundation
 /// Idle memory of `bosun-agent`: started against a nats-server on loopback with a private root,
 /// left alone for a few heartbeats, then its resident set size is read from /proc.
 func runAgentBenchmark() async throws {
-    let port = Int.random(in: 20000..<40000)
+    let (server, port) = try await startNATSServer()
+    defer {
+        server.terminate()
+        server.waitUntilExit()
+    }
     let root = "/tmp/bosun-bench-agent-\(getpid())"
     try FileManager.default.createDirectory(atPath: root + "/bosh", withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: root) }
     try """
         {"agent_id":"bench","vm":{"name":"bench"},"mbus":"nats://127.0.0.1:\(port)","networks":{},"disks":{"persistent":{}},"ntp":[],"env":{}}
         """.write(toFile: root + "/bosh/settings.json", atomically: true, encoding: .utf8)
-    let server = Process()
-    server.executableURL = URL(fileURLWithPath: "/usr/sbin/nats-server")
-    server.arguments = ["-a", "127.0.0.1", "-p", String(port)]
-    server.standardOutput = FileHandle.nullDevice
-    server.standardError = FileHandle.nullDevice
-    try server.run()
-    defer {
-        server.terminate()
-        server.waitUntilExit()
-    }
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("bosun-agent").path
     let agent = Process()
     agent.executableURL = URL(fileURLWithPath: binary)

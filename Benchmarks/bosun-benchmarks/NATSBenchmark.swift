@@ -7,18 +7,11 @@ import ServiceLifecycle
 /// NATS throughput and latency against a nats-server started here on 127.0.0.1: publish rate of
 /// 128-byte messages (until the server has confirmed them all), and request/reply round trips.
 func runNATSBenchmark() async throws {
-    let port = Int.random(in: 20000..<40000)
-    let server = Process()
-    server.executableURL = URL(fileURLWithPath: "/usr/sbin/nats-server")
-    server.arguments = ["-a", "127.0.0.1", "-p", String(port)]
-    server.standardOutput = FileHandle.nullDevice
-    server.standardError = FileHandle.nullDevice
-    try server.run()
+    let (server, port) = try await startNATSServer()
     defer {
         server.terminate()
         server.waitUntilExit()
     }
-    try await Task.sleep(for: .milliseconds(300))
 
     var logger = Logger(label: "nats-bench")
     logger.logLevel = .error
@@ -65,4 +58,17 @@ func runNATSBenchmark() async throws {
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
     }
+}
+
+/// A nats-server on 127.0.0.1 and a random port, given a moment to start listening.
+func startNATSServer() async throws -> (Process, Int) {
+    let port = Int.random(in: 20000..<40000)
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: "/usr/sbin/nats-server")
+    server.arguments = ["-a", "127.0.0.1", "-p", String(port)]
+    server.standardOutput = FileHandle.nullDevice
+    server.standardError = FileHandle.nullDevice
+    try server.run()
+    try await Task.sleep(for: .milliseconds(300))
+    return (server, port)
 }

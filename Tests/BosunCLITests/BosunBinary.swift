@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `bosun` executable, as an operator would.
 struct BosunBinary {
@@ -9,16 +10,7 @@ struct BosunBinary {
     }
 
     /// The executable sits next to the test bundle in the build products folder.
-    static let url: URL = {
-        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        var directory = runner.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("bosun")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return runner.deletingLastPathComponent().appendingPathComponent("bosun")
-    }()
+    static let url = URL(fileURLWithPath: BuiltProduct.path("bosun"))
 
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL) throws -> Result {
         let process = Process()

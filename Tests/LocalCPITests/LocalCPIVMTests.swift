@@ -1,5 +1,6 @@
 import BosunCore
 import Foundation
+import TestSupport
 import Testing
 
 @testable import CPI
@@ -163,16 +164,7 @@ func isGoneOrZombie(_ pid: Int) -> Bool {
 @Suite(.serialized, .timeLimit(.minutes(1)), .enabled(if: getuid() == 0, "needs root"))
 struct LocalCPIProtocolTests {
     /// The built `bosun-local-cpi` executable, driven the way the director drives any CPI.
-    static let executable: String = {
-        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        var directory = runner.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("bosun-local-cpi").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return "bosun-local-cpi"
-    }()
+    static let executable = BuiltProduct.path("bosun-local-cpi")
 
     @Test func infoAndDisksThroughTheExecutable() async throws {
         let bed = try await LocalCPITestbed()
