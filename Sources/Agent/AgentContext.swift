@@ -2,6 +2,7 @@ import AgentProtocol
 import BosunCore
 import Foundation
 import NATS
+import NIOCore
 
 /// What every action may use: the settings, the layout, the task manager and the bus.
 final class AgentContext: Sendable {
@@ -9,11 +10,23 @@ final class AgentContext: Sendable {
     let paths: AgentPaths
     let tasks = AgentTaskManager()
     let nats: NATSClient
+    let supervisor: Supervisor
 
     init(settings: AgentSettings, paths: AgentPaths, nats: NATSClient) {
         self.settings = settings
         self.paths = paths
         self.nats = nats
+        let agentID = settings.agentID
+        let address = settings.networks.values.compactMap(\.ip).first ?? ""
+        self.supervisor = Supervisor(paths: paths) { job, process, description in
+            // BOSH's alert shape: "<service> (<ips>) - <event> - <action>".
+            let alert = AgentAlert(
+                id: UUID().uuidString.lowercased(), severity: .alert, title: "\(process) (\(address)) - pid failed - restart",
+                summary: "\(job)/\(process) \(description)", createdAt: Int(Date().timeIntervalSince1970))
+            if let data = try? JSONCoding.encoder.encode(alert) {
+                try? nats.publish(ByteBuffer(bytes: data), to: AgentSubjects.alert(agentID: agentID))
+            }
+        }
     }
 
     /// The last applied spec (`/var/vcap/bosh/spec.json`), or an empty object.
@@ -29,9 +42,8 @@ final class AgentContext: Sendable {
         return templates.compactMap { $0["name"]?.stringValue }
     }
 
-    /// `running` with no jobs to run. With jobs, the process supervisor decides (it arrives with the
-    /// next step of this agent); until then the agent says it does not know rather than guess.
-    func jobState() -> String {
-        appliedJobNames().isEmpty ? "running" : "unknown"
+    /// From the supervisor: `running`, `starting`, `failing` or `stopped` (reference §2.4).
+    func jobState() async -> String {
+        await supervisor.snapshot().jobState
     }
 }

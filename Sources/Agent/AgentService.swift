@@ -39,18 +39,19 @@ public final class AgentService: Service {
     /// One heartbeat at start, then one every interval, until shutdown.
     private func heartbeats() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            publishHeartbeat()
+            await publishHeartbeat()
             try? await Task.sleep(for: heartbeatInterval)
         }
     }
 
-    func publishHeartbeat() {
+    func publishHeartbeat() async {
         let spec = context.appliedSpec()
+        let snapshot = await context.supervisor.snapshot()
         let heartbeat = Heartbeat(
             deployment: spec["deployment"]?.stringValue, job: spec["name"]?.stringValue ?? spec["job"]?["name"]?.stringValue,
             index: { if case .int(let i)? = spec["index"] { return i } else { return nil } }(),
-            jobState: context.jobState(), vitals: Vitals.current(paths: context.paths), nodeID: spec["id"]?.stringValue,
-            numberOfProcesses: 0)
+            jobState: snapshot.jobState, vitals: Vitals.current(paths: context.paths), nodeID: spec["id"]?.stringValue,
+            numberOfProcesses: snapshot.processes.count)
         guard let data = try? JSONCoding.encoder.encode(heartbeat) else { return }
         try? context.nats.publish(ByteBuffer(bytes: data), to: AgentSubjects.heartbeat(agentID: context.settings.agentID))
     }

@@ -172,3 +172,55 @@ struct AgentTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+extension AgentProcessTests {
+    /// Polls `get_state` until `job_state` is `wanted` (or the deadline passes).
+    func waitForJobState(_ client: AgentClient, _ wanted: String, seconds: Double = 10) async throws -> JSONValue {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var state: JSONValue = [:]
+        while ContinuousClock.now < deadline {
+            state = try await client.send(.getState(full: false))
+            if state["job_state"]?.stringValue == wanted { return state }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw AgentTestError("job_state never became \(wanted): \(state)")
+    }
+
+    @Test func supervisesBPMProcessesRestartsCrashesAndAlerts() async throws {
+        try await withAgent { client, director, vcap in
+            let spec: JSONValue = ["deployment": "d", "name": "web", "job": ["name": "web", "templates": [["name": "worker"]]]]
+            try JSONCoding.encoder.encode(spec).write(to: URL(fileURLWithPath: vcap + "/bosh/spec.json"))
+            let config = vcap + "/jobs/worker/config"
+            try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
+            let pidFile = vcap + "/worker.pid"
+            try """
+                processes:
+                - name: sleeper
+                  executable: /bin/sh
+                  args: ["-c", "echo $$ > \(pidFile); echo up; exec sleep 1000"]
+                  env: {GREETING: hello}
+                """.write(toFile: config + "/bpm.yml", atomically: true, encoding: .utf8)
+            let alerts = try await director.subscribe(to: AgentSubjects.alert(agentID: Self.agentID))
+            let started = try await client.send(.start)
+            #expect(started == "started")
+            let running = try await waitForJobState(client, "running")
+            #expect(running["processes"]?.arrayValue?.first?["name"] == "sleeper")
+            // Kill it: the agent notices at once, alerts, and starts it again.
+            let firstPID = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+            kill(firstPID, SIGKILL)
+            let alert = try JSONCoding.decoder.decode(AgentAlert.self, from: Data(try await collect(alerts, count: 1)[0].payload.readableBytesView))
+            #expect(alert.title.hasPrefix("sleeper ("))
+            #expect(alert.summary == "worker/sleeper killed by signal 9")
+            _ = try await waitForJobState(client, "running")
+            let secondPID = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+            #expect(secondPID != firstPID)
+            let log = try String(contentsOfFile: vcap + "/data/sys/log/worker/sleeper.stdout.log", encoding: .utf8)
+            #expect(log == "up\nup\n")
+            let stopped = try await client.send(.stop)
+            #expect(stopped == "stopped")
+            let state = try await client.send(.getState(full: false))
+            #expect(state["job_state"] == "stopped")
+            #expect(kill(secondPID, 0) != 0)
+        }
+    }
+}

@@ -40,8 +40,11 @@ struct GetStateAction: AgentAction {
         var state: [String: JSONValue] = [:]
         if case .object(let spec) = agent.appliedSpec() { state = spec }
         state["agent_id"] = .string(agent.settings.agentID)
-        state["job_state"] = .string(agent.jobState())
-        state["processes"] = []
+        let snapshot = await agent.supervisor.snapshot()
+        state["job_state"] = .string(snapshot.jobState)
+        state["processes"] = .array(snapshot.processes.map {
+            ["name": .string($0.name), "state": .string($0.state), "uptime": ["secs": .int($0.uptime)]]
+        })
         state["vm"] = ["name": .string(agent.settings.vm.name)]
         if arguments.first == "full" {
             state["vitals"] = (try? JSONValue(encoding: Vitals.current(paths: agent.paths))) ?? .null

@@ -51,6 +51,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
     /// Converts any Encodable value (an apply spec, settings) into a JSON value.
     public init(encoding value: some Encodable) throws {
         let data = try JSONCoding.encoder.encode(value)
