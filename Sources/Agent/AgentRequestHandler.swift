@@ -17,7 +17,7 @@ struct AgentRequestHandler: Sendable {
         "delete_arp_entries": DeleteARPEntriesAction(), "add_persistent_disk": AddPersistentDiskAction(),
         "remove_persistent_disk": RemovePersistentDiskAction(), "mount_disk": MountDiskAction(),
         "unmount_disk": UnmountDiskAction(), "list_disk": ListDiskAction(), "migrate_disk": MigrateDiskAction(),
-        "start": StartAction(), "stop": StopAction(),
+        "start": StartAction(), "stop": StopAction(), "drain": DrainAction(),
     ]
 
     func handle(_ message: NATSMessage) async {

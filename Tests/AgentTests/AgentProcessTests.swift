@@ -224,3 +224,40 @@ extension AgentProcessTests {
         }
     }
 }
+
+extension AgentProcessTests {
+    @Test func drainFollowsADynamicDrainScriptAndAnnouncesShutdown() async throws {
+        try await withAgent { client, director, vcap in
+            let spec: JSONValue = ["deployment": "d", "job": ["name": "web", "templates": [["name": "db"]]], "persistent_disk": 1024, "configuration_hash": "a"]
+            try JSONCoding.encoder.encode(spec).write(to: URL(fileURLWithPath: vcap + "/bosh/spec.json"))
+            let bin = vcap + "/jobs/db/bin"
+            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            let calls = vcap + "/drain-calls"
+            // First asks to be asked again (dynamic), then says done.
+            try """
+                #!/bin/sh
+                echo "$* | $BOSH_JOB_STATE -> $BOSH_JOB_NEXT_STATE" >> \(calls)
+                if [ "$1" = job_check_status ]; then echo 0; else echo -1; fi
+                """.write(toFile: bin + "/drain", atomically: true, encoding: .utf8)
+            chmod(bin + "/drain", 0o755)
+            let next = ApplySpec(
+                deployment: "d", job: .init(name: "web", templates: [.init(name: "db", version: "1", sha1: "s", blobstoreID: "b")]),
+                index: 0, name: "web", id: "uuid", az: nil, networks: [:],
+                packages: ["pg": .init(name: "pg", version: "2", sha1: "new", blobstoreID: "pb")], configurationHash: "b",
+                persistentDisk: 1024, renderedTemplatesArchive: nil)
+            let result = try await client.send(.drain(.update, next))
+            #expect(result == 0)
+            let log = try String(contentsOfFile: calls, encoding: .utf8)
+            #expect(log.hasPrefix("job_changed hash_changed pg | {\"persistent_disk\":1024}"), "\(log)")
+            #expect(log.contains("\njob_check_status hash_unchanged | "), "\(log)")
+
+            let shutdowns = try await director.subscribe(to: AgentSubjects.shutdown(agentID: Self.agentID))
+            try "#!/bin/sh\necho not-a-number\n".write(toFile: bin + "/drain", atomically: true, encoding: .utf8)
+            chmod(bin + "/drain", 0o755)
+            await #expect {
+                _ = try await client.send(.drain(.shutdown, nil))
+            } throws: { error in "\(error)".contains("db drain: Script did not return a signed integer") }
+            #expect(try await collect(shutdowns, count: 1)[0].string == "null")
+        }
+    }
+}

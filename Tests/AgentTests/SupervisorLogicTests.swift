@@ -129,3 +129,15 @@ import Testing
         #expect(JobState.compute(processes: [running], stopped: false, templatesMissing: true) == "templates_missing")
     }
 }
+
+@Suite struct DrainOutcomeTests {
+    @Test(arguments: [("0", DrainOutcome.waitThenDone(0)), ("5\n", .waitThenDone(5)), ("-3", .waitThenAskAgain(3)), (" -1 ", .waitThenAskAgain(1))])
+    func readsTheScriptsAnswer(output: String, outcome: DrainOutcome) throws {
+        #expect(try DrainOutcome.parse(output) == outcome)
+    }
+
+    @Test func refusesAnythingButAnInteger() {
+        #expect(throws: DrainOutcome.Invalid.self) { _ = try DrainOutcome.parse("done") }
+        #expect(throws: DrainOutcome.Invalid.self) { _ = try DrainOutcome.parse("") }
+    }
+}

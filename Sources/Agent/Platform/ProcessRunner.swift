@@ -40,6 +40,27 @@ enum ProcessRunner {
         return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Runs with an environment, returns standard output; stderr goes to a file. Throws on a
+    /// non-zero exit. Cancelling the caller terminates the program.
+    static func capture(_ executable: String, _ arguments: [String], environment: [String: String], stderrFile: String) async throws
+        -> String
+    {
+        var variables: [Environment.Key: String] = [:]
+        for (key, value) in environment { variables[Environment.Key(stringLiteral: key)] = value }
+        let err = try FileDescriptor.open(FilePath(stderrFile), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
+        let result = try await Subprocess.run(
+            .path(FilePath(executable)), arguments: Arguments(arguments), environment: .custom(variables),
+            output: .string(limit: 65536), error: .fileDescriptor(err, closeAfterSpawningProcess: true))
+        guard case .exited(0) = result.terminationStatus else {
+            throw ProcessFailure(description: "\(executable) \(result.terminationStatus)")
+        }
+        return result.standardOutput
+    }
+
+    struct ProcessFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
     /// Runs and ignores the outcome.
     static func quiet(_ executable: String, _ arguments: [String]) async {
         _ = try? await Subprocess.run(.path(FilePath(executable)), arguments: Arguments(arguments), output: .discarded)

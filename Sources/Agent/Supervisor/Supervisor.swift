@@ -15,6 +15,7 @@ actor Supervisor {
     private var entries: [String: Entry] = [:]
     private var order: [String] = []
     private(set) var stopped = true
+    private var monitoring = true
     private let paths: AgentPaths
     private let onCrash: @Sendable (_ job: String, _ process: String, _ description: String) -> Void
     private var ticker: Task<Void, Never>?
@@ -50,6 +51,7 @@ actor Supervisor {
 
     func startAll() {
         stopped = false
+        monitoring = true
         let now = Self.now()
         for key in order { perform(entries[key]!.machine.start(now: now), for: key) }
         if ticker == nil {
@@ -60,6 +62,11 @@ actor Supervisor {
                 }
             }
         }
+    }
+
+    /// Stops restarting crashed processes (before drain), as `monit unmonitor` does.
+    func unmonitor() {
+        monitoring = false
     }
 
     /// Stops everything in reverse order and waits until all processes are gone.
@@ -85,7 +92,10 @@ actor Supervisor {
 
     private func tick() {
         let now = Self.now()
-        for key in order { perform(entries[key]!.machine.tick(now: now), for: key) }
+        for key in order {
+            if !monitoring, case .crashed = entries[key]!.machine.state { continue }
+            perform(entries[key]!.machine.tick(now: now), for: key)
+        }
     }
 
     private func perform(_ action: ProcessStateMachine.Action, for key: String) {
