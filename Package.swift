@@ -88,10 +88,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(name: "CBosunShims"),
         .target(
             name: "Agent",
             dependencies: [
-                "AgentProtocol", "NATS", "BosunCore",
+                "AgentProtocol", "NATS", "BosunCore", "CBosunShims",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -38,8 +38,10 @@ struct AgentProcessTests {
         let agent = Process()
         agent.executableURL = URL(fileURLWithPath: Self.binary)
         agent.arguments = ["--root", vcap, "--no-mounts", "--heartbeat-seconds", "0.2"]
-        agent.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        agent.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        // The agent's own log, kept next to the server's for diagnosing failures.
+        FileManager.default.createFile(atPath: root + "/agent.log", contents: nil)
+        agent.standardOutput = FileHandle(forWritingAtPath: root + "/agent.log")
+        agent.standardError = FileHandle(forWritingAtPath: root + "/agent.log")
         try agent.run()
         defer {
             agent.terminate()
@@ -260,4 +262,56 @@ extension AgentProcessTests {
             #expect(try await collect(shutdowns, count: 1)[0].string == "null")
         }
     }
+}
+
+extension AgentProcessTests {
+    @Test func supervisesMonitStyleDaemonsThroughTheirPidfile() async throws {
+        try await withAgent { client, director, vcap in
+            let spec: JSONValue = ["deployment": "d", "job": ["name": "web", "templates": [["name": "legacy"]]]]
+            try JSONCoding.encoder.encode(spec).write(to: URL(fileURLWithPath: vcap + "/bosh/spec.json"))
+            let job = vcap + "/jobs/legacy"
+            try FileManager.default.createDirectory(atPath: job + "/bin", withIntermediateDirectories: true)
+            let pidfile = vcap + "/data/sys/run/legacy.pid"
+            try """
+                check process legacyd
+                  with pidfile \(pidfile)
+                  start program "\(job)/bin/ctl start"
+                  stop program "\(job)/bin/ctl stop"
+                  group vcap
+                """.write(toFile: job + "/monit", atomically: true, encoding: .utf8)
+            // A classic ctl script: backgrounds the daemon, which writes its pid, then returns.
+            try """
+                #!/bin/sh
+                case $1 in
+                start) /bin/sh -c 'echo $$ > \(pidfile); exec sleep 1000' >/dev/null 2>&1 & ;;
+                stop) kill $(cat \(pidfile)) ;;
+                esac
+                """.write(toFile: job + "/bin/ctl", atomically: true, encoding: .utf8)
+            chmod(job + "/bin/ctl", 0o755)
+            let alerts = try await director.subscribe(to: AgentSubjects.alert(agentID: Self.agentID))
+            let started = try await client.send(.start)
+            #expect(started == "started")
+            _ = try await waitForJobState(client, "running")
+            let first = pid_t(try String(contentsOfFile: pidfile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+            kill(first, SIGKILL)
+            let alert = try JSONCoding.decoder.decode(AgentAlert.self, from: Data(try await collect(alerts, count: 1)[0].payload.readableBytesView))
+            #expect(alert.summary == "legacy/legacyd pid \(first) failed")
+            // Restarted through the start program: a new daemon with a new pid.
+            var second = first
+            let deadline = ContinuousClock.now + .seconds(10)
+            while second == first && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                second = pid_t((try? String(contentsOfFile: pidfile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? first
+            }
+            #expect(second != first)
+            _ = try await waitForJobState(client, "running")
+            let stopped = try await client.send(.stop)
+            #expect(stopped == "stopped")
+            #expect(kill(second, 0) != 0 || isZombie(second))
+        }
+    }
+}
+
+func isZombie(_ pid: pid_t) -> Bool {
+    ((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "").contains(") Z ")
 }

@@ -141,3 +141,15 @@ import Testing
         #expect(throws: DrainOutcome.Invalid.self) { _ = try DrainOutcome.parse("") }
     }
 }
+
+@Suite struct MonitOrderTests {
+    @Test func dependenciesStartFirst() {
+        let processes = [
+            MonitProcess(name: "web", dependsOn: ["db", "cache"]), MonitProcess(name: "cache", dependsOn: ["db"]),
+            MonitProcess(name: "db"),
+        ]
+        #expect(MonitOrder.sorted(processes).map(\.name) == ["db", "cache", "web"])
+        let cycle = [MonitProcess(name: "a", dependsOn: ["b"]), MonitProcess(name: "b", dependsOn: ["a"])]
+        #expect(MonitOrder.sorted(cycle).count == 2)
+    }
+}

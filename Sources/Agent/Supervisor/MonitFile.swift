@@ -113,3 +113,21 @@ extension String {
         String(drop(while: { set.contains($0) }).reversed().drop(while: { set.contains($0) }).reversed())
     }
 }
+
+/// `depends on` order: a process starts after those it depends on (cycles keep file order).
+enum MonitOrder {
+    static func sorted(_ processes: [MonitProcess]) -> [MonitProcess] {
+        var done: [String] = []
+        var visiting: Set<String> = []
+        let byName = Dictionary(processes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        func visit(_ process: MonitProcess) {
+            guard !done.contains(process.name), !visiting.contains(process.name) else { return }
+            visiting.insert(process.name)
+            for dependency in process.dependsOn { if let other = byName[dependency] { visit(other) } }
+            visiting.remove(process.name)
+            done.append(process.name)
+        }
+        processes.forEach(visit)
+        return done.compactMap { byName[$0] }
+    }
+}

@@ -1,15 +1,30 @@
+import CBosunShims
 import Foundation
 
-/// Runs and watches the jobs' processes (bpm-style: the agent spawns them itself). An exit is
-/// noticed at once by a thread blocked in `waitpid`; a tick every 100 ms drives start graces,
-/// restart back-off and stop escalation. One owner for all of it: this actor.
+/// Runs and watches the jobs' processes: bpm processes the agent spawns itself, and monit-style
+/// processes started by their `start program` and found through their pidfile. An exit is noticed
+/// at once — a thread blocked in `waitpid` for our children, in `poll` on a pidfd for daemons —
+/// and a tick every 100 ms drives start graces, restart back-off and stop escalation. One owner
+/// for all of it: this actor.
 actor Supervisor {
+    enum Kind: Sendable {
+        case bpm(BPMProcess)
+        case monit(MonitProcess)
+    }
+
     struct Entry {
         var job: String
-        var process: BPMProcess
+        var kind: Kind
         var machine = ProcessStateMachine()
         var pid: pid_t?
         var startedAt: Double?
+
+        var name: String {
+            switch kind {
+            case .bpm(let process): return process.name
+            case .monit(let process): return process.name
+            }
+        }
     }
 
     private var entries: [String: Entry] = [:]
@@ -31,17 +46,27 @@ actor Supervisor {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
-    /// Replaces the process set with the bpm processes of `jobs` (stopped ones only change).
+    /// Replaces the process set with the processes of `jobs`: `config/bpm.yml` when a job has one,
+    /// else its `monit` file, started in `depends on` order.
     func load(jobs: [String]) throws {
         var loaded: [String: Entry] = [:]
         var order: [String] = []
         for job in jobs {
-            let file = paths.job(job) + "/config/bpm.yml"
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
-            for process in try BPMConfig.parse(text, job: job) {
-                let key = job + "/" + process.name
-                loaded[key] = entries[key] ?? Entry(job: job, process: process)
-                loaded[key]!.process = process
+            var kinds: [Kind] = []
+            if let text = try? String(contentsOfFile: paths.job(job) + "/config/bpm.yml", encoding: .utf8) {
+                kinds = try BPMConfig.parse(text, job: job).map(Kind.bpm)
+            } else if let text = try? String(contentsOfFile: paths.job(job) + "/monit", encoding: .utf8) {
+                kinds = MonitOrder.sorted(try MonitFile.parse(text, file: job + "/monit")).map(Kind.monit)
+            }
+            for kind in kinds {
+                var entry = Entry(job: job, kind: kind)
+                let key = job + "/" + entry.name
+                if let existing = entries[key] {
+                    entry.machine = existing.machine
+                    entry.pid = existing.pid
+                    entry.startedAt = existing.startedAt
+                }
+                loaded[key] = entry
                 order.append(key)
             }
         }
@@ -83,7 +108,7 @@ actor Supervisor {
         let now = Self.now()
         let processes = order.compactMap { key -> (String, String, Int)? in
             guard let entry = entries[key] else { return nil }
-            return (entry.process.name, entry.machine.status, entry.startedAt.map { Int(now - $0) } ?? 0)
+            return (entry.name, entry.machine.status, entry.startedAt.map { Int(now - $0) } ?? 0)
         }
         let jobState = order.isEmpty ? "running"
             : JobState.compute(processes: order.compactMap { entries[$0]?.machine }, stopped: stopped, templatesMissing: false)
@@ -103,25 +128,113 @@ actor Supervisor {
         switch action {
         case .none: return
         case .spawn: spawn(key)
-        case .terminate: if let pid = entry.pid { kill(pid, entry.process.shutdownSignal) }
+        case .terminate:
+            switch entry.kind {
+            case .bpm(let process): if let pid = entry.pid { kill(pid, process.shutdownSignal) }
+            case .monit(let process):
+                if let stop = process.stopProgram {
+                    runDetached(stop, job: entry.job, log: process.name + ".ctl")
+                } else if let pid = entry.pid {
+                    kill(pid, SIGTERM)
+                }
+            }
         case .kill: if let pid = entry.pid { kill(pid, SIGKILL) }
-        case .alert(let description): onCrash(entry.job, entry.process.name, description)
+        case .alert(let description): onCrash(entry.job, entry.name, description)
+        }
+    }
+
+    private func environment(for job: String, extra: [String: String] = [:]) -> [String] {
+        ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/var/vcap/data/\(job)", "LANG=C.UTF-8"] + extra.map { "\($0.key)=\($0.value)" }
+    }
+
+    /// Runs a monit `start`/`stop program` line through the shell, without waiting.
+    private func runDetached(_ command: String, job: String, log: String) {
+        let logs = paths.jobLog(job)
+        try? Filesystem.makeDirectory(logs, mode: 0o750)
+        guard let pid = ProcessSpawner.spawn(
+            "/bin/sh", ["-c", command], environment: environment(for: job), workdir: paths.job(job),
+            stdout: logs + "/\(log).stdout.log", stderr: logs + "/\(log).stderr.log")
+        else { return }
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }
     }
 
     private func spawn(_ key: String) {
+        guard let entry = entries[key] else { return }
+        switch entry.kind {
+        case .bpm(let process): spawnBPM(key, process)
+        case .monit(let process): spawnMonit(key, process)
+        }
+    }
+
+    /// Runs the start program; once it returns, the pidfile names the daemon, watched by pidfd.
+    private func spawnMonit(_ key: String, _ process: MonitProcess) {
+        guard let job = entries[key]?.job, let start = process.startProgram, let pidfile = process.pidfile else {
+            failToStart(key, "has no start program or pidfile")
+            return
+        }
+        let logs = paths.jobLog(job)
+        try? Filesystem.makeDirectory(logs, mode: 0o750)
+        guard let starter = ProcessSpawner.spawn(
+            "/bin/sh", ["-c", start], environment: environment(for: job), workdir: paths.job(job),
+            stdout: logs + "/\(process.name).ctl.stdout.log", stderr: logs + "/\(process.name).ctl.stderr.log")
+        else {
+            failToStart(key, "start program could not run")
+            return
+        }
+        let timeout = process.startTimeoutSeconds
+        Thread.detachNewThread { [weak self] in
+            var status: Int32 = 0
+            while waitpid(starter, &status, 0) < 0 && errno == EINTR {}
+            // The daemon may write its pidfile a moment after the start program returns.
+            var daemon: pid_t = 0
+            for _ in 0..<(timeout * 20) {
+                if let text = try? String(contentsOfFile: pidfile, encoding: .utf8),
+                    let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0
+                {
+                    daemon = pid
+                    break
+                }
+                usleep(50_000)
+            }
+            guard daemon > 0 else {
+                Task { await self?.failToStart(key, "wrote no live pid to \(pidfile)") }
+                return
+            }
+            let descriptor = bosun_pidfd_open(daemon)
+            Task { await self?.watching(key: key, pid: daemon) }
+            if descriptor >= 0 {
+                _ = bosun_pidfd_wait(descriptor, -1)
+                close(descriptor)
+            }
+            Task { await self?.exited(key: key, pid: daemon, description: "pid \(daemon) failed") }
+        }
+    }
+
+    private func watching(key: String, pid: pid_t) {
+        entries[key]?.pid = pid
+        entries[key]?.startedAt = Self.now()
+    }
+
+    private func failToStart(_ key: String, _ reason: String) {
+        guard var entry = entries[key] else { return }
+        let action = entry.machine.exited(now: Self.now(), description: reason)
+        entries[key] = entry
+        perform(action, for: key)
+    }
+
+    private func spawnBPM(_ key: String, _ process: BPMProcess) {
         guard var entry = entries[key] else { return }
         let log = paths.jobLog(entry.job)
         try? Filesystem.makeDirectory(log, mode: 0o750)
-        var environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/var/vcap/data/\(entry.job)", "LANG=C.UTF-8"]
-        environment += entry.process.env.map { "\($0.key)=\($0.value)" }
         guard let pid = ProcessSpawner.spawn(
-            entry.process.executable, entry.process.args, environment: environment,
-            workdir: entry.process.workdir ?? paths.job(entry.job),
-            stdout: log + "/\(entry.process.name).stdout.log", stderr: log + "/\(entry.process.name).stderr.log")
+            process.executable, process.args, environment: environment(for: entry.job, extra: process.env),
+            workdir: process.workdir ?? paths.job(entry.job),
+            stdout: log + "/\(process.name).stdout.log", stderr: log + "/\(process.name).stderr.log")
         else {
-            perform(entry.machine.exited(now: Self.now(), description: "\(entry.process.name) could not be started"), for: key)
-            entries[key]!.machine = entry.machine
+            failToStart(key, "could not be started")
             return
         }
         entry.pid = pid
