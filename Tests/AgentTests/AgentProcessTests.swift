@@ -39,7 +39,7 @@ struct AgentProcessTests {
         agent.executableURL = URL(fileURLWithPath: Self.binary)
         agent.arguments = ["--root", vcap, "--no-mounts", "--heartbeat-seconds", "0.2"]
         // The agent's own log, kept next to the server's for diagnosing failures.
-        FileManager.default.createFile(atPath: root + "/agent.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: root + "/agent.log", contents: nil)
         agent.standardOutput = FileHandle(forWritingAtPath: root + "/agent.log")
         agent.standardError = FileHandle(forWritingAtPath: root + "/agent.log")
         try agent.run()
@@ -308,6 +308,7 @@ extension AgentProcessTests {
             let stopped = try await client.send(.stop)
             #expect(stopped == "stopped")
             #expect(kill(second, 0) != 0 || isZombie(second))
+            #expect(kill(first, 0) != 0 || isZombie(first))
         }
     }
 }

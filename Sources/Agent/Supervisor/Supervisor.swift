@@ -177,6 +177,8 @@ actor Supervisor {
         }
         let logs = paths.jobLog(job)
         try? Filesystem.makeDirectory(logs, mode: 0o750)
+        // A stale pidfile would name the previous (dead, maybe zombie) daemon: only a fresh one counts.
+        unlink(pidfile)
         guard let starter = ProcessSpawner.spawn(
             "/bin/sh", ["-c", start], environment: environment(for: job), workdir: paths.job(job),
             stdout: logs + "/\(process.name).ctl.stdout.log", stderr: logs + "/\(process.name).ctl.stderr.log")
@@ -192,7 +194,7 @@ actor Supervisor {
             var daemon: pid_t = 0
             for _ in 0..<(timeout * 20) {
                 if let text = try? String(contentsOfFile: pidfile, encoding: .utf8),
-                    let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0
+                    let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), ProcessSpawner.isAlive(pid)
                 {
                     daemon = pid
                     break
@@ -204,7 +206,13 @@ actor Supervisor {
                 return
             }
             let descriptor = bosun_pidfd_open(daemon)
-            Task { await self?.watching(key: key, pid: daemon) }
+            // Record the pid before waiting, so its exit is matched to it.
+            let recorded = DispatchSemaphore(value: 0)
+            Task {
+                await self?.watching(key: key, pid: daemon)
+                recorded.signal()
+            }
+            recorded.wait()
             if descriptor >= 0 {
                 _ = bosun_pidfd_wait(descriptor, -1)
                 close(descriptor)
@@ -261,6 +269,13 @@ actor Supervisor {
 
 /// posix_spawn with output appended to log files.
 enum ProcessSpawner {
+    /// True for a process that exists and is not a zombie.
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return !stat.contains(") Z ")
+    }
+
     static func spawn(
         _ executable: String, _ arguments: [String], environment: [String], workdir: String, stdout: String, stderr: String
     ) -> pid_t? {
