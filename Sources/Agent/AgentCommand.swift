@@ -27,9 +27,15 @@ public enum AgentCommand {
         logger.logLevel = .info
         do {
             let (nats, agent) = try AgentBootstrap.prepare(configuration, logger: logger)
+            // The agent service ends after a `shutdown` request: that shuts the NATS connection down
+            // gracefully too, and the process exits.
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [nats, agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    services: [
+                        .init(service: nats),
+                        .init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup),
+                    ],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             return 0
         } catch {

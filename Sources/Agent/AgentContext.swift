@@ -11,11 +11,15 @@ final class AgentContext: Sendable {
     let tasks = AgentTaskManager()
     let nats: NATSClient
     let supervisor: Supervisor
+    /// Yields once a `shutdown` request has been answered; the agent service then stops the jobs and ends.
+    let shutdownRequests: AsyncStream<Void>
+    private let shutdownContinuation: AsyncStream<Void>.Continuation
 
     init(settings: AgentSettings, paths: AgentPaths, nats: NATSClient) {
         self.settings = settings
         self.paths = paths
         self.nats = nats
+        (shutdownRequests, shutdownContinuation) = AsyncStream.makeStream(of: Void.self)
         let agentID = settings.agentID
         let address = settings.networks.values.compactMap(\.ip).first ?? ""
         self.supervisor = Supervisor(paths: paths) { job, process, description in
@@ -27,6 +31,10 @@ final class AgentContext: Sendable {
                 try? nats.publish(ByteBuffer(bytes: data), to: AgentSubjects.alert(agentID: agentID))
             }
         }
+    }
+
+    func requestShutdown() {
+        shutdownContinuation.yield()
     }
 
     /// The last applied spec (`/var/vcap/bosh/spec.json`), or an empty object.

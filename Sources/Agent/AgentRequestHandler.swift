@@ -18,6 +18,7 @@ struct AgentRequestHandler: Sendable {
         "remove_persistent_disk": RemovePersistentDiskAction(), "mount_disk": MountDiskAction(),
         "unmount_disk": UnmountDiskAction(), "list_disk": ListDiskAction(), "migrate_disk": MigrateDiskAction(),
         "start": StartAction(), "stop": StopAction(), "drain": DrainAction(),
+        "update_settings": UpdateSettingsAction(), "shutdown": ShutdownAction(),
     ]
 
     func handle(_ message: NATSMessage) async {
@@ -32,6 +33,7 @@ struct AgentRequestHandler: Sendable {
         }
         logger.info("Received request", metadata: ["agent.method": "\(request.method)"])
         reply(await response(to: request), to: request.replyTo)
+        if request.method == "shutdown" { context.requestShutdown() }  // only once the reply is out
     }
 
     func response(to request: AgentRequest) async -> AgentResponse {

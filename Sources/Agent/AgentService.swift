@@ -18,21 +18,40 @@ public final class AgentService: Service {
         self.heartbeatInterval = heartbeatInterval
     }
 
+    /// Ends on graceful shutdown, when the request subscription ends, or after a `shutdown` request
+    /// (then with every job stopped first).
     public func run() async throws {
         let inbox = try await context.nats.subscribe(to: AgentSubjects.inbox(agentID: context.settings.agentID))
         let handler = AgentRequestHandler(context: context, logger: logger)
+        let context = self.context
+        let logger = self.logger
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await self.heartbeats()
             }
-            do {
-                for try await message in inbox.cancelOnGracefulShutdown() {
-                    group.addTask { await handler.handle(message) }
+            group.addTask {
+                await withDiscardingTaskGroup { requests in
+                    do {
+                        for try await message in inbox {
+                            requests.addTask { await handler.handle(message) }
+                        }
+                    } catch {
+                        logger.error("Request subscription ended", metadata: ["agent.error": "\(error)"])
+                    }
                 }
-            } catch {
-                logger.error("Request subscription ended", metadata: ["agent.error": "\(error)"])
+                context.requestShutdown()  // nothing more can reach the agent
             }
-            group.cancelAll()  // no more requests: stop the heartbeats too
+            let asked = await cancelWhenGracefulShutdown {
+                for await _ in context.shutdownRequests { return true }
+                return false
+            }
+            if asked && !Task.isShuttingDownGracefully {
+                logger.info("Shutting down: stopping jobs")
+                try? await context.nats.flush()
+                await context.supervisor.stopAll()
+                logger.info("Shutting down: jobs stopped")
+            }
+            group.cancelAll()
         }
     }
 

@@ -18,6 +18,13 @@ struct AgentProcessTests {
 
     /// Starts nats-server and the agent; runs `body` with an AgentClient; stops everything.
     func withAgent(_ body: @escaping @Sendable (AgentClient, NATSClient, String) async throws -> Void) async throws {
+        try await withAgentProcess { client, director, vcap, _ in try await body(client, director, vcap) }
+    }
+
+    /// As `withAgent`, also handing `body` a check of whether the agent process still runs.
+    func withAgentProcess(
+        _ body: @escaping @Sendable (AgentClient, NATSClient, String, @escaping @Sendable () -> Bool) async throws -> Void
+    ) async throws {
         let server = try NATSServerProcess(options: .init(tls: true, users: [
             .init(
                 commonName: Self.agentID,
@@ -66,7 +73,7 @@ struct AgentProcessTests {
                     router.stop()
                     throw AgentTestError("the agent never answered ping (running: \(agent.isRunning))")
                 }
-                try await body(client, director, vcap)
+                try await body(client, director, vcap, { agent.isRunning })
                 router.stop()
                 try await group.waitForAll()
             }

@@ -15,6 +15,18 @@ enum Filesystem {
         }
     }
 
+    /// Writes `data` readable by root only (0600) through a temporary file and a rename, so a crash
+    /// leaves either the old file or the new one, never half of it.
+    static func writePrivately(_ data: Data, to path: String) throws(Failure) {
+        let temporary = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]),
+            rename(temporary, path) == 0
+        else {
+            unlink(temporary)
+            throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// Mounts a tmpfs of `size` (`100m`, bytes…) on `path`, unless something is already mounted there.
     static func mountTmpfs(at path: String, size: String, mode: String = "0750") throws(Failure) {
         try makeDirectory(path)

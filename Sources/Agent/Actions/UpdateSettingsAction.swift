@@ -1,0 +1,102 @@
+import AgentProtocol
+import BosunCore
+import Foundation
+import NIOCore
+
+/// `update_settings({trusted_certs, disk_associations, …})` (reference §2.5): the settings the
+/// director adds after the VM exists. The agent keeps them in `/var/vcap/bosh/update_settings.json`
+/// (0600: an `mbus` section may carry a private key), writes each trusted certificate to
+/// `/var/vcap/bosh/trusted_certs/`, and links every associated disk as
+/// `/var/vcap/instance/disks/<name>` to the device its hint names. Everything is checked before
+/// anything is written, so a bad request changes nothing.
+struct UpdateSettingsAction: AgentAction {
+    var isAsynchronous: Bool { true }
+
+    func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
+        let settings = try arguments.object(0, "settings")
+        let certificates = try Self.certificates(settings["trusted_certs"])
+        let links = try Self.diskLinks(settings["disk_associations"], paths: agent.paths)
+
+        let data = try JSONCoding.encoder.encode(settings)
+        try Filesystem.writePrivately(data, to: Self.file(agent.paths))
+        try Self.replaceTrustedCertificates(certificates, in: agent.paths.bosh + "/trusted_certs")
+        try Self.replaceDiskLinks(links, in: agent.paths.instance + "/disks")
+        return "ok"
+    }
+
+    static func file(_ paths: AgentPaths) -> String { paths.bosh + "/update_settings.json" }
+
+    /// The PEM blocks of `trusted_certs`, in order.
+    static func certificates(_ value: JSONValue?) throws -> [String] {
+        guard let value, value != .null else { return [] }
+        guard let text = value.stringValue else { throw ActionError("update_settings: trusted_certs must be a string of PEM certificates") }
+        let end = "-----END CERTIFICATE-----"
+        var blocks: [String] = []
+        var rest = Substring(text)
+        while let begin = rest.range(of: "-----BEGIN CERTIFICATE-----") {
+            guard let close = rest.range(of: end, range: begin.upperBound..<rest.endIndex) else {
+                throw ActionError("update_settings: trusted_certs has a certificate without its END line")
+            }
+            blocks.append(String(rest[begin.lowerBound..<close.upperBound]) + "\n")
+            rest = rest[close.upperBound...]
+        }
+        if blocks.isEmpty && !text.allSatisfy(\.isWhitespace) {
+            throw ActionError("update_settings: trusted_certs holds no PEM certificate")
+        }
+        return blocks
+    }
+
+    /// `name → device` for every association; each name must be a plain file name and each disk known.
+    static func diskLinks(_ value: JSONValue?, paths: AgentPaths) throws -> [(name: String, device: String)] {
+        guard let value, value != .null else { return [] }
+        guard case .array(let associations) = value else { throw ActionError("update_settings: disk_associations must be a list") }
+        return try associations.enumerated().map { index, association in
+            guard let name = association["name"]?.stringValue, let cid = association["cid"]?.stringValue else {
+                throw ActionError("update_settings: disk_associations[\(index)] needs a name and a cid")
+            }
+            guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+                throw ActionError("update_settings: disk_associations[\(index)].name '\(name)' is not a valid disk name")
+            }
+            return (name, try PersistentDisks.device(for: cid, paths))
+        }
+    }
+
+    private static func replaceTrustedCertificates(_ certificates: [String], in directory: String) throws {
+        try Filesystem.makeDirectory(directory, mode: 0o755)
+        for old in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where old.hasPrefix("bosh-trusted-cert-") {
+            unlink(directory + "/" + old)
+        }
+        for (index, certificate) in certificates.enumerated() {
+            let path = directory + "/bosh-trusted-cert-\(index + 1).crt"
+            guard FileManager.default.createFile(atPath: path, contents: Data(certificate.utf8), attributes: [.posixPermissions: 0o644]) else {
+                throw ActionError("update_settings: cannot write \(path)")
+            }
+        }
+    }
+
+    /// Links the associated disks and removes links to disks no longer associated.
+    private static func replaceDiskLinks(_ links: [(name: String, device: String)], in directory: String) throws {
+        try Filesystem.makeDirectory(directory, mode: 0o755)
+        let wanted = Set(links.map(\.name))
+        for old in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where !wanted.contains(old) {
+            unlink(directory + "/" + old)
+        }
+        for link in links {
+            let path = directory + "/" + link.name
+            unlink(path)
+            guard symlink(link.device, path) == 0 else {
+                throw ActionError("update_settings: cannot link \(path) to \(link.device): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
+
+/// `shutdown` (reference §2.5): tells the health monitor the agent is going away
+/// (`hm.agent.shutdown.<agent_id>`, payload `null`); after the reply is sent the agent stops every
+/// job and exits, which powers off a local-CPI VM (the agent is its PID 1) — BOSH runs `shutdown -P 0`.
+struct ShutdownAction: AgentAction {
+    func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
+        try? agent.nats.publish(ByteBuffer(bytes: Array("null".utf8)), to: AgentSubjects.shutdown(agentID: agent.settings.agentID))
+        return "ok"
+    }
+}
