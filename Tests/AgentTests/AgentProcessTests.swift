@@ -183,6 +183,24 @@ struct AgentTestError: Error, CustomStringConvertible {
 }
 
 extension AgentProcessTests {
+    /// Writes an applied spec with one job, `worker`, whose bpm.yml runs one process, `sleeper`,
+    /// that records its pid, prints `echo` and sleeps; returns the pidfile's path.
+    static func applySleeperJob(_ vcap: String, echo: String) throws -> String {
+        let spec: JSONValue = ["deployment": "d", "name": "web", "job": ["name": "web", "templates": [["name": "worker"]]]]
+        try JSONCoding.encoder.encode(spec).write(to: URL(fileURLWithPath: vcap + "/bosh/spec.json"))
+        let config = vcap + "/jobs/worker/config"
+        try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
+        let pidFile = vcap + "/worker.pid"
+        try """
+            processes:
+            - name: sleeper
+              executable: /bin/sh
+              args: ["-c", "echo $$ > \(pidFile); echo \(echo); exec sleep 1000"]
+              env: {GREETING: hello}
+            """.write(toFile: config + "/bpm.yml", atomically: true, encoding: .utf8)
+        return pidFile
+    }
+
     /// Polls `get_state` until `job_state` is `wanted` (or the deadline passes).
     func waitForJobState(_ client: AgentClient, _ wanted: String, seconds: Double = 10) async throws -> JSONValue {
         let deadline = ContinuousClock.now + .seconds(seconds)
@@ -197,18 +215,7 @@ extension AgentProcessTests {
 
     @Test func supervisesBPMProcessesRestartsCrashesAndAlerts() async throws {
         try await withAgent { client, director, vcap in
-            let spec: JSONValue = ["deployment": "d", "name": "web", "job": ["name": "web", "templates": [["name": "worker"]]]]
-            try JSONCoding.encoder.encode(spec).write(to: URL(fileURLWithPath: vcap + "/bosh/spec.json"))
-            let config = vcap + "/jobs/worker/config"
-            try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
-            let pidFile = vcap + "/worker.pid"
-            try """
-                processes:
-                - name: sleeper
-                  executable: /bin/sh
-                  args: ["-c", "echo $$ > \(pidFile); echo up; exec sleep 1000"]
-                  env: {GREETING: hello}
-                """.write(toFile: config + "/bpm.yml", atomically: true, encoding: .utf8)
+            let pidFile = try Self.applySleeperJob(vcap, echo: "up")
             let alerts = try await director.subscribe(to: AgentSubjects.alert(agentID: Self.agentID))
             let started = try await client.send(.start)
             #expect(started == "started")

@@ -48,17 +48,7 @@ extension AgentProcessTests {
 
     @Test func shutdownAnnouncesItselfStopsTheJobsAndEndsTheAgent() async throws {
         try await withAgentProcess { client, director, vcap, agentIsRunning in
-            let spec: JSONValue = ["deployment": "d", "name": "web", "job": ["name": "web", "templates": [["name": "worker"]]]]
-            try JSONCoding.encoder.encode(spec).write(to: URL(fileURLWithPath: vcap + "/bosh/spec.json"))
-            let config = vcap + "/jobs/worker/config"
-            try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
-            let pidFile = vcap + "/worker.pid"
-            try """
-                processes:
-                - name: sleeper
-                  executable: /bin/sh
-                  args: ["-c", "echo $$ > \(pidFile); exec sleep 1000"]
-                """.write(toFile: config + "/bpm.yml", atomically: true, encoding: .utf8)
+            let pidFile = try Self.applySleeperJob(vcap, echo: "up")
             _ = try await client.send(.start)
             _ = try await waitForJobState(client, "running")
             let worker = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
