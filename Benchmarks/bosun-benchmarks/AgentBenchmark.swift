@@ -31,4 +31,5 @@ func runAgentBenchmark() async throws {
         status.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map { $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces) } ?? "?"
     }
     print("agent idle after 5 s (connected, heartbeats every 1 s): VmRSS \(field("VmRSS")), RssAnon \(field("RssAnon")), RssFile \(field("RssFile")), threads \(field("Threads"))")
+    try await runAgentStartBenchmark(server: port, root: root)
 }
