@@ -98,7 +98,9 @@ public enum AgentBootstrap {
             func write(_ name: String, _ text: String?) throws(Failure) -> String? {
                 guard let text else { return nil }
                 let path = directory + "/" + name
-                guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                do {
+                    try Filesystem.writePrivately(Data(text.utf8), to: path)
+                } catch {
                     throw Failure(description: "Cannot write \(path)")
                 }
                 return path

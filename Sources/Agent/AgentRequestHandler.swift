@@ -33,7 +33,7 @@ struct AgentRequestHandler: Sendable {
         }
         logger.info("Received request", metadata: ["agent.method": "\(request.method)"])
         reply(await response(to: request), to: request.replyTo)
-        if request.method == "shutdown" { context.requestShutdown() }  // only once the reply is out
+        if Self.actions[request.method]?.endsAgentAfterReply == true { context.requestShutdown() }
     }
 
     func response(to request: AgentRequest) async -> AgentResponse {

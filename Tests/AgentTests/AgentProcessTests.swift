@@ -201,6 +201,12 @@ extension AgentProcessTests {
         return pidFile
     }
 
+    static func readPID(_ path: String) throws -> pid_t {
+        let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let pid = pid_t(text) else { throw AgentTestError("\(path) holds no pid: \(text)") }
+        return pid
+    }
+
     /// Polls `get_state` until `job_state` is `wanted` (or the deadline passes).
     func waitForJobState(_ client: AgentClient, _ wanted: String, seconds: Double = 10) async throws -> JSONValue {
         let deadline = ContinuousClock.now + .seconds(seconds)
@@ -222,13 +228,13 @@ extension AgentProcessTests {
             let running = try await waitForJobState(client, "running")
             #expect(running["processes"]?.arrayValue?.first?["name"] == "sleeper")
             // Kill it: the agent notices at once, alerts, and starts it again.
-            let firstPID = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+            let firstPID = try Self.readPID(pidFile)
             kill(firstPID, SIGKILL)
             let alert = try JSONCoding.decoder.decode(AgentAlert.self, from: Data(try await collect(alerts, count: 1)[0].payload.readableBytesView))
             #expect(alert.title.hasPrefix("sleeper ("))
             #expect(alert.summary == "worker/sleeper killed by signal 9")
             _ = try await waitForJobState(client, "running")
-            let secondPID = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+            let secondPID = try Self.readPID(pidFile)
             #expect(secondPID != firstPID)
             let log = try String(contentsOfFile: vcap + "/data/sys/log/worker/sleeper.stdout.log", encoding: .utf8)
             #expect(log == "up\nup\n")

@@ -51,7 +51,7 @@ extension AgentProcessTests {
             let pidFile = try Self.applySleeperJob(vcap, echo: "up")
             _ = try await client.send(.start)
             _ = try await waitForJobState(client, "running")
-            let worker = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+            let worker = try Self.readPID(pidFile)
 
             let notices = try await director.subscribe(to: AgentSubjects.shutdown(agentID: Self.agentID))
             _ = try await client.send(.shutdown)  // fire-and-forget on the director's side, as in BOSH

@@ -5,11 +5,14 @@ import BosunCore
 protocol AgentAction: Sendable {
     /// Runs in the background behind an `agent_task_id` when true.
     var isAsynchronous: Bool { get }
+    /// The agent stops its jobs and exits once this method's reply is out (`shutdown`).
+    var endsAgentAfterReply: Bool { get }
     func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue
 }
 
 extension AgentAction {
     var isAsynchronous: Bool { false }
+    var endsAgentAfterReply: Bool { false }
 }
 
 /// A failure the director sees as `{"exception": {"message": …}}`.

@@ -69,7 +69,9 @@ struct UploadBlobAction: AgentAction {
             throw ActionError("Checksum mismatch for blob \(blob.blobID): expected \(blob.checksum), got \(digest)")
         }
         let path = agent.paths.sensitiveBlobs + "/" + blob.blobID
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+        do {
+            try Filesystem.writePrivately(data, to: path)
+        } catch {
             throw ActionError("Cannot write blob \(blob.blobID)")
         }
         return .string(blob.blobID)

@@ -63,9 +63,7 @@ struct UpdateSettingsAction: AgentAction {
 
     private static func replaceTrustedCertificates(_ certificates: [String], in directory: String) throws {
         try Filesystem.makeDirectory(directory, mode: 0o755)
-        for old in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where old.hasPrefix("bosh-trusted-cert-") {
-            unlink(directory + "/" + old)
-        }
+        removeEntries(of: directory) { $0.hasPrefix("bosh-trusted-cert-") }
         for (index, certificate) in certificates.enumerated() {
             let path = directory + "/bosh-trusted-cert-\(index + 1).crt"
             guard FileManager.default.createFile(atPath: path, contents: Data(certificate.utf8), attributes: [.posixPermissions: 0o644]) else {
@@ -74,13 +72,17 @@ struct UpdateSettingsAction: AgentAction {
         }
     }
 
+    private static func removeEntries(of directory: String, where matches: (String) -> Bool) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where matches(name) {
+            unlink(directory + "/" + name)
+        }
+    }
+
     /// Links the associated disks and removes links to disks no longer associated.
     private static func replaceDiskLinks(_ links: [(name: String, device: String)], in directory: String) throws {
         try Filesystem.makeDirectory(directory, mode: 0o755)
         let wanted = Set(links.map(\.name))
-        for old in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where !wanted.contains(old) {
-            unlink(directory + "/" + old)
-        }
+        removeEntries(of: directory) { !wanted.contains($0) }
         for link in links {
             let path = directory + "/" + link.name
             unlink(path)
@@ -95,6 +97,8 @@ struct UpdateSettingsAction: AgentAction {
 /// (`hm.agent.shutdown.<agent_id>`, payload `null`); after the reply is sent the agent stops every
 /// job and exits, which powers off a local-CPI VM (the agent is its PID 1) — BOSH runs `shutdown -P 0`.
 struct ShutdownAction: AgentAction {
+    var endsAgentAfterReply: Bool { true }
+
     func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
         try? agent.nats.publish(ByteBuffer(bytes: Array("null".utf8)), to: AgentSubjects.shutdown(agentID: agent.settings.agentID))
         return "ok"
