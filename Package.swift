@@ -88,11 +88,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Blobstore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(name: "CBosunShims"),
         .target(
             name: "Agent",
             dependencies: [
-                "AgentProtocol", "NATS", "BosunCore", "CBosunShims",
+                "AgentProtocol", "NATS", "BosunCore", "CBosunShims", "Blobstore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,8 +117,12 @@ let package = Package(
         .target(
             name: "Director",
             dependencies: [
-                "BosunCore", "BosunAPI", "AgentProtocol", "NATS", "CPI", "LocalCPI", "Credentials",
+                "BosunCore", "BosunAPI", "AgentProtocol", "NATS", "CPI", "LocalCPI", "Credentials", "Blobstore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
@@ -159,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "AgentProtocol", "BosunCore", "NATS", "Director", "LocalCPI", "TestSupport",
+                "Agent", "AgentProtocol", "BosunCore", "NATS", "Director", "LocalCPI", "TestSupport", "Blobstore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -171,7 +187,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "NATS",
+                "NATS", "Blobstore", "Director",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -182,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "DirectorTests",
             dependencies: [
-                "Director", "NATS", "AgentProtocol", "BosunCore", "TestSupport",
+                "Director", "NATS", "AgentProtocol", "BosunCore", "TestSupport", "Blobstore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

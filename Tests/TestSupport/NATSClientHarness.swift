@@ -18,15 +18,22 @@ public func withRunningClient<T: Sendable>(
     let group = ServiceGroup(
         configuration: .init(
             services: [.init(service: client, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger))
-    return try await withThrowingTaskGroup(of: T?.self) { tasks in
+    return try await whileRunning(group) {
+        if waitForConnection { try await client.waitUntilConnected() }
+        return try await body(client)
+    }
+}
+
+/// Runs `group` for as long as `body` runs, then shuts it down gracefully and returns `body`'s value.
+public func whileRunning<T: Sendable>(_ group: ServiceGroup, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { tasks in
         tasks.addTask {
             try await group.run()
             return nil
         }
         tasks.addTask {
             defer { Task { await group.triggerGracefulShutdown() } }
-            if waitForConnection { try await client.waitUntilConnected() }
-            return try await body(client)
+            return try await body()
         }
         var result: T?
         for try await value in tasks {

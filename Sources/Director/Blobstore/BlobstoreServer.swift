@@ -1,0 +1,91 @@
+import Blobstore
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// The blobstore agents reach (HTTPS, DAV-style `GET`/`HEAD`/`PUT`/`DELETE /<prefix>/<id>`, basic
+/// auth). Agents download packages and rendered templates here and upload compiled packages and logs.
+public struct BlobstoreServer: Sendable {
+    public let storage: BlobStorage
+    /// User → password; the director gives each agent (or each deployment) its own pair.
+    public let users: [String: String]
+
+    public init(storage: BlobStorage, users: [String: String]) {
+        self.storage = storage
+        self.users = users
+    }
+
+    /// Builds the server as a Service bound to `host:port` (0 picks a free port, reported through
+    /// `onListening`).
+    public func application(
+        host: String, port: Int, certificateChainPEM: String, privateKeyPEM: String, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol & Service {
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificateChainPEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(privateKeyPEM.utf8), format: .pem)))
+        tls.minimumTLSVersion = .tlsv12
+        return Application(
+            router: router(),
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(host, port: port), serverName: "bosun-blobstore"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let storage = self.storage
+        let server = self
+        router.get(":prefix/:id") { request, context -> Response in
+            let path = try server.authorizedPath(request, context)
+            guard storage.exists(context.parameters.get("id") ?? "") else { throw HTTPError(.notFound) }
+            return Response(status: .ok, body: try await FileIO().loadFile(path: path, context: context))
+        }
+        router.head(":prefix/:id") { request, context -> HTTPResponse.Status in
+            _ = try server.authorizedPath(request, context)
+            return storage.exists(context.parameters.get("id") ?? "") ? .ok : .notFound
+        }
+        router.put(":prefix/:id") { request, context -> HTTPResponse.Status in
+            _ = try server.authorizedPath(request, context)
+            let id = context.parameters.get("id") ?? ""
+            let existed = storage.exists(id)
+            try await storage.store(request.body, as: id)
+            return existed ? .noContent : .created
+        }
+        router.delete(":prefix/:id") { request, context -> HTTPResponse.Status in
+            _ = try server.authorizedPath(request, context)
+            return storage.remove(context.parameters.get("id") ?? "") ? .noContent : .notFound
+        }
+        return router
+    }
+
+    /// Checks the credentials and that the prefix belongs to the id; returns the blob's file.
+    private func authorizedPath(_ request: Request, _ context: BasicRequestContext) throws -> String {
+        guard let header = request.headers[.authorization], header.hasPrefix("Basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6))).flatMap({ String(data: $0, encoding: .utf8) }),
+            let colon = decoded.firstIndex(of: ":"),
+            let expected = users[String(decoded[..<colon])],
+            Self.constantTimeEqual(expected, String(decoded[decoded.index(after: colon)...]))
+        else {
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"bosun-blobstore\""])
+        }
+        guard let id = context.parameters.get("id"), let path = storage.path(of: id),
+            BlobLayout.relativePath(of: id).hasPrefix((context.parameters.get("prefix") ?? "") + "/")
+        else { throw HTTPError(.notFound) }
+        return path
+    }
+
+    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let left = Array(a.utf8), right = Array(b.utf8)
+        var difference = UInt8(left.count == right.count ? 0 : 1)
+        for index in 0..<max(left.count, right.count) {
+            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
+        }
+        return difference == 0
+    }
+}
