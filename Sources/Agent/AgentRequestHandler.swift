@@ -18,7 +18,8 @@ struct AgentRequestHandler: Sendable {
         "remove_persistent_disk": RemovePersistentDiskAction(), "mount_disk": MountDiskAction(),
         "unmount_disk": UnmountDiskAction(), "list_disk": ListDiskAction(), "migrate_disk": MigrateDiskAction(),
         "start": StartAction(), "stop": StopAction(), "drain": DrainAction(),
-        "update_settings": UpdateSettingsAction(), "shutdown": ShutdownAction(),
+        "update_settings": UpdateSettingsAction(), "shutdown": ShutdownAction(), "apply": ApplyAction(),
+        "prepare": PrepareAction(), "compile_package": CompilePackageAction(),
     ]
 
     func handle(_ message: NATSMessage) async {

@@ -1,4 +1,5 @@
 import AgentProtocol
+import Blobstore
 import BosunCore
 import Foundation
 import NATS
@@ -17,12 +18,15 @@ struct AgentProcessTests {
     static let binary = BuiltProduct.path("bosun-agent")
 
     /// Starts nats-server and the agent; runs `body` with an AgentClient; stops everything.
-    func withAgent(_ body: @escaping @Sendable (AgentClient, NATSClient, String) async throws -> Void) async throws {
-        try await withAgentProcess { client, director, vcap, _ in try await body(client, director, vcap) }
+    func withAgent(
+        blobstore: BlobstoreSettings? = nil, _ body: @escaping @Sendable (AgentClient, NATSClient, String) async throws -> Void
+    ) async throws {
+        try await withAgentProcess(blobstore: blobstore) { client, director, vcap, _ in try await body(client, director, vcap) }
     }
 
     /// As `withAgent`, also handing `body` a check of whether the agent process still runs.
     func withAgentProcess(
+        blobstore: BlobstoreSettings? = nil,
         _ body: @escaping @Sendable (AgentClient, NATSClient, String, @escaping @Sendable () -> Bool) async throws -> Void
     ) async throws {
         let server = try NATSServerProcess(options: .init(tls: true, users: [
@@ -36,11 +40,15 @@ struct AgentProcessTests {
         let vcap = root + "/vcap"
         try FileManager.default.createDirectory(atPath: vcap + "/bosh", withIntermediateDirectories: true)
         func pem(_ name: String) throws -> JSONValue { .string(try String(contentsOfFile: server.path(name), encoding: .utf8)) }
-        let settings: JSONValue = [
+        var settings: JSONValue = [
             "agent_id": .string(Self.agentID), "vm": ["name": "vm-test"], "mbus": .string(server.url.absoluteString),
             "networks": [:], "disks": ["persistent": [:]], "ntp": [],
             "env": ["bosh": ["mbus": ["cert": ["ca": try pem("ca.crt"), "certificate": try pem("\(Self.agentID).crt"), "private_key": try pem("\(Self.agentID).key")]]]],
         ]
+        if let blobstore, case .object(var fields) = settings {
+            fields["blobstore"] = try JSONValue(encoding: blobstore)
+            settings = .object(fields)
+        }
         try JSONCoding.encoder.encode(settings).write(to: URL(fileURLWithPath: vcap + "/bosh/settings.json"))
         let agent = Process()
         agent.executableURL = URL(fileURLWithPath: Self.binary)

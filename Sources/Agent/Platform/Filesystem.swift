@@ -27,6 +27,17 @@ enum Filesystem {
         }
     }
 
+    /// Makes `path` a symlink to `target`, replacing whatever link was there in one rename.
+    static func replaceSymlink(at path: String, pointingTo target: String) throws(Failure) {
+        let temporary = path + ".new-\(getpid())"
+        unlink(temporary)
+        guard symlink(target, temporary) == 0, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw Failure(description: "cannot link \(path) to \(target): \(reason)")
+        }
+    }
+
     /// Mounts a tmpfs of `size` (`100m`, bytes…) on `path`, unless something is already mounted there.
     static func mountTmpfs(at path: String, size: String, mode: String = "0750") throws(Failure) {
         try makeDirectory(path)

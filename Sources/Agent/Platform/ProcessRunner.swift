@@ -6,7 +6,8 @@ import SystemPackage
 enum ProcessRunner {
     /// Runs with output appended to files; returns the exit status (-1 when it could not start).
     static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String], stdoutFile: String, stderrFile: String
+        _ executable: String, _ arguments: [String], environment: [String: String], stdoutFile: String, stderrFile: String,
+        workingDirectory: String? = nil
     ) async -> Int32 {
         do {
             let out = try FileDescriptor.open(FilePath(stdoutFile), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
@@ -15,6 +16,7 @@ enum ProcessRunner {
             for (key, value) in environment { variables[Environment.Key(stringLiteral: key)] = value }
             let result = try await Subprocess.run(
                 .path(FilePath(executable)), arguments: Arguments(arguments), environment: .custom(variables),
+                workingDirectory: workingDirectory.map { FilePath($0) },
                 input: .none, output: .fileDescriptor(out, closeAfterSpawningProcess: true),
                 error: .fileDescriptor(err, closeAfterSpawningProcess: true))
             if case .exited(let code) = result.terminationStatus { return code }
@@ -55,6 +57,22 @@ enum ProcessRunner {
             throw ProcessFailure(description: "\(executable) \(result.terminationStatus)")
         }
         return result.standardOutput
+    }
+
+    /// Runs a helper that must succeed; a failure carries the end of what it wrote to stderr.
+    static func checked(_ executable: String, _ arguments: [String]) async throws {
+        let result = try await Subprocess.run(
+            .path(FilePath(executable)), arguments: Arguments(arguments), output: .discarded, error: .string(limit: 65536))
+        guard case .exited(0) = result.terminationStatus else {
+            let message = result.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw ProcessFailure(description: "\(executable) \(result.terminationStatus): \(message.suffix(1000))")
+        }
+    }
+
+    /// The last `count` lines of a text file (for error messages about a script's output).
+    static func tail(of path: String, lines count: Int) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(count).joined(separator: "\n")
     }
 
     struct ProcessFailure: Error, CustomStringConvertible {

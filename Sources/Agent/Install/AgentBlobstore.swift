@@ -1,0 +1,30 @@
+import AgentProtocol
+import Blobstore
+import BosunCore
+import Foundation
+
+extension AgentContext {
+    /// The blobstore the agent uses, by BOSH's precedence: `blobstores` from `update_settings`, then
+    /// `env.bosh.blobstores`, then the settings' `blobstore`.
+    func blobstoreSettings() throws -> BlobstoreSettings {
+        var candidates: [JSONValue] = []
+        if let data = FileManager.default.contents(atPath: UpdateSettingsAction.file(paths)),
+            let saved = try? JSONCoding.decoder.decode(JSONValue.self, from: data),
+            case .array(let list)? = saved["blobstores"]
+        {
+            candidates += list
+        }
+        if case .array(let list)? = settings.env["bosh"]?["blobstores"] { candidates += list }
+        if let blobstore = settings.blobstore { candidates.append(blobstore) }
+        guard let first = candidates.first else { throw ActionError("agent settings name no blobstore") }
+        do {
+            return try first.decode(as: BlobstoreSettings.self)
+        } catch {
+            throw ActionError("agent settings have an invalid blobstore entry")
+        }
+    }
+
+    func blobFetcher() -> BlobFetcher {
+        BlobFetcher(paths: paths) { [self] in try blobstoreSettings().makeClient() }
+    }
+}

@@ -1,0 +1,89 @@
+import Blobstore
+import Foundation
+
+/// Finds a blob the way bosh-agent's cascading blobstore does: a blob delivered over NATS
+/// (`sensitive_blobs/<id>`), then a blob placed on the VM (`data/blobs/<id>`), then the director's
+/// blobstore. Every copy is checked against its digest before it is used.
+struct BlobFetcher: Sendable {
+    let paths: AgentPaths
+    /// Built on first use: a VM that only gets NATS-delivered blobs needs no blobstore.
+    let blobstore: @Sendable () throws -> any BlobstoreClient
+
+    /// A local file with the blob's bytes.
+    struct Fetched: Sendable {
+        let path: String
+        /// Downloaded for this use; removed by `discard()`.
+        let isDownloaded: Bool
+        /// Came over NATS with credentials inside; removed once installed.
+        let isSensitive: Bool
+
+        func discard() {
+            if isDownloaded { unlink(path) }
+        }
+    }
+
+    /// `what` names the blob in errors ("package ruby", "rendered templates").
+    func fetch(_ id: String, digest text: String, what: String) async throws -> Fetched {
+        guard BlobLayout.isValid(id) else { throw ActionError("\(what): invalid blob id '\(id)'") }
+        let digest: BlobDigest
+        do {
+            digest = try BlobDigest(text)
+        } catch {
+            throw ActionError("\(what): \(error.description)")
+        }
+        for (directory, sensitive) in [(paths.sensitiveBlobs, true), (paths.data + "/blobs", false)] {
+            let path = directory + "/" + id
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            let actual = try await BlobFiles.digest(ofFileAt: path, algorithm: digest.strongest)
+            guard actual == digest.digests[digest.strongest] else {
+                throw ActionError("\(what): local blob \(id) has \(digest.strongest.rawValue) \(actual), expected \(digest.digests[digest.strongest]!)")
+            }
+            return Fetched(path: path, isDownloaded: false, isSensitive: sensitive)
+        }
+        let destination = paths.data + "/tmp/blob-" + UUID().uuidString.lowercased()
+        do {
+            try await blobstore().get(id, digest: digest, to: destination)
+        } catch {
+            throw ActionError("\(what): \(error)")
+        }
+        return Fetched(path: destination, isDownloaded: true, isSensitive: false)
+    }
+}
+
+/// Unpacks release tarballs (gzipped or not) with the system's tar, as bosh-agent does, without
+/// taking owners from the archive.
+enum TarArchive {
+    static func extract(_ file: String, into directory: String) async throws {
+        try Filesystem.makeDirectory(directory, mode: 0o755)
+        do {
+            try await ProcessRunner.checked("/bin/tar", ["--no-same-owner", "-xf", file, "-C", directory])
+        } catch {
+            throw ActionError("cannot unpack \(URL(fileURLWithPath: file).lastPathComponent): \(error)")
+        }
+    }
+
+    /// A gzipped tarball of `directory`'s contents (entries `./…`).
+    static func create(_ file: String, from directory: String) async throws {
+        do {
+            try await ProcessRunner.checked("/bin/tar", ["-czf", file, "-C", directory, "."])
+        } catch {
+            throw ActionError("cannot pack \(directory): \(error)")
+        }
+    }
+}
+
+/// Runs `work` for each item with at most `limit` at a time; the first failure cancels the rest.
+func forEachConcurrently<Item: Sendable>(
+    _ items: [Item], limit: Int, _ work: @escaping @Sendable (Item) async throws -> Void
+) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var pending = items[...]
+        for _ in 0..<max(1, limit) {
+            guard let item = pending.popFirst() else { break }
+            group.addTask { try await work(item) }
+        }
+        while try await group.next() != nil {
+            if let item = pending.popFirst() { group.addTask { try await work(item) } }
+        }
+    }
+}
