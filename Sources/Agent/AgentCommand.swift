@@ -23,7 +23,12 @@ public enum AgentCommand {
             }
             index += 1
         }
-        var logger = Logger(label: "bosun-agent")
+        // Everything goes to bosh/log/current and to stderr (for whatever runs the agent).
+        try? FileManager.default.createDirectory(atPath: configuration.paths.log, withIntermediateDirectories: true)
+        let logFile = AgentLogFile(path: configuration.paths.log + "/current")
+        var logger = Logger(label: "bosun-agent") { label in
+            MultiplexLogHandler([StreamLogHandler.standardError(label: label)] + (logFile.map { [$0] } ?? []))
+        }
         logger.logLevel = .info
         do {
             let (nats, agent) = try AgentBootstrap.prepare(configuration, logger: logger)

@@ -19,7 +19,8 @@ struct AgentRequestHandler: Sendable {
         "unmount_disk": UnmountDiskAction(), "list_disk": ListDiskAction(), "migrate_disk": MigrateDiskAction(),
         "start": StartAction(), "stop": StopAction(), "drain": DrainAction(),
         "update_settings": UpdateSettingsAction(), "shutdown": ShutdownAction(), "apply": ApplyAction(),
-        "prepare": PrepareAction(), "compile_package": CompilePackageAction(),
+        "prepare": PrepareAction(), "compile_package": CompilePackageAction(), "fetch_logs": FetchLogsAction(),
+        "run_errand": RunErrandAction(), "sync_dns": SyncDNSAction(),
     ]
 
     func handle(_ message: NATSMessage) async {

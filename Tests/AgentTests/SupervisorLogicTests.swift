@@ -153,3 +153,17 @@ import Testing
         #expect(MonitOrder.sorted(cycle).count == 2)
     }
 }
+
+@Suite struct LogGlobTests {
+    @Test func starsStayInOneComponentAndDoubleStarsSpanMany() {
+        #expect(LogGlob("**/*.log").matches("web.log"))
+        #expect(LogGlob("**/*.log").matches("web/archive/old.log"))
+        #expect(!LogGlob("**/*.log").matches("web/notes.txt"))
+        #expect(LogGlob("web/*.log").matches("web/a.log"))
+        #expect(!LogGlob("web/*.log").matches("web/archive/a.log"))
+        #expect(LogGlob("web/**").matches("web/archive/a.log"))
+        #expect(LogGlob("/web/?.log").matches("web/a.log"))
+        #expect(!LogGlob("?").matches("/"))
+        #expect(LogGlob("**/*").matches("a/b/c"))
+    }
+}

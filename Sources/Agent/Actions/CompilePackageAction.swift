@@ -60,15 +60,9 @@ struct CompilePackageAction: AgentAction {
         let tarball = paths.data + "/tmp/compiled-" + UUID().uuidString.lowercased() + ".tgz"
         defer { unlink(tarball) }
         try await TarArchive.create(tarball, from: installDirectory)
-        let sha1 = try await BlobFiles.digest(ofFileAt: tarball, algorithm: .sha1)
-        let id: String
-        do {
-            id = try await agent.blobstoreSettings().makeClient().put(fileAt: tarball)
-        } catch {
-            throw ActionError("Compiling package \(source.name): cannot upload the result: \(error)")
-        }
+        let compiled = try await agent.upload(tarball, what: "compiled package \(source.name)")
         unlink(paths.packages + "/" + source.name)
-        return ["result": ["blobstore_id": .string(id), "sha1": .string(sha1)]]
+        return ["result": ["blobstore_id": .string(compiled.id), "sha1": .string(compiled.sha1)]]
     }
 
     /// `deps`: `{<name>: {name, version, sha1, blobstore_id}}`, or null for none.

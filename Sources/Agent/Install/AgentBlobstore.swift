@@ -24,6 +24,16 @@ extension AgentContext {
         }
     }
 
+    /// Uploads a file the agent made (compiled package, logs) and returns its blob id and SHA-1.
+    func upload(_ file: String, what: String) async throws -> (id: String, sha1: String) {
+        let sha1 = try await BlobFiles.digest(ofFileAt: file, algorithm: .sha1)
+        do {
+            return (try await blobstoreSettings().makeClient().put(fileAt: file), sha1)
+        } catch {
+            throw ActionError("Cannot upload \(what): \(error)")
+        }
+    }
+
     func blobFetcher() -> BlobFetcher {
         BlobFetcher(paths: paths) { [self] in try blobstoreSettings().makeClient() }
     }

@@ -3,7 +3,18 @@
 public struct AgentPaths: Sendable, Equatable {
     public var root: String
 
-    public init(root: String = "/var/vcap") { self.root = root }
+    /// Where the VM's own system files are: `/` on a VM; beside the root (`<root>/host`) when the
+    /// agent runs with a private root, so a test never writes the machine's `/etc/hosts`.
+    public var hostRoot: String
+
+    public init(root: String = "/var/vcap") {
+        self.root = root
+        hostRoot = root == "/var/vcap" ? "" : root + "/host"
+    }
+
+    public var etcHosts: String { hostRoot + "/etc/hosts" }
+    public var systemLog: String { hostRoot + "/var/log" }
+    public var dnsRecords: String { instance + "/dns/records.json" }
 
     public var bosh: String { root + "/bosh" }
     public var settings: String { bosh + "/settings.json" }

@@ -7,16 +7,22 @@ enum ProcessRunner {
     /// Runs with output appended to files; returns the exit status (-1 when it could not start).
     static func run(
         _ executable: String, _ arguments: [String], environment: [String: String], stdoutFile: String, stderrFile: String,
-        workingDirectory: String? = nil
+        workingDirectory: String? = nil, cancelGrace: Duration? = nil
     ) async -> Int32 {
         do {
             let out = try FileDescriptor.open(FilePath(stdoutFile), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
             let err = try FileDescriptor.open(FilePath(stderrFile), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
             var variables: [Environment.Key: String] = [:]
             for (key, value) in environment { variables[Environment.Key(stringLiteral: key)] = value }
+            // Cancelled with a grace: SIGTERM to the program's whole process group, SIGKILL after it.
+            var options = PlatformOptions()
+            if let cancelGrace {
+                options.createSession = true
+                options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: cancelGrace)]
+            }
             let result = try await Subprocess.run(
                 .path(FilePath(executable)), arguments: Arguments(arguments), environment: .custom(variables),
-                workingDirectory: workingDirectory.map { FilePath($0) },
+                workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: options,
                 input: .none, output: .fileDescriptor(out, closeAfterSpawningProcess: true),
                 error: .fileDescriptor(err, closeAfterSpawningProcess: true))
             if case .exited(let code) = result.terminationStatus { return code }

@@ -1,0 +1,49 @@
+import AgentProtocol
+import Blobstore
+import BosunCore
+import Foundation
+
+/// `sync_dns(blobstore_id, sha1, version)`: fetches the director's DNS records blob and, when its
+/// version is newer than the one the VM has, writes it to `/var/vcap/instance/dns/records.json` and
+/// the name → address pairs to `/etc/hosts`. Answers `"synced"`.
+struct SyncDNSAction: AgentAction {
+    func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
+        let id = try arguments.string(0, "blobstore_id")
+        let sha1 = try arguments.string(1, "sha1")
+        guard arguments.count > 2, case .int(let version) = arguments[2] else { throw ActionError("Argument 2 (version) must be an integer") }
+        let paths = agent.paths
+        if let current = Self.version(at: paths.dnsRecords), current >= version { return "synced" }
+
+        let blob = try await agent.blobFetcher().fetch(id, digest: sha1, what: "DNS records")
+        defer { blob.discard() }
+        guard let data = FileManager.default.contents(atPath: blob.path),
+            let records = try? JSONCoding.decoder.decode(JSONValue.self, from: data), case .array(let rows)? = records["records"]
+        else { throw ActionError("DNS records blob \(id) is not a records document") }
+        var hosts = "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
+        for case .array(let row) in rows where row.count >= 2 {
+            guard let ip = row[0].stringValue, let name = row[1].stringValue, Self.isHostsSafe(ip), Self.isHostsSafe(name) else { continue }
+            hosts += "\(ip) \(name)\n"
+        }
+        do {
+            try Filesystem.makeDirectory(URL(fileURLWithPath: paths.dnsRecords).deletingLastPathComponent().path, mode: 0o755)
+            try Filesystem.makeDirectory(URL(fileURLWithPath: paths.etcHosts).deletingLastPathComponent().path, mode: 0o755)
+            try Data(hosts.utf8).write(to: URL(fileURLWithPath: paths.etcHosts), options: .atomic)
+            try data.write(to: URL(fileURLWithPath: paths.dnsRecords), options: .atomic)
+        } catch {
+            throw ActionError("Cannot write the DNS records: \(error)")
+        }
+        return "synced"
+    }
+
+    static func version(at path: String) -> Int? {
+        guard let data = FileManager.default.contents(atPath: path),
+            case .int(let version)? = (try? JSONCoding.decoder.decode(JSONValue.self, from: data))?["version"]
+        else { return nil }
+        return version
+    }
+
+    /// One token without whitespace or comment marks, so a record cannot add lines to /etc/hosts.
+    static func isHostsSafe(_ text: String) -> Bool {
+        !text.isEmpty && text.unicodeScalars.allSatisfy { $0.value > 32 && $0.value < 127 && $0 != "#" }
+    }
+}
