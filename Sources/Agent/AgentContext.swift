@@ -1,6 +1,7 @@
 import AgentProtocol
 import BosunCore
 import Foundation
+import Logging
 import NATS
 import NIOCore
 
@@ -50,8 +51,51 @@ final class AgentContext: Sendable {
         return templates.compactMap { $0["name"]?.stringValue }
     }
 
-    /// From the supervisor: `running`, `starting`, `failing` or `stopped` (reference §2.4).
+    /// Applied jobs whose rendered files are not there: after a reboot with `job_dir.tmpfs` the
+    /// tmpfs is empty while `spec.json` (on disk) still lists the jobs.
+    func jobsWithMissingTemplates() -> [String] {
+        appliedJobNames().filter { job in
+            var isDirectory: ObjCBool = false
+            return !FileManager.default.fileExists(atPath: paths.job(job), isDirectory: &isDirectory) || !isDirectory.boolValue
+        }
+    }
+
+    /// `running`, `starting`, `failing` or `stopped` from the supervisor (reference §2.4), or
+    /// `templates_missing`, with each process's state.
+    func stateSnapshot() async -> (jobState: String, processes: [(name: String, state: String, uptime: Int)]) {
+        await supervisor.snapshot(templatesMissing: !jobsWithMissingTemplates().isEmpty, jobsApplied: !appliedJobNames().isEmpty)
+    }
+
     func jobState() async -> String {
-        await supervisor.snapshot().jobState
+        await stateSnapshot().jobState
+    }
+
+    /// Loads the applied jobs' processes and starts them, unless templates are missing.
+    func startJobs() async throws {
+        let missing = jobsWithMissingTemplates()
+        guard missing.isEmpty else {
+            throw ActionError(
+                "Cannot start: the rendered templates of \(missing.joined(separator: ", ")) are missing "
+                    + "(a tmpfs job directory after a reboot); apply them again, then start")
+        }
+        do {
+            try await supervisor.load(jobs: appliedJobNames())
+        } catch {
+            throw ActionError("Starting jobs: \(error)")
+        }
+        await supervisor.startAll()
+        unlink(paths.stoppedMarker)
+    }
+
+    /// At agent start (a VM boot), jobs come back as monit brings them back on a BOSH VM: when
+    /// jobs are applied and the last word was not `stop`.
+    func startJobsAfterBoot(logger: Logger) async {
+        guard !appliedJobNames().isEmpty, !FileManager.default.fileExists(atPath: paths.stoppedMarker) else { return }
+        do {
+            try await startJobs()
+            logger.info("Started the applied jobs after boot")
+        } catch {
+            logger.warning("Not starting jobs after boot", metadata: ["agent.reason": "\(error)"])
+        }
     }
 }

@@ -25,6 +25,7 @@ public final class AgentService: Service {
         let handler = AgentRequestHandler(context: context, logger: logger)
         let context = self.context
         let logger = self.logger
+        await context.startJobsAfterBoot(logger: logger)
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await self.heartbeats()
@@ -65,7 +66,7 @@ public final class AgentService: Service {
 
     func publishHeartbeat() async {
         let spec = context.appliedSpec()
-        let snapshot = await context.supervisor.snapshot()
+        let snapshot = await context.stateSnapshot()
         let heartbeat = Heartbeat(
             deployment: spec["deployment"]?.stringValue, job: spec["name"]?.stringValue ?? spec["job"]?["name"]?.stringValue,
             index: { if case .int(let i)? = spec["index"] { return i } else { return nil } }(),

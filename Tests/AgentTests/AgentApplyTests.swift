@@ -211,3 +211,45 @@ extension AgentProcessTests {
         }
     }
 }
+
+extension AgentProcessTests {
+    @Test func afterARebootJobsComeBackStayStoppedOrReportMissingTemplates() async throws {
+        try await withBlobstoreServer { blobstore in
+            try await withAgentProcess(blobstore: blobstore.settings) { client, director, vcap, agent in
+                let store = try blobstore.client()
+                let archive = try await Self.upload(Self.renderedJobs(vcap: vcap), name: "", version: "", to: store)
+                let spec = Self.spec(jobs: ["worker"], packages: [], archive: archive)
+                #expect(try await client.send(.apply(spec)) == "applied")
+                #expect(try await client.send(.getState(full: false))["job_state"] == "stopped")
+
+                // Rebooted with the jobs applied and never stopped: they start by themselves.
+                try await agent.restart()
+                _ = try await waitForJobState(client, "running")
+                #expect(try await client.send(.stop) == "stopped")
+
+                // Stopped on purpose: they stay stopped across a reboot.
+                try await agent.restart()
+                #expect(try await client.send(.getState(full: false))["job_state"] == "stopped")
+
+                // A reboot that empties the tmpfs job directory: the agent still answers, says so
+                // in get_state and heartbeats, refuses to start, and takes the templates again.
+                try await agent.restart {
+                    for entry in try FileManager.default.contentsOfDirectory(atPath: vcap + "/data/jobs") {
+                        try FileManager.default.removeItem(atPath: vcap + "/data/jobs/" + entry)
+                    }
+                }
+                #expect(try await client.send(.getState(full: false))["job_state"] == "templates_missing")
+                let heartbeats = try await director.subscribe(to: AgentSubjects.heartbeat(agentID: Self.agentID))
+                let beat = try JSONCoding.decoder.decode(JSONValue.self, from: Data(try await collect(heartbeats, count: 1)[0].payload.readableBytesView))
+                #expect(beat["job_state"] == "templates_missing")
+                await #expect {
+                    _ = try await client.send(.start)
+                } throws: { error in "\(error)".contains("rendered templates of worker are missing") }
+                #expect(try await client.send(.apply(spec)) == "applied")
+                #expect(try await client.send(.start) == "started")
+                _ = try await waitForJobState(client, "running")
+                #expect(try await client.send(.stop) == "stopped")
+            }
+        }
+    }
+}

@@ -24,10 +24,69 @@ struct AgentProcessTests {
         try await withAgentProcess(blobstore: blobstore) { client, director, vcap, _ in try await body(client, director, vcap) }
     }
 
-    /// As `withAgent`, also handing `body` a check of whether the agent process still runs.
+    /// The `bosun-agent` process of a test, with its private root; its output goes to `log`.
+    final class AgentProcess: @unchecked Sendable {
+        let binary: String
+        let vcap: String
+        let log: String
+        /// Set once the director side is up; used to wait for the agent to answer.
+        var client: AgentClient?
+        private let lock = NSLock()
+        private var process: Process?
+
+        init(binary: String, vcap: String, log: String) {
+            self.binary = binary
+            self.vcap = vcap
+            self.log = log
+        }
+
+        var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
+        func start() throws {
+            let agent = Process()
+            agent.executableURL = URL(fileURLWithPath: binary)
+            agent.arguments = ["--root", vcap, "--no-mounts", "--heartbeat-seconds", "0.2"]
+            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            let output = FileHandle(forWritingAtPath: log)
+            output?.seekToEndOfFile()
+            agent.standardOutput = output
+            agent.standardError = output
+            try agent.run()
+            lock.withLock { process = agent }
+        }
+
+        /// SIGTERM, then waits for the exit.
+        func stop() {
+            guard let agent = lock.withLock({ process }) else { return }
+            if agent.isRunning { agent.terminate() }
+            agent.waitUntilExit()
+        }
+
+        /// Stops the agent, runs `between` (a "reboot": wipe a tmpfs, …), starts it again and waits
+        /// until it answers.
+        func restart(between: () throws -> Void = {}) async throws {
+            stop()
+            try between()
+            try start()
+            try await waitUntilAnswering()
+        }
+
+        /// The agent connects in the background; waits until it answers `ping` (or fails if it died).
+        func waitUntilAnswering() async throws {
+            guard var probe = client else { throw AgentTestError("no director client yet") }
+            probe.requestTimeout = .milliseconds(300)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while isRunning && ContinuousClock.now < deadline {
+                if (try? await probe.send(.ping)) == "pong" { return }
+            }
+            throw AgentTestError("the agent never answered ping (running: \(isRunning))")
+        }
+    }
+
+    /// As `withAgent`, also handing `body` the agent process, to check on or restart.
     func withAgentProcess(
         blobstore: BlobstoreSettings? = nil,
-        _ body: @escaping @Sendable (AgentClient, NATSClient, String, @escaping @Sendable () -> Bool) async throws -> Void
+        _ body: @escaping @Sendable (AgentClient, NATSClient, String, AgentProcess) async throws -> Void
     ) async throws {
         let server = try NATSServerProcess(options: .init(tls: true, users: [
             .init(
@@ -50,18 +109,9 @@ struct AgentProcessTests {
             settings = .object(fields)
         }
         try JSONCoding.encoder.encode(settings).write(to: URL(fileURLWithPath: vcap + "/bosh/settings.json"))
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: Self.binary)
-        agent.arguments = ["--root", vcap, "--no-mounts", "--heartbeat-seconds", "0.2"]
-        // The agent's own log, kept next to the server's for diagnosing failures.
-        _ = FileManager.default.createFile(atPath: root + "/agent.log", contents: nil)
-        agent.standardOutput = FileHandle(forWritingAtPath: root + "/agent.log")
-        agent.standardError = FileHandle(forWritingAtPath: root + "/agent.log")
-        try agent.run()
-        defer {
-            agent.terminate()
-            agent.waitUntilExit()
-        }
+        let agent = AgentProcess(binary: Self.binary, vcap: vcap, log: root + "/agent.log")
+        try agent.start()
+        defer { agent.stop() }
         try await withRunningClient(configuration(server)) { director in
             let router = try await AgentReplyRouter(nats: director, directorUUID: "d-1")
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -69,19 +119,14 @@ struct AgentProcessTests {
                 let client = AgentClient(
                     router: router, agentID: Self.agentID, instanceName: "web/0", requestTimeout: .seconds(2),
                     taskPollInterval: .milliseconds(20))
-                // The agent connects in the background; wait until it answers (or fail if it died).
-                var ready = false
-                let deadline = ContinuousClock.now + .seconds(20)
-                while !ready && agent.isRunning && ContinuousClock.now < deadline {
-                    var probe = client
-                    probe.requestTimeout = .milliseconds(300)
-                    ready = (try? await probe.send(.ping)) == "pong"
-                }
-                guard ready else {
+                agent.client = client
+                do {
+                    try await agent.waitUntilAnswering()
+                    try await body(client, director, vcap, agent)
+                } catch {
                     router.stop()
-                    throw AgentTestError("the agent never answered ping (running: \(agent.isRunning))")
+                    throw error
                 }
-                try await body(client, director, vcap, { agent.isRunning })
                 router.stop()
                 try await group.waitForAll()
             }

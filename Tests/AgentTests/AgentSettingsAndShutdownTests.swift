@@ -47,7 +47,7 @@ extension AgentProcessTests {
     }
 
     @Test func shutdownAnnouncesItselfStopsTheJobsAndEndsTheAgent() async throws {
-        try await withAgentProcess { client, director, vcap, agentIsRunning in
+        try await withAgentProcess { client, director, vcap, agent in
             let pidFile = try Self.applySleeperJob(vcap, echo: "up")
             _ = try await client.send(.start)
             _ = try await waitForJobState(client, "running")
@@ -58,10 +58,10 @@ extension AgentProcessTests {
             let notice = try await collect(notices, count: 1)
             #expect(notice.map(\.string) == ["null"])
             let deadline = ContinuousClock.now + .seconds(15)
-            while agentIsRunning() && ContinuousClock.now < deadline {
+            while agent.isRunning && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            #expect(!agentIsRunning())
+            #expect(!agent.isRunning)
             #expect(kill(worker, 0) != 0)
         }
     }

@@ -40,7 +40,7 @@ struct GetStateAction: AgentAction {
         var state: [String: JSONValue] = [:]
         if case .object(let spec) = agent.appliedSpec() { state = spec }
         state["agent_id"] = .string(agent.settings.agentID)
-        let snapshot = await agent.supervisor.snapshot()
+        let snapshot = await agent.stateSnapshot()
         state["job_state"] = .string(snapshot.jobState)
         state["processes"] = .array(snapshot.processes.map {
             ["name": .string($0.name), "state": .string($0.state), "uptime": ["secs": .int($0.uptime)]]

@@ -2,16 +2,12 @@ import AgentProtocol
 import BosunCore
 import Foundation
 
-/// `start`: loads the processes of the applied jobs (`config/bpm.yml`) and starts them in order;
-/// answers `"started"` at once, as BOSH does — the director then watches `get_state`.
+/// `start`: loads the processes of the applied jobs (`config/bpm.yml` or `monit`) and starts them
+/// in order; answers `"started"` at once, as BOSH does — the director then watches `get_state`.
+/// Refused, naming the jobs, when their rendered templates are missing.
 struct StartAction: AgentAction {
     func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
-        do {
-            try await agent.supervisor.load(jobs: agent.appliedJobNames())
-        } catch {
-            throw ActionError("Starting jobs: \(error)")
-        }
-        await agent.supervisor.startAll()
+        try await agent.startJobs()
         return "started"
     }
 }
@@ -22,6 +18,7 @@ struct StopAction: AgentAction {
 
     func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
         await agent.supervisor.stopAll()
+        _ = FileManager.default.createFile(atPath: agent.paths.stoppedMarker, contents: nil)
         return "stopped"
     }
 }

@@ -33,6 +33,8 @@ public struct AgentPaths: Sendable, Equatable {
     public var packages: String { root + "/packages" }
     public var store: String { root + "/store" }
     public var monit: String { root + "/monit" }
+    /// Written by `stop`, removed by `start`: jobs stopped on purpose stay stopped across a reboot.
+    public var stoppedMarker: String { monit + "/stopped" }
     public var instance: String { root + "/instance" }
 
     func job(_ name: String) -> String { jobs + "/" + name }

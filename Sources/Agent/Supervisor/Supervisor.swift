@@ -104,14 +104,20 @@ actor Supervisor {
         }
     }
 
-    func snapshot() -> (jobState: String, processes: [(name: String, state: String, uptime: Int)]) {
+    /// `templatesMissing`: some applied job's rendered files are gone (a tmpfs job directory after a
+    /// reboot); that outranks whatever the processes say. `jobsApplied`: with jobs applied but never
+    /// started (or stopped), the state is `stopped` even though no process is loaded.
+    func snapshot(templatesMissing: Bool = false, jobsApplied: Bool = false)
+        -> (jobState: String, processes: [(name: String, state: String, uptime: Int)])
+    {
         let now = Self.now()
         let processes = order.compactMap { key -> (String, String, Int)? in
             guard let entry = entries[key] else { return nil }
             return (entry.name, entry.machine.status, entry.startedAt.map { Int(now - $0) } ?? 0)
         }
-        let jobState = order.isEmpty ? "running"
-            : JobState.compute(processes: order.compactMap { entries[$0]?.machine }, stopped: stopped, templatesMissing: false)
+        let jobState = JobState.compute(
+            processes: order.compactMap { entries[$0]?.machine }, stopped: stopped && (jobsApplied || !order.isEmpty),
+            templatesMissing: templatesMissing)
         return (jobState, processes)
     }
 
