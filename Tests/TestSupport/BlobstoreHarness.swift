@@ -21,29 +21,69 @@ public struct RunningBlobstore: Sendable {
     public func client() throws -> any BlobstoreClient { try settings.makeClient() }
 }
 
-/// Starts the blobstore on `host` with a fresh CA, runs `body`, stops it and removes its files.
+/// The blobstore server of one test, started on `host` with a fresh CA; `stop` shuts it down and
+/// removes its files.
+public final class BlobstoreProcess: Sendable {
+    public let running: RunningBlobstore
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+    private let directory: URL
+
+    private init(running: RunningBlobstore, group: ServiceGroup, task: Task<Void, any Error>, directory: URL) {
+        self.running = running
+        self.group = group
+        self.task = task
+        self.directory = directory
+    }
+
+    public static func start(host: String = "127.0.0.1") async throws -> BlobstoreProcess {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-blobstore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try TestCertificates.generate(in: directory, serverIPs: Set(["127.0.0.1", host]).sorted(), clients: [])
+        let read = { (name: String) in try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) }
+        let storage = try BlobStorage(root: directory.appendingPathComponent("blobs").path)
+        let password = UUID().uuidString
+        var logger = Logger(label: "blobstore-test")
+        logger.logLevel = .critical
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let application = try BlobstoreServer(storage: storage, users: ["agent": password]).application(
+            host: host, port: 0, certificateChainPEM: try read("server.crt"), privateKeyPEM: try read("server.key"),
+            logger: logger, onListening: { portContinuation.yield($0) })
+        let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        let task = Task {
+            defer { portContinuation.finish() }
+            try await group.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            try? FileManager.default.removeItem(at: directory)
+            _ = try await task.value
+            throw BlobstoreError("blobstore did not start")
+        }
+        let running = RunningBlobstore(
+            endpoint: "https://\(host):\(port)", caPEM: try read("ca.crt"), storage: storage, user: "agent", password: password)
+        return BlobstoreProcess(running: running, group: group, task: task, directory: directory)
+    }
+
+    /// Shuts the server down, waits for it, and removes its files.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Starts the blobstore on `host`, runs `body`, stops it and removes its files.
 public func withBlobstoreServer<T: Sendable>(
     host: String = "127.0.0.1", _ body: @escaping @Sendable (RunningBlobstore) async throws -> T
 ) async throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-blobstore-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    try TestCertificates.generate(in: directory, serverIPs: Set(["127.0.0.1", host]).sorted(), clients: [])
-    let read = { (name: String) in try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) }
-    let storage = try BlobStorage(root: directory.appendingPathComponent("blobs").path)
-    let password = UUID().uuidString
-    var logger = Logger(label: "blobstore-test")
-    logger.logLevel = .critical
-    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    let application = try BlobstoreServer(storage: storage, users: ["agent": password]).application(
-        host: host, port: 0, certificateChainPEM: try read("server.crt"), privateKeyPEM: try read("server.key"),
-        logger: logger, onListening: { portContinuation.yield($0) })
-    let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
-    let caPEM = try read("ca.crt")
-    return try await whileRunning(group) {
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw BlobstoreError("blobstore did not start") }
-        return try await body(
-            RunningBlobstore(endpoint: "https://\(host):\(port)", caPEM: caPEM, storage: storage, user: "agent", password: password))
+    let blobstore = try await BlobstoreProcess.start(host: host)
+    do {
+        let result = try await body(blobstore.running)
+        await blobstore.stop()
+        return result
+    } catch {
+        await blobstore.stop()
+        throw error
     }
 }
