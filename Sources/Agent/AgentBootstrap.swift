@@ -41,7 +41,7 @@ public enum AgentBootstrap {
             throw Failure(description: error.description)
         }
         let nats = try natsClient(settings: settings, paths: paths, logger: logger)
-        let context = AgentContext(settings: settings, paths: paths, nats: nats)
+        let context = AgentContext(settings: settings, paths: paths, nats: nats, logger: logger)
         return (nats, AgentService(context: context, logger: logger, heartbeatInterval: configuration.heartbeatInterval))
     }
 
@@ -93,7 +93,10 @@ public enum AgentBootstrap {
         guard !servers.isEmpty else { throw Failure(description: "Agent settings name no NATS server (mbus)") }
         var configuration = NATSClientConfiguration(
             servers: servers, name: "agent-" + settings.agentID, reconnectDelay: .seconds(2), maxReconnectDelay: .seconds(10))
-        if let cert = settings.env["bosh"]?["mbus"]?["cert"], let ca = cert["ca"]?.stringValue {
+        // A certificate from update_settings (rotation) wins over the one the VM was created with.
+        let updated = FileManager.default.contents(atPath: UpdateSettingsAction.file(paths))
+            .flatMap { try? JSONCoding.decoder.decode(JSONValue.self, from: $0) }?["mbus"]?["cert"]
+        if let cert = updated ?? settings.env["bosh"]?["mbus"]?["cert"], let ca = cert["ca"]?.stringValue {
             let directory = paths.settingsDirectory
             func write(_ name: String, _ text: String?) throws(Failure) -> String? {
                 guard let text else { return nil }

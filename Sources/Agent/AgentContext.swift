@@ -9,17 +9,21 @@ import NIOCore
 final class AgentContext: Sendable {
     let settings: AgentSettings
     let paths: AgentPaths
-    let tasks = AgentTaskManager()
+    let tasks: AgentTaskManager
     let nats: NATSClient
     let supervisor: Supervisor
     /// Yields once a `shutdown` request has been answered; the agent service then stops the jobs and ends.
     let shutdownRequests: AsyncStream<Void>
     private let shutdownContinuation: AsyncStream<Void>.Continuation
 
-    init(settings: AgentSettings, paths: AgentPaths, nats: NATSClient) {
+    let logger: Logger
+
+    init(settings: AgentSettings, paths: AgentPaths, nats: NATSClient, logger: Logger) {
         self.settings = settings
+        self.logger = logger
         self.paths = paths
         self.nats = nats
+        self.tasks = AgentTaskManager(persistenceFile: paths.bosh + "/tasks.json")
         (shutdownRequests, shutdownContinuation) = AsyncStream.makeStream(of: Void.self)
         let agentID = settings.agentID
         let address = settings.networks.values.compactMap(\.ip).first ?? ""
@@ -36,6 +40,22 @@ final class AgentContext: Sendable {
 
     func requestShutdown() {
         shutdownContinuation.yield()
+    }
+
+    /// Restarts the agent (same pid, new image) a second after the current task's result is saved,
+    /// as BOSH's agent does when `update_settings` changes its NATS or blobstore settings. Jobs keep
+    /// running and are taken over.
+    func restartSoon(reason: String) {
+        let logger = self.logger
+        let nats = self.nats
+        Task.detached {
+            try? await Task.sleep(for: .seconds(1))
+            logger.info("Restarting the agent", metadata: ["agent.reason": "\(reason)"])
+            try? await nats.flush()
+            let error = SelfExec.restart()
+            logger.critical("Cannot restart the agent", metadata: ["agent.errno": "\(error)"])
+            exit(75)
+        }
     }
 
     /// The last applied spec (`/var/vcap/bosh/spec.json`), or an empty object.
@@ -83,6 +103,8 @@ final class AgentContext: Sendable {
         } catch {
             throw ActionError("Starting jobs: \(error)")
         }
+        // Processes still running from before an agent restart are taken over, not doubled.
+        await supervisor.adoptRunningProcesses()
         await supervisor.startAll()
         unlink(paths.stoppedMarker)
     }

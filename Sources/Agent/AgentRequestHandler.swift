@@ -43,7 +43,7 @@ struct AgentRequestHandler: Sendable {
         let arguments = request.arguments
         if action.isAsynchronous {
             let context = self.context
-            let id = await context.tasks.start { try await action.run(arguments, agent: context) }
+            let id = await context.tasks.start(persistent: action.isPersistent) { try await action.run(arguments, agent: context) }
             return .value(["agent_task_id": .string(id), "state": "running"])
         }
         do {

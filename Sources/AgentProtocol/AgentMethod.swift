@@ -143,6 +143,8 @@ public struct UpdateSettings: Codable, Sendable, Equatable {
     public var trustedCerts: String
     public var diskAssociations: [DiskAssociation]
     public var mbus: MessageBus?
+    /// `[{provider, options}]`: where the agent's blobstore moved to (director certificate rotation).
+    public var blobstores: [JSONValue]?
 
     public struct DiskAssociation: Codable, Sendable, Equatable {
         public var name: String
@@ -160,16 +162,19 @@ public struct UpdateSettings: Codable, Sendable, Equatable {
         public init(cert: CertificateBundle) { self.cert = cert }
     }
 
-    public init(trustedCerts: String = "", diskAssociations: [DiskAssociation] = [], mbus: MessageBus? = nil) {
+    public init(
+        trustedCerts: String = "", diskAssociations: [DiskAssociation] = [], mbus: MessageBus? = nil, blobstores: [JSONValue]? = nil
+    ) {
         self.trustedCerts = trustedCerts
         self.diskAssociations = diskAssociations
         self.mbus = mbus
+        self.blobstores = blobstores
     }
 
     enum CodingKeys: String, CodingKey {
         case trustedCerts = "trusted_certs"
         case diskAssociations = "disk_associations"
-        case mbus
+        case mbus, blobstores
     }
 }
 

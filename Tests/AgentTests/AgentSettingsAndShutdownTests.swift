@@ -66,3 +66,55 @@ extension AgentProcessTests {
         }
     }
 }
+
+extension AgentProcessTests {
+    @Test func aNewBlobstoreRestartsTheAgentWhichKeepsItsJobsAndItsTaskResult() async throws {
+        try await withBlobstoreServer { blobstore in
+            try await withAgentProcess { client, director, vcap, agent in
+                let pidFile = try Self.applySleeperJob(vcap, echo: "up")
+                _ = try await client.send(.start)
+                _ = try await waitForJobState(client, "running")
+                let sleeper = try Self.readPID(pidFile)
+
+                // Sent raw, to keep the task id across the restart.
+                let replies = try await director.subscribe(to: "director.d-1.\(Self.agentID).settings")
+                let settings = UpdateSettings(blobstores: [try JSONValue(encoding: blobstore.settings)])
+                let request: JSONValue = [
+                    "protocol": 3, "method": "update_settings", "arguments": [try JSONValue(encoding: settings)],
+                    "reply_to": .string("director.d-1.\(Self.agentID).settings"),
+                ]
+                try director.publish(String(decoding: try JSONCoding.encoder.encode(request), as: UTF8.self), to: "agent.\(Self.agentID)")
+                let first = try JSONCoding.decoder.decode(JSONValue.self, from: Data(try await collect(replies, count: 1)[0].payload.readableBytesView))
+                let taskID = try #require(first["value"]?["agent_task_id"]?.stringValue)
+
+                // The agent restarts in place (same process), then answers again.
+                let log = vcap + "/bosh/log/current"
+                let deadline = ContinuousClock.now + .seconds(10)
+                while ContinuousClock.now < deadline,
+                    (try? String(contentsOfFile: log, encoding: .utf8))?.contains("Restarting the agent") != true
+                {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                try await agent.waitUntilAnswering()
+                #expect(agent.isRunning)
+                #expect(try String(contentsOfFile: log, encoding: .utf8).contains("agent.reason=blobstores changed"))
+                #expect(try await client.send(.getTask(agentTaskID: taskID)) == "ok")
+
+                // The job was taken over, not started again, and is still watched.
+                let state = try await waitForJobState(client, "running")
+                #expect(state["processes"]?.arrayValue?.first?["name"] == "sleeper")
+                #expect(try Self.readPID(pidFile) == sleeper)
+                #expect(kill(sleeper, 0) == 0)
+                let alerts = try await director.subscribe(to: AgentSubjects.alert(agentID: Self.agentID))
+                kill(sleeper, SIGKILL)
+                _ = try await collect(alerts, count: 1)
+                _ = try await waitForJobState(client, "running")
+                let restarted = try Self.readPID(pidFile)
+                #expect(restarted != sleeper)
+                #expect(try await client.send(.stop) == "stopped")
+                #expect(kill(restarted, 0) != 0)
+            }
+        }
+    }
+}

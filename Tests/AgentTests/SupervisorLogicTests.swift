@@ -34,6 +34,20 @@ import Testing
 }
 
 @Suite struct ProcessStateMachineTests {
+    @Test func anAdoptedProcessRunsWithoutBeingStartedAgainAndIsWatchedLikeAnyOther() {
+        var process = ProcessStateMachine(startGrace: 1, stopGrace: 15)
+        #expect(process.adopt(now: 10) == .none)
+        #expect(process.status == "running")
+        #expect(process.start(now: 10.5) == .none)  // start after adoption spawns nothing
+        #expect(process.adopt(now: 11) == .none)
+        #expect(process.state == .running(since: 10))
+        #expect(process.exited(now: 12, description: "killed by signal 9") == .alert("killed by signal 9"))
+        #expect(process.stop(now: 12) == .none)
+        var stopping = ProcessStateMachine(stopGrace: 15)
+        _ = stopping.adopt(now: 0)
+        #expect(stopping.stop(now: 1) == .terminate)
+    }
+
     @Test func startsThenRunsAfterTheGrace() {
         var process = ProcessStateMachine(startGrace: 1)
         #expect(process.start(now: 0) == .spawn)

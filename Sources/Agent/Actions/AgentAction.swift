@@ -7,12 +7,15 @@ protocol AgentAction: Sendable {
     var isAsynchronous: Bool { get }
     /// The agent stops its jobs and exits once this method's reply is out (`shutdown`).
     var endsAgentAfterReply: Bool { get }
+    /// The task's result survives an agent restart (`update_settings`).
+    var isPersistent: Bool { get }
     func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue
 }
 
 extension AgentAction {
     var isAsynchronous: Bool { false }
     var endsAgentAfterReply: Bool { false }
+    var isPersistent: Bool { false }
 }
 
 /// A failure the director sees as `{"exception": {"message": …}}`.

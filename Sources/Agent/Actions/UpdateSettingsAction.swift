@@ -11,17 +11,37 @@ import NIOCore
 /// anything is written, so a bad request changes nothing.
 struct UpdateSettingsAction: AgentAction {
     var isAsynchronous: Bool { true }
+    var isPersistent: Bool { true }
 
     func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
         let settings = try arguments.object(0, "settings")
         let certificates = try Self.certificates(settings["trusted_certs"])
         let links = try Self.diskLinks(settings["disk_associations"], paths: agent.paths)
+        let changed = Self.connectionChanges(settings, agent: agent)
 
         let data = try JSONCoding.encoder.encode(settings)
         try Filesystem.writePrivately(data, to: Self.file(agent.paths))
         try Self.replaceTrustedCertificates(certificates, in: agent.paths.bosh + "/trusted_certs")
         try Self.replaceDiskLinks(links, in: agent.paths.instance + "/disks")
+        if !changed.isEmpty { agent.restartSoon(reason: changed.joined(separator: " and ") + " changed") }
         return "ok"
+    }
+
+    /// Which of the agent's connections (`mbus` certificate, `blobstores`) the new settings change,
+    /// compared with what the agent uses now: earlier update_settings, else its VM settings.
+    static func connectionChanges(_ new: JSONValue, agent: AgentContext) -> [String] {
+        let previous = FileManager.default.contents(atPath: file(agent.paths))
+            .flatMap { try? JSONCoding.decoder.decode(JSONValue.self, from: $0) }
+        let bosh = agent.settings.env["bosh"]
+        var changed: [String] = []
+        if let cert = new["mbus"]?["cert"], cert != (previous?["mbus"]?["cert"] ?? bosh?["mbus"]?["cert"]) {
+            changed.append("mbus")
+        }
+        let currentBlobstores = previous?["blobstores"] ?? bosh?["blobstores"] ?? agent.settings.blobstore.map { .array([$0]) }
+        if let blobstores = new["blobstores"], blobstores != currentBlobstores {
+            changed.append("blobstores")
+        }
+        return changed
     }
 
     static func file(_ paths: AgentPaths) -> String { paths.bosh + "/update_settings.json" }

@@ -49,6 +49,14 @@ struct ProcessStateMachine: Equatable, Sendable {
         }
     }
 
+    /// A process found already running (started before the agent restarted): it is taken over as
+    /// running, not started again.
+    mutating func adopt(now: Double) -> Action {
+        guard case .stopped = state else { return .none }
+        state = .running(since: now)
+        return .none
+    }
+
     /// The process exited on its own (not asked to stop).
     mutating func exited(now: Double, description: String) -> Action {
         switch state {
