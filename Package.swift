@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "bosun", targets: ["bosun"]),
         .executable(name: "bosun-local-cpi", targets: ["bosun-local-cpi"]),
         .executable(name: "bosun-agent", targets: ["bosun-agent"]),
+        .executable(name: "bosun-director", targets: ["bosun-director"]),
         .library(name: "BosunCore", targets: ["BosunCore"]),
     ],
     dependencies: [
@@ -145,6 +146,7 @@ let package = Package(
         .executableTarget(name: "bosun", dependencies: ["BosunCLI"], swiftSettings: strictSettings),
         .executableTarget(name: "bosun-local-cpi", dependencies: ["LocalCPI"], swiftSettings: strictSettings),
         .executableTarget(name: "bosun-agent", dependencies: ["Agent"], swiftSettings: strictSettings),
+        .executableTarget(name: "bosun-director", dependencies: ["Director"], swiftSettings: strictSettings),
         .executableTarget(
             name: "bosun-benchmarks",
             dependencies: [
@@ -199,6 +201,8 @@ let package = Package(
             name: "DirectorTests",
             dependencies: [
                 "Director", "NATS", "AgentProtocol", "BosunCore", "TestSupport", "Blobstore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

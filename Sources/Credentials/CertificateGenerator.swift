@@ -14,6 +14,8 @@ struct CertificateOptions {
     var caName = ""
     var extendedKeyUsage: [String] = []
     var durationDays = 365
+    /// RSA modulus bits, as CredHub's `key_length` (2048, 3072 — the default — or 4096).
+    var keyLength = 3072
 
     init(_ options: YAMLValue) throws {
         guard case .map = options else { return }
@@ -26,6 +28,13 @@ struct CertificateOptions {
         caName = try string(options, "ca")
         extendedKeyUsage = try strings(options, "extended_key_usage")
         if case .int(let days)? = options["duration"], days > 0 { durationDays = days }
+        switch options["key_length"] {
+        case nil, .null?: break
+        case .int(let bits)? where [2048, 3072, 4096].contains(bits): keyLength = bits
+        case let other?:
+            throw CredentialGenerator.GenerationError(
+                description: "Failed to generate certificate, option 'key_length' must be 2048, 3072 or 4096, found \(other.goDisplayString)")
+        }
         if !isCA && caName.isEmpty {
             throw CredentialGenerator.GenerationError(description: "Missing required CA name")
         }
@@ -66,7 +75,7 @@ struct CertificateGenerator {
     var options: CertificateOptions
 
     func generate(lookup: (String) throws -> YAMLValue?) throws -> YAMLValue {
-        let key = try _RSA.Signing.PrivateKey(keySize: .bits3072)
+        let key = try _RSA.Signing.PrivateKey(keySize: .init(bitCount: options.keyLength))
         let publicKey = Certificate.PublicKey(key.publicKey)
         let subjectKeyID = Array(Insecure.SHA1.hash(data: try key.publicKey.getKeyPrimitives().modulus.drop(while: { $0 == 0 })))
         let subject = try DistinguishedName {

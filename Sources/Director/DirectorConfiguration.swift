@@ -1,17 +1,93 @@
 import BosunCore
+import Foundation
 
 /// The director's settings with their embedded defaults: SQLite in the state directory, the API on
-/// port 25555 and the blobstore on 25250, as in BOSH.
+/// port 25555 and the blobstore on 25250, as in BOSH. Read from `<state>/config.yml` when present:
+///
+/// ```yaml
+/// name: bosun            # shown by `bosh env`
+/// address: 127.0.0.1     # where the API and blobstore listen
+/// port: 25555
+/// blobstore_port: 25250
+/// database: {url: postgres://user:password@host/db}   # SQLite in the state directory when absent
+/// users: [{name: admin, password: …}]                 # generated on first start when absent
+/// certificate_addresses: [10.0.0.6, director.example]  # extra SANs for the generated certificate
+/// ```
 public struct DirectorConfiguration: Sendable, Equatable {
     public var stateDirectory: String
+    public var name: String
+    public var address: String
     public var apiPort: Int
     public var blobstorePort: Int
+    public var databaseURL: String?
+    /// Name → password. Empty means "use the generated admin".
+    public var users: [String: String]
+    public var certificateAddresses: [String]
 
-    public init(stateDirectory: String, apiPort: Int = 25555, blobstorePort: Int = 25250) {
+    public init(
+        stateDirectory: String, name: String = "bosun", address: String = "127.0.0.1", apiPort: Int = 25555,
+        blobstorePort: Int = 25250, databaseURL: String? = nil, users: [String: String] = [:], certificateAddresses: [String] = []
+    ) {
         self.stateDirectory = stateDirectory
+        self.name = name
+        self.address = address
         self.apiPort = apiPort
         self.blobstorePort = blobstorePort
+        self.databaseURL = databaseURL
+        self.users = users
+        self.certificateAddresses = certificateAddresses
     }
 
     public var databasePath: String { stateDirectory + "/director.sqlite" }
+    public var certificatesDirectory: String { stateDirectory + "/certs" }
+    public var blobstoreDirectory: String { stateDirectory + "/blobstore" }
+    public var tasksDirectory: String { stateDirectory + "/tasks" }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads `config.yml` from the state directory (if there is one) over the defaults; every
+    /// problem names its key.
+    public static func load(stateDirectory: String) throws -> DirectorConfiguration {
+        var configuration = DirectorConfiguration(stateDirectory: stateDirectory)
+        let path = stateDirectory + "/config.yml"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return configuration }
+        let yaml = try YAMLValue.parse(text, source: path)
+        guard case .map = yaml else {
+            if yaml.isNull { return configuration }
+            throw Invalid(description: "\(path): expected a map of settings")
+        }
+        func string(_ key: String) throws -> String? {
+            switch yaml[key] {
+            case nil, .null?: return nil
+            case .string(let value)?: return value
+            case let other?: throw Invalid(description: "\(path): \(key) must be a string, found \(other.goTypeName)")
+            }
+        }
+        func port(_ key: String) throws -> Int? {
+            switch yaml[key] {
+            case nil, .null?: return nil
+            case .int(let value)? where (0...65535).contains(value): return value
+            case let other?: throw Invalid(description: "\(path): \(key) must be a port number, found \(other.goDisplayString)")
+            }
+        }
+        if let name = try string("name") { configuration.name = name }
+        if let address = try string("address") { configuration.address = address }
+        if let port = try port("port") { configuration.apiPort = port }
+        if let port = try port("blobstore_port") { configuration.blobstorePort = port }
+        if case .string(let url)? = yaml["database"]?["url"] { configuration.databaseURL = url }
+        if case .array(let users)? = yaml["users"] {
+            for (index, user) in users.enumerated() {
+                guard let name = user["name"]?.stringValue, let password = user["password"]?.stringValue, !name.isEmpty else {
+                    throw Invalid(description: "\(path): users[\(index)] needs a name and a password")
+                }
+                configuration.users[name] = password
+            }
+        }
+        if case .array(let addresses)? = yaml["certificate_addresses"] {
+            configuration.certificateAddresses = addresses.compactMap(\.stringValue)
+        }
+        return configuration
+    }
 }

@@ -68,6 +68,18 @@ import _CryptoExtras
         }
     }
 
+    @Test func certificateKeyLengthDefaultsTo3072AndTakesCredHubsKeyLength() throws {
+        func bits(_ options: YAMLValue) throws -> Int {
+            let certificate = try generate("certificate", options)
+            return try _RSA.Signing.PrivateKey(pemRepresentation: certificate["private_key"]!.stringValue!).keySizeInBits
+        }
+        #expect(try bits(["is_ca": true, "common_name": "ca"]) == 3072)
+        #expect(try bits(["is_ca": true, "common_name": "ca", "key_length": 2048]) == 2048)
+        #expect {
+            _ = try generate("certificate", ["is_ca": true, "common_name": "ca", "key_length": 1024])
+        } throws: { error in "\(error)".contains("'key_length' must be 2048, 3072 or 4096, found 1024") }
+    }
+
     @Test func rsaKeysArePEMPairs() throws {
         let pair = try generate("rsa")
         let key = try _RSA.Signing.PrivateKey(pemRepresentation: pair["private_key"]!.stringValue!)

@@ -66,26 +66,12 @@ public struct BlobstoreServer: Sendable {
 
     /// Checks the credentials and that the prefix belongs to the id; returns the blob's file.
     private func authorizedPath(_ request: Request, _ context: BasicRequestContext) throws -> String {
-        guard let header = request.headers[.authorization], header.hasPrefix("Basic "),
-            let decoded = Data(base64Encoded: String(header.dropFirst(6))).flatMap({ String(data: $0, encoding: .utf8) }),
-            let colon = decoded.firstIndex(of: ":"),
-            let expected = users[String(decoded[..<colon])],
-            Self.constantTimeEqual(expected, String(decoded[decoded.index(after: colon)...]))
-        else {
+        guard BasicCredentials.user(from: request.headers[.authorization], users: users) != nil else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"bosun-blobstore\""])
         }
         guard let id = context.parameters.get("id"), let path = storage.path(of: id),
             BlobLayout.relativePath(of: id).hasPrefix((context.parameters.get("prefix") ?? "") + "/")
         else { throw HTTPError(.notFound) }
         return path
-    }
-
-    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8), right = Array(b.utf8)
-        var difference = UInt8(left.count == right.count ? 0 : 1)
-        for index in 0..<max(left.count, right.count) {
-            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
-        }
-        return difference == 0
     }
 }

@@ -1,0 +1,50 @@
+import Blobstore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `bosun-director [--state-dir DIR] [--port N]`: the director on its embedded defaults (state in
+/// `~/.bosun/director` unless told otherwise, settings from `<state>/config.yml`).
+public enum DirectorCommand {
+    public static func main(arguments: [String]) async -> Int32 {
+        var stateDirectory = (ProcessInfo.processInfo.environment["HOME"] ?? "/root") + "/.bosun/director"
+        var port: Int?
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let value = index + 1 < arguments.count ? arguments[index + 1] : nil
+            switch argument {
+            case "--state-dir" where value != nil: stateDirectory = value!
+            case "--port" where value.flatMap(Int.init) != nil: port = Int(value!)
+            default:
+                FileHandle.standardError.write(Data("bosun-director: unknown or incomplete option \(argument)\n".utf8))
+                return 2
+            }
+            index += 2
+        }
+        var logger = Logger(label: "bosun-director")
+        logger.logLevel = .info
+        do {
+            var configuration = try DirectorConfiguration.load(stateDirectory: stateDirectory)
+            if let port { configuration.apiPort = port }
+            let identity = try DirectorIdentity.loadOrCreate(configuration)
+            print("Director CA certificate: \(identity.caPath)")
+            if let password = identity.generatedAdminPassword {
+                // Printed once, on the start that made it; it stays in the state directory (0600).
+                print("Generated admin password (also in \(stateDirectory)/admin-password): \(password)")
+            }
+            let address = configuration.address
+            let announce = logger
+            let api = try DirectorServer(configuration: configuration, identity: identity).application(logger: logger) { port in
+                announce.info("Director API listening", metadata: ["director.address": "\(address):\(port)"])
+            }
+            let group = ServiceGroup(
+                configuration: .init(services: [api], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            return 0
+        } catch {
+            logger.critical("Director failed", metadata: ["director.error": "\(error)"])
+            return 1
+        }
+    }
+}

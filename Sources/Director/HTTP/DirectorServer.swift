@@ -1,0 +1,42 @@
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import ServiceLifecycle
+
+/// The director's HTTPS API (Hummingbird 2): TLS 1.2+ with its RSA certificate, Basic
+/// authentication on every route but `/info`, and one controller per resource.
+public struct DirectorServer: Sendable {
+    public let configuration: DirectorConfiguration
+    public let identity: DirectorIdentity
+
+    public init(configuration: DirectorConfiguration, identity: DirectorIdentity) {
+        self.configuration = configuration
+        self.identity = identity
+    }
+
+    func router() -> Router<DirectorRequestContext> {
+        let router = Router(context: DirectorRequestContext.self)
+        router.add(middleware: BasicAuthentication(users: identity.users))
+        InfoController(configuration: configuration, identity: identity).addRoutes(to: router)
+        return router
+    }
+
+    /// The API as a Service on `configuration.address`; `port` 0 picks a free port, reported
+    /// through `onListening`.
+    public func application(
+        port: Int? = nil, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol & Service {
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.privateKeyPEM.utf8), format: .pem)))
+        tls.minimumTLSVersion = .tlsv12
+        let port = port ?? configuration.apiPort
+        return Application(
+            router: router(),
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(configuration.address, port: port), serverName: "bosun-director"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+}

@@ -1,0 +1,4 @@
+import Director
+import Foundation
+
+exit(await DirectorCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))
