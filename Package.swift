@@ -202,6 +202,7 @@ let package = Package(
             dependencies: [
                 "Director", "NATS", "AgentProtocol", "BosunCore", "TestSupport", "Blobstore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -28,11 +28,15 @@ public enum DirectorCommand {
             var configuration = try DirectorConfiguration.load(stateDirectory: stateDirectory)
             if let port { configuration.apiPort = port }
             let identity = try DirectorIdentity.loadOrCreate(configuration)
-            print("Director CA certificate: \(identity.caPath)")
+            var announcement = "Director CA certificate: \(identity.caPath)\n"
             if let password = identity.generatedAdminPassword {
                 // Printed once, on the start that made it; it stays in the state directory (0600).
-                print("Generated admin password (also in \(stateDirectory)/admin-password): \(password)")
+                announcement += "Generated admin password (also in \(stateDirectory)/admin-password): \(password)\n"
             }
+            FileHandle.standardOutput.write(Data(announcement.utf8))
+            let database = try await DirectorDatabase.open(configuration, logger: logger)
+            defer { Task { await database.shutdown() } }
+            logger.info("Database ready", metadata: ["director.database": "\(database.kind.rawValue)"])
             let address = configuration.address
             let announce = logger
             let api = try DirectorServer(configuration: configuration, identity: identity).application(logger: logger) { port in

@@ -1,0 +1,80 @@
+import FluentKit
+
+/// Schema changes in order. A released migration is never edited: changes come as new ones.
+enum DirectorMigrations {
+    static var all: [any Migration] { [CreateTasks(), CreateLocks(), CreateEvents(), CreateConfigs()] }
+
+    struct CreateTasks: AsyncMigration {
+        func prepare(on database: any Database) async throws {
+            try await database.schema(TaskRecord.schema)
+                .field("id", .int, .identifier(auto: true))
+                .field("state", .string, .required)
+                .field("type", .string, .required)
+                .field("description", .string, .required)
+                .field("deployment", .string)
+                .field("username", .string, .required)
+                .field("result", .string)
+                .field("context_id", .string, .required)
+                .field("arguments", .string, .required)
+                .field("created_at", .double, .required)
+                .field("started_at", .double)
+                .field("timestamp", .double, .required)
+                .create()
+        }
+
+        func revert(on database: any Database) async throws { try await database.schema(TaskRecord.schema).delete() }
+    }
+
+    struct CreateLocks: AsyncMigration {
+        func prepare(on database: any Database) async throws {
+            try await database.schema(LockRecord.schema)
+                .field("id", .int, .identifier(auto: true))
+                .field("name", .string, .required)
+                .field("type", .string, .required)
+                .field("resource", .string, .required)
+                .field("task_id", .int, .required)
+                .field("expires_at", .double, .required)
+                .unique(on: "name")
+                .create()
+        }
+
+        func revert(on database: any Database) async throws { try await database.schema(LockRecord.schema).delete() }
+    }
+
+    struct CreateEvents: AsyncMigration {
+        func prepare(on database: any Database) async throws {
+            try await database.schema(EventRecord.schema)
+                .field("id", .int, .identifier(auto: true))
+                .field("parent_id", .int)
+                .field("timestamp", .double, .required)
+                .field("username", .string, .required)
+                .field("action", .string, .required)
+                .field("object_type", .string, .required)
+                .field("object_name", .string)
+                .field("task", .string)
+                .field("deployment", .string)
+                .field("instance", .string)
+                .field("context", .string, .required)
+                .field("error", .string)
+                .create()
+        }
+
+        func revert(on database: any Database) async throws { try await database.schema(EventRecord.schema).delete() }
+    }
+
+    struct CreateConfigs: AsyncMigration {
+        func prepare(on database: any Database) async throws {
+            try await database.schema(ConfigRecord.schema)
+                .field("id", .int, .identifier(auto: true))
+                .field("type", .string, .required)
+                .field("name", .string, .required)
+                .field("content", .string, .required)
+                .field("created_at", .double, .required)
+                .field("team", .string)
+                .field("deleted", .bool, .required)
+                .create()
+        }
+
+        func revert(on database: any Database) async throws { try await database.schema(ConfigRecord.schema).delete() }
+    }
+}
