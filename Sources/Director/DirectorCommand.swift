@@ -39,11 +39,14 @@ public enum DirectorCommand {
             logger.info("Database ready", metadata: ["director.database": "\(database.kind.rawValue)"])
             let address = configuration.address
             let announce = logger
-            let api = try DirectorServer(configuration: configuration, identity: identity).application(logger: logger) { port in
+            let tasks = TaskRunner(
+                database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all, logger: logger)
+            let server = DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks)
+            let api = try server.application(logger: logger) { port in
                 announce.info("Director API listening", metadata: ["director.address": "\(address):\(port)"])
             }
             let group = ServiceGroup(
-                configuration: .init(services: [api], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: .init(services: [tasks, api], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             return 0
         } catch {

@@ -9,6 +9,8 @@ public struct RunningDirector: Sendable {
     public let caPEM: String
     public let identity: DirectorIdentity
     public let configuration: DirectorConfiguration
+    public let database: DirectorDatabase
+    public let tasks: TaskRunner
     /// The generated admin's password (or the first configured user's).
     public var adminPassword: String { identity.users["admin"] ?? identity.users.values.first ?? "" }
 }
@@ -16,7 +18,7 @@ public struct RunningDirector: Sendable {
 /// Starts a director on a new (or the given) state directory, runs `body`, stops it; a state
 /// directory it made itself is removed afterwards.
 public func withDirector<T: Sendable>(
-    stateDirectory given: String? = nil, configYAML: String? = nil,
+    stateDirectory given: String? = nil, configYAML: String? = nil, jobs: [String: any TaskJob] = [:],
     _ body: @escaping @Sendable (RunningDirector) async throws -> T
 ) async throws -> T {
     let stateDirectory = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("bosun-director-\(UUID().uuidString)").path
@@ -27,14 +29,26 @@ public func withDirector<T: Sendable>(
     let identity = try DirectorIdentity.loadOrCreate(configuration)
     var logger = Logger(label: "director-test")
     logger.logLevel = ProcessInfo.processInfo.environment["DIRECTOR_TEST_LOG"] == nil ? .critical : .debug
+    let database = try await DirectorDatabase.open(configuration, logger: logger)
+    let tasks = TaskRunner(
+        database: database.database, tasksDirectory: configuration.tasksDirectory,
+        jobs: DirectorJobs.all.merging(jobs) { _, test in test }, logger: logger)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    let api = try DirectorServer(configuration: configuration, identity: identity).application(
+    let api = try DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks).application(
         port: 0, logger: logger, onListening: { portContinuation.yield($0) })
-    let group = ServiceGroup(configuration: .init(services: [api], logger: logger))
-    return try await whileRunning(group) {
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw DirectorIdentity.Failure(description: "director did not start") }
-        return try await body(RunningDirector(
-            url: "https://127.0.0.1:\(port)", caPEM: identity.caPEM, identity: identity, configuration: configuration))
+    let group = ServiceGroup(configuration: .init(services: [tasks, api], logger: logger))
+    do {
+        let result = try await whileRunning(group) {
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw DirectorIdentity.Failure(description: "director did not start") }
+            return try await body(RunningDirector(
+                url: "https://127.0.0.1:\(port)", caPEM: identity.caPEM, identity: identity, configuration: configuration,
+                database: database, tasks: tasks))
+        }
+        await database.shutdown()
+        return result
+    } catch {
+        await database.shutdown()
+        throw error
     }
 }

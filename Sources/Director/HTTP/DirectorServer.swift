@@ -9,16 +9,21 @@ import ServiceLifecycle
 public struct DirectorServer: Sendable {
     public let configuration: DirectorConfiguration
     public let identity: DirectorIdentity
+    public let database: DirectorDatabase
+    public let tasks: TaskRunner
 
-    public init(configuration: DirectorConfiguration, identity: DirectorIdentity) {
+    public init(configuration: DirectorConfiguration, identity: DirectorIdentity, database: DirectorDatabase, tasks: TaskRunner) {
         self.configuration = configuration
         self.identity = identity
+        self.database = database
+        self.tasks = tasks
     }
 
     func router() -> Router<DirectorRequestContext> {
         let router = Router(context: DirectorRequestContext.self)
         router.add(middleware: BasicAuthentication(users: identity.users))
         InfoController(configuration: configuration, identity: identity).addRoutes(to: router)
+        TaskController(database: database.database, runner: tasks).addRoutes(to: router)
         return router
     }
 

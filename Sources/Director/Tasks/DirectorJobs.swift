@@ -1,0 +1,4 @@
+/// The task types the director runs, by name. Each issue's features add theirs here.
+public enum DirectorJobs {
+    public static var all: [String: any TaskJob] { [:] }
+}
