@@ -24,6 +24,8 @@ public struct DirectorServer: Sendable {
         router.add(middleware: BasicAuthentication(users: identity.users))
         InfoController(configuration: configuration, identity: identity).addRoutes(to: router)
         TaskController(database: database.database, runner: tasks).addRoutes(to: router)
+        ConfigController(store: ConfigStore(database: database.database)).addRoutes(to: router)
+        EventController(database: database.database).addRoutes(to: router)
         return router
     }
 

@@ -36,8 +36,16 @@ public struct LockManager: Sendable {
         return lock
     }
 
-    public func withLock<T: Sendable>(type: String, resource: [String], taskID: Int, _ body: () async throws -> T) async throws -> T {
+    public func withLock<T: Sendable>(
+        type: String, resource: [String], taskID: Int, user: String = "", _ body: () async throws -> T
+    ) async throws -> T {
         let lock = try await acquire(type: type, resource: resource, taskID: taskID)
+        let events = EventRecorder(database: database)
+        _ = try? await events.record(user: user, action: "acquire", objectType: "lock", objectName: lock.name, task: taskID)
+        defer {
+            let name = lock.name
+            Task { _ = try? await events.record(user: user, action: "release", objectType: "lock", objectName: name, task: taskID) }
+        }
         let database = self.database
         let timeout = self.timeout
         let renewal = Task {

@@ -36,6 +36,6 @@ public struct TaskContext: Sendable {
 
     /// Runs `body` holding the lock on `deployment` (or another resource), renewed while it runs.
     public func withDeploymentLock<T: Sendable>(_ name: String, _ body: () async throws -> T) async throws -> T {
-        try await locks.withLock(type: "deployment", resource: [name], taskID: taskID, body)
+        try await locks.withLock(type: "deployment", resource: [name], taskID: taskID, user: user, body)
     }
 }
