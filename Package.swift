@@ -224,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BosunCLITests",
-            dependencies: ["BosunCLI", "TestSupport"],
+            dependencies: ["BosunCLI", "TestSupport", "Director", "BosunCore"],
             swiftSettings: strictSettings
         ),
     ]

@@ -2,20 +2,45 @@ import ArgumentParser
 import BosunCore
 
 /// `bosun`: the bosh-CLI-compatible command line.
-public struct BosunCommand: ParsableCommand {
+public struct BosunCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bosun",
         abstract: "Deploy and operate distributed software on VMs, the BOSH way.",
         version: BosunVersion.current,
-        subcommands: [InterpolateCommand.self]
+        subcommands: [
+            InterpolateCommand.self, EnvCommand.self, AliasEnvCommand.self, LoginCommand.self, LogoutCommand.self,
+            TasksCommand.self, TaskCommand.self, CancelTaskCommand.self, LocksCommand.self, EventsCommand.self,
+            ConfigsCommand.self, ConfigCommand.self, UpdateConfigCommand.self, DeleteConfigCommand.self,
+            CloudConfigCommand.self, UpdateCloudConfigCommand.self, RuntimeConfigCommand.self, UpdateRuntimeConfigCommand.self,
+        ]
     )
 
     public init() {}
 
     /// Runs the command line, accepting global flags before the command name as `bosh` does
     /// (`bosun -e lite -d cf deploy …`).
-    public static func run(arguments: [String]) {
-        main(Self.movingGlobalOptionsAfterCommand(arguments))
+    public static func run(arguments: [String]) async {
+        await main(Self.movingGlobalOptionsAfterCommand(Self.joiningDashedValues(arguments)))
+    }
+
+    /// `--ca-cert -----BEGIN…` → `--ca-cert=-----BEGIN…`: a PEM (or a secret) starting with a dash
+    /// would otherwise be read as an option; bosh accepts both forms.
+    static func joiningDashedValues(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument.hasPrefix("--"), GlobalOptions.optionsWithValues.contains(argument), index + 1 < arguments.count,
+                arguments[index + 1].hasPrefix("-")
+            {
+                result.append(argument + "=" + arguments[index + 1])
+                index += 2
+            } else {
+                result.append(argument)
+                index += 1
+            }
+        }
+        return result
     }
 
     /// `bosun -d cf interpolate m.yml` → `bosun interpolate -d cf m.yml`.

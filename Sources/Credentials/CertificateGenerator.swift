@@ -120,7 +120,9 @@ struct CertificateGenerator {
             version: .v3,
             serialNumber: Certificate.SerialNumber(bytes: Self.randomSerial()),
             publicKey: publicKey,
-            notValidBefore: now,
+            // A minute back: X.509 times are whole seconds, and a certificate used the moment it is
+            // made (or by a machine whose clock is a little behind) must already be valid.
+            notValidBefore: now.addingTimeInterval(-60),
             notValidAfter: now.addingTimeInterval(TimeInterval(options.durationDays) * 86_400),
             issuer: signer.name,
             subject: subject,

@@ -1,3 +1,3 @@
 import BosunCLI
 
-BosunCommand.run(arguments: Array(CommandLine.arguments.dropFirst()))
+await BosunCommand.run(arguments: Array(CommandLine.arguments.dropFirst()))

@@ -66,3 +66,15 @@ final class ScratchDirectory {
 
     deinit { try? FileManager.default.removeItem(at: url) }
 }
+
+extension BosunBinary {
+    /// As `run`, without blocking a Swift concurrency thread (the director under test may be in this
+    /// process and needs them).
+    static func runAsync(_ arguments: [String], environment: [String: String] = [:], in directory: URL) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Swift.Result { try run(arguments, environment: environment, in: directory) })
+            }
+        }
+    }
+}

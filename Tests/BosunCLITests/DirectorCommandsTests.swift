@@ -1,0 +1,156 @@
+import BosunCore
+import Director
+import Foundation
+import Testing
+import TestSupport
+
+/// A task in two steps with a result, for following.
+struct TwoStepJob: TaskJob {
+    func run(_ context: TaskContext) async throws -> String? {
+        for index in 1...2 {
+            try await context.events.step(stage: "Preparing deployment", task: "step \(index)", tags: ["web"], index: index, total: 2) {}
+        }
+        try context.output.append(.result, "{\"vm_cid\":\"vm-1\"}\n")
+        return "/deployments/shop"
+    }
+}
+
+struct BrokenJob: TaskJob {
+    func run(_ context: TaskContext) async throws -> String? {
+        try await context.events.step(stage: "Compiling packages", task: "ruby/1.0") { throw DirectorError(.badRequest, code: 1, "gcc exited 2") }
+    }
+}
+
+/// The `bosun` binary against a director running in this test process.
+@Suite("bosun director commands", .serialized)
+struct DirectorCommandsTests {
+    static let jobs: [String: any TaskJob] = ["update_deployment": TwoStepJob(), "update_release": BrokenJob()]
+
+    /// Runs `bosun` with the director's URL, CA and admin credentials in BOSH_* variables.
+    static func bosun(
+        _ arguments: [String], _ director: RunningDirector, _ scratch: ScratchDirectory, credentials: Bool = true
+    ) async throws -> BosunBinary.Result {
+        var environment = [
+            "BOSH_ENVIRONMENT": director.url, "BOSH_CA_CERT": director.caPEM,
+            "BOSUN_CONFIG": scratch.url.path + "/cli-config",
+        ]
+        if credentials {
+            environment["BOSH_CLIENT"] = "admin"
+            environment["BOSH_CLIENT_SECRET"] = director.adminPassword
+        }
+        return try await BosunBinary.runAsync(arguments, environment: environment, in: scratch.url)
+    }
+
+    static func jsonRows(_ result: BosunBinary.Result) throws -> [JSONValue] {
+        let document = try JSONCoding.decoder.decode(JSONValue.self, from: Data(result.stdout.utf8))
+        return document["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+    }
+
+    @Test("env shows the director and whether the credentials work")
+    func env() async throws {
+        try await withDirector { director in
+            let scratch = try ScratchDirectory()
+            let result = try await Self.bosun(["env"], director, scratch)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("UUID      \(director.identity.uuid)"))
+            #expect(result.stdout.contains("User      admin"))
+            #expect(result.stdout.hasSuffix("Succeeded\n"))
+            let anonymous = try await Self.bosun(["env", "--json"], director, scratch, credentials: false)
+            #expect(try Self.jsonRows(anonymous).first?["user"] == "(not logged in)")
+            let untrusted = try await BosunBinary.runAsync(["env"], environment: ["BOSH_ENVIRONMENT": director.url], in: scratch.url)
+            #expect(untrusted.status == 1)
+            #expect(untrusted.stderr.contains("Exit code 1"))
+        }
+    }
+
+    @Test("alias-env and login remember the director; logout forgets the credentials")
+    func aliasAndLogin() async throws {
+        try await withDirector { director in
+            let scratch = try ScratchDirectory()
+            let environment = ["BOSUN_CONFIG": scratch.url.path + "/cli-config"]
+            let alias = try await BosunBinary.runAsync(
+                ["alias-env", "lab", "-e", director.url, "--ca-cert", director.caPEM], environment: environment, in: scratch.url)
+            #expect(alias.status == 0, "\(alias.stderr)")
+            let wrong = try await BosunBinary.runAsync(
+                ["login", "-e", "lab", "--client", "admin", "--client-secret", "nope"], environment: environment, in: scratch.url)
+            #expect(wrong.status == 1)
+            #expect(wrong.stderr.contains("Invalid credentials"))
+            let login = try await BosunBinary.runAsync(
+                ["login", "-e", "lab", "--client", "admin", "--client-secret", director.adminPassword], environment: environment, in: scratch.url)
+            #expect(login.status == 0, "\(login.stderr)")
+            let mode = try FileManager.default.attributesOfItem(atPath: scratch.url.path + "/cli-config")[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            let locks = try await BosunBinary.runAsync(["-e", "lab", "locks"], environment: environment, in: scratch.url)
+            #expect(locks.status == 0, "\(locks.stderr)")
+            #expect(locks.stdout.contains("as client 'admin'"))
+            _ = try await BosunBinary.runAsync(["logout", "-e", "lab"], environment: environment, in: scratch.url)
+            let after = try await BosunBinary.runAsync(["-e", "lab", "locks"], environment: environment, in: scratch.url)
+            #expect(after.status == 1)
+        }
+    }
+
+    @Test("update-cloud-config shows the diff and stores it; cloud-config prints it; a bad one changes nothing")
+    func cloudConfig() async throws {
+        try await withDirector { director in
+            let scratch = try ScratchDirectory()
+            let file = try scratch.write("cc.yml", """
+                azs: [{name: z1}]
+                vm_types: [{name: small}]
+                networks: [{name: default, type: manual, subnets: [{range: 10.244.0.0/24, gateway: 10.244.0.1, az: z1}]}]
+                compilation: {workers: 1, network: default, vm_type: small, az: z1}
+
+                """)
+            let update = try await Self.bosun(["-n", "update-cloud-config", file], director, scratch)
+            #expect(update.status == 0, "\(update.stderr)")
+            #expect(update.stdout.contains("+ azs: [{name: z1}]"))
+            let shown = try await Self.bosun(["cloud-config"], director, scratch)
+            #expect(shown.stdout.contains("vm_types: [{name: small}]\n"))
+            let bad = try scratch.write("bad.yml", "azs: [{name: z1}]\nvm_types: [{}]\n")
+            let refused = try await Self.bosun(["-n", "update-cloud-config", bad], director, scratch)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("vm_types[0]"), "\(refused.stderr)")
+            let configs = try Self.jsonRows(try await Self.bosun(["configs", "--json"], director, scratch))
+            #expect(configs.map { $0["id"] } == ["1*"])
+            #expect(configs.first?["type"] == "cloud" && configs.first?["name"] == "default")
+
+            let dns = try scratch.write("dns.yml", "addons: []\n")
+            #expect(try await Self.bosun(["-n", "update-config", "--type", "runtime", "--name", "dns", dns], director, scratch).status == 0)
+            let shownConfig = try await Self.bosun(["config", "--type", "runtime", "--name", "dns", "--json"], director, scratch)
+            #expect(try Self.jsonRows(shownConfig).first?["content"] == "addons: []\n")
+            #expect(try await Self.bosun(["-n", "delete-config", "--type", "runtime", "--name", "dns"], director, scratch).status == 0)
+            #expect(try Self.jsonRows(try await Self.bosun(["configs", "--type", "runtime", "--json"], director, scratch)).isEmpty)
+            #expect(try await Self.bosun(["no-such-command"], director, scratch).status != 0)
+        }
+    }
+
+    @Test("task follows the event log as bosh renders it; a failed task exits 1; tasks, --result, events")
+    func tasks() async throws {
+        try await withDirector(jobs: Self.jobs) { director in
+            let scratch = try ScratchDirectory()
+            let done = try await director.tasks.enqueue(type: "update_deployment", description: "create deployment", user: "admin", deployment: "shop")
+            let followed = try await Self.bosun(["task", "\(done.id!)"], director, scratch)
+            #expect(followed.status == 0, "\(followed.stderr)")
+            let pattern = #/Task \d+ \| \d\d:\d\d:\d\d \| Preparing deployment web: step 1 \(00:00:0\d\)/#
+            #expect(followed.stdout.contains(pattern), "\(followed.stdout)")
+            #expect(followed.stdout.contains("Task \(done.id!) done"))
+            let result = try await Self.bosun(["task", "\(done.id!)", "--result"], director, scratch)
+            #expect(result.stdout.contains("{\"vm_cid\":\"vm-1\"}"))
+
+            let broken = try await director.tasks.enqueue(type: "update_release", description: "create release", user: "admin")
+            let failed = try await Self.bosun(["task", "\(broken.id!)"], director, scratch)
+            #expect(failed.status == 1)
+            #expect(failed.stdout.contains("Compiling packages: ruby/1.0"))
+            #expect(failed.stdout.contains("L Error: gcc exited 2"))
+            #expect(failed.stderr.contains("Expected task '\(broken.id!)' to succeed but state is 'error'"))
+
+            let recent = try Self.jsonRows(try await Self.bosun(["tasks", "-r", "--json"], director, scratch))
+            #expect(recent.map { $0["id"] } == [.string("\(broken.id!)"), .string("\(done.id!)")])
+            #expect(recent.last?["state"] == "done" && recent.last?["deployment"] == "shop" && recent.last?["result"] == "/deployments/shop")
+            let running = try Self.jsonRows(try await Self.bosun(["tasks", "--json"], director, scratch))
+            #expect(running.isEmpty)
+            let cancelDone = try await Self.bosun(["cancel-task", "\(done.id!)"], director, scratch)
+            #expect(cancelDone.status == 1)
+            #expect(cancelDone.stderr.contains("invalid state (done)"))
+        }
+    }
+}
