@@ -6,7 +6,7 @@ import Foundation
 // broken into stages. Prints figures; asserts nothing.
 //
 //   swift build -c release --product bosun --product bosun-benchmarks
-//   .build/release/bosun-benchmarks [interpolate|nats|local-cpi|agent|all] [runs]   (local-cpi needs root)
+//   .build/release/bosun-benchmarks [interpolate|nats|local-cpi|agent|director|all] [runs]   (local-cpi needs root)
 
 func runInterpolationBenchmark() throws {
     let runs = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 30 : 30
@@ -91,9 +91,11 @@ case "agent":
     try await runAgentBenchmark()
 case "local-cpi":
     try await runLocalCPIBenchmark()
+case "director":
+    try await runDirectorBenchmark()
 case "all":
     try runInterpolationBenchmark()
     try await runNATSBenchmark()
 default:
-    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|all] [runs]")
+    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|all] [runs]")
 }
