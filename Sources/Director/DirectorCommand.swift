@@ -39,8 +39,10 @@ public enum DirectorCommand {
             logger.info("Database ready", metadata: ["director.database": "\(database.kind.rawValue)"])
             let address = configuration.address
             let announce = logger
+            let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+            let cpi = try DirectorCPI.make(configuration, directorUUID: identity.uuid, binariesDirectory: binaries)
             let tasks = TaskRunner(
-                database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all, logger: logger)
+                database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all, cpi: cpi, logger: logger)
             let server = DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks)
             let api = try server.application(logger: logger) { port in
                 announce.info("Director API listening", metadata: ["director.address": "\(address):\(port)"])

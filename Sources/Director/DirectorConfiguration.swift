@@ -12,6 +12,7 @@ import Foundation
 /// database: {url: postgres://user:password@host/db}   # SQLite in the state directory when absent
 /// users: [{name: admin, password: …}]                 # generated on first start when absent
 /// certificate_addresses: [10.0.0.6, director.example]  # extra SANs for the generated certificate
+/// cpi: {path: /usr/local/bin/some-cpi, config: /etc/cpi.json}  # the local CPI beside the director when absent
 /// ```
 public struct DirectorConfiguration: Sendable, Equatable {
     public var stateDirectory: String
@@ -23,6 +24,9 @@ public struct DirectorConfiguration: Sendable, Equatable {
     /// Name → password. Empty means "use the generated admin".
     public var users: [String: String]
     public var certificateAddresses: [String]
+    /// An external CPI executable and the config file it is given with `-configPath`.
+    public var cpiPath: String?
+    public var cpiConfigPath: String?
 
     public init(
         stateDirectory: String, name: String = "bosun", address: String = "127.0.0.1", apiPort: Int = 25555,
@@ -42,6 +46,8 @@ public struct DirectorConfiguration: Sendable, Equatable {
     public var certificatesDirectory: String { stateDirectory + "/certs" }
     public var blobstoreDirectory: String { stateDirectory + "/blobstore" }
     public var tasksDirectory: String { stateDirectory + "/tasks" }
+    /// Uploads in progress (release and stemcell tarballs) until their task has read them.
+    public var uploadsDirectory: String { stateDirectory + "/uploads" }
 
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
@@ -85,6 +91,8 @@ public struct DirectorConfiguration: Sendable, Equatable {
                 configuration.users[name] = password
             }
         }
+        if case .string(let path)? = yaml["cpi"]?["path"] { configuration.cpiPath = path }
+        if case .string(let path)? = yaml["cpi"]?["config"] { configuration.cpiConfigPath = path }
         if case .array(let addresses)? = yaml["certificate_addresses"] {
             configuration.certificateAddresses = addresses.compactMap(\.stringValue)
         }

@@ -13,8 +13,13 @@ struct BosunBinary {
     static let url = URL(fileURLWithPath: BuiltProduct.path("bosun"))
 
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL) throws -> Result {
+        try runProgram(url.path, arguments, environment: environment, in: directory)
+    }
+
+    /// Any program, with the same output capture.
+    static func runProgram(_ path: String, _ arguments: [String], environment: [String: String] = [:], in directory: URL) throws -> Result {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BOSH_") && !$0.key.hasPrefix("BOSUN_") }
@@ -71,9 +76,13 @@ extension BosunBinary {
     /// As `run`, without blocking a Swift concurrency thread (the director under test may be in this
     /// process and needs them).
     static func runAsync(_ arguments: [String], environment: [String: String] = [:], in directory: URL) async throws -> Result {
+        try await runProgram(url.path, arguments, environment: environment, in: directory)
+    }
+
+    static func runProgram(_ path: String, _ arguments: [String], environment: [String: String] = [:], in directory: URL) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Swift.Result { try run(arguments, environment: environment, in: directory) })
+                continuation.resume(with: Swift.Result { try runProgram(path, arguments, environment: environment, in: directory) })
             }
         }
     }

@@ -154,3 +154,37 @@ struct DirectorCommandsTests {
         }
     }
 }
+
+extension DirectorCommandsTests {
+    @Test("upload-stemcell goes through the real local CPI; stemcells lists it; a second upload is skipped; delete-stemcell removes it")
+    func stemcells() async throws {
+        try await withDirector { director in
+            let scratch = try ScratchDirectory()
+            let build = try await BosunBinary.runProgram(
+                BuiltProduct.path("bosun-local-cpi"), ["build-stemcell", scratch.url.path, "42"], in: scratch.url)
+            #expect(build.status == 0, "\(build.stderr)")
+            let tarball = try #require(
+                try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).first { $0.hasSuffix(".tgz") })
+            let upload = try await Self.bosun(["-n", "upload-stemcell", scratch.url.path + "/" + tarball], director, scratch)
+            #expect(upload.status == 0, "\(upload.stdout)\n\(upload.stderr)")
+            #expect(upload.stdout.contains("Update stemcell: Uploading stemcell"))
+            let listed = try Self.jsonRows(try await Self.bosun(["stemcells", "--json"], director, scratch))
+            #expect(listed.count == 1)
+            let name = try #require(listed.first?["name"]?.stringValue)
+            #expect(listed.first?["version"] == "42")
+            #expect(listed.first?["cid"]?.stringValue?.hasPrefix("sc-") == true)
+            let cid = listed.first!["cid"]!.stringValue!
+            #expect(FileManager.default.fileExists(atPath: director.configuration.stateDirectory + "/local-cpi/stemcells/\(cid)"))
+
+            let again = try await Self.bosun(["-n", "upload-stemcell", scratch.url.path + "/" + tarball], director, scratch)
+            #expect(again.stdout.contains("Stemcell '\(name)/42' already exists."))
+            #expect(try await Self.bosun(["-n", "delete-stemcell", "\(name)/42"], director, scratch).status == 0)
+            #expect(try Self.jsonRows(try await Self.bosun(["stemcells", "--json"], director, scratch)).isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: director.configuration.stateDirectory + "/local-cpi/stemcells/\(cid)"))
+            let events = try Self.jsonRows(try await Self.bosun(["events", "--object-type", "stemcell", "--json"], director, scratch))
+            #expect(events.map { $0["action"] } == ["delete", "create"])
+            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: director.configuration.uploadsDirectory)) ?? []
+            #expect(leftovers.isEmpty)
+        }
+    }
+}

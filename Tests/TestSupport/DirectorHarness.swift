@@ -30,9 +30,13 @@ public func withDirector<T: Sendable>(
     var logger = Logger(label: "director-test")
     logger.logLevel = ProcessInfo.processInfo.environment["DIRECTOR_TEST_LOG"] == nil ? .critical : .debug
     let database = try await DirectorDatabase.open(configuration, logger: logger)
+    // The real local CPI, from the build products beside the tests.
+    let cpi = try DirectorCPI.make(
+        configuration, directorUUID: identity.uuid,
+        binariesDirectory: URL(fileURLWithPath: BuiltProduct.path("bosun-local-cpi")).deletingLastPathComponent().path)
     let tasks = TaskRunner(
         database: database.database, tasksDirectory: configuration.tasksDirectory,
-        jobs: DirectorJobs.all.merging(jobs) { _, test in test }, logger: logger)
+        jobs: DirectorJobs.all.merging(jobs) { _, test in test }, cpi: cpi, logger: logger)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     let api = try DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks).application(
         port: 0, logger: logger, onListening: { portContinuation.yield($0) })

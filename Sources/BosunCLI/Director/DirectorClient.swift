@@ -112,6 +112,8 @@ struct DirectorClient: Sendable {
 private let directorHTTPClient: HTTPClient = {
     var configuration = HTTPClient.Configuration()
     configuration.connectionPool.retryConnectionEstablishment = false
+    // A task's 302 is read, not followed: the CLI takes the task id from Location.
+    configuration.redirectConfiguration = .disallow
     configuration.timeout = .init(connect: .seconds(10), read: .minutes(30))
     return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
 }()

@@ -47,7 +47,7 @@ public final class DirectorDatabase: Sendable {
         } else {
             // Created private before SQLite opens it, so no moment exists where others can read it.
             if !FileManager.default.fileExists(atPath: configuration.databasePath) {
-                FileManager.default.createFile(atPath: configuration.databasePath, contents: nil, attributes: [.posixPermissions: 0o600])
+                _ = FileManager.default.createFile(atPath: configuration.databasePath, contents: nil, attributes: [.posixPermissions: 0o600])
             }
             databases.use(.sqlite(.file(configuration.databasePath)), as: .sqlite)
             kind = .sqlite

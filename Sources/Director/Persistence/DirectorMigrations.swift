@@ -2,7 +2,25 @@ import FluentKit
 
 /// Schema changes in order. A released migration is never edited: changes come as new ones.
 enum DirectorMigrations {
-    static var all: [any Migration] { [CreateTasks(), CreateLocks(), CreateEvents(), CreateConfigs()] }
+    static var all: [any Migration] { [CreateTasks(), CreateLocks(), CreateEvents(), CreateConfigs(), CreateStemcells()] }
+
+    struct CreateStemcells: AsyncMigration {
+        func prepare(on database: any Database) async throws {
+            try await database.schema(StemcellRecord.schema)
+                .field("id", .int, .identifier(auto: true))
+                .field("name", .string, .required)
+                .field("version", .string, .required)
+                .field("operating_system", .string, .required)
+                .field("api_version", .int, .required)
+                .field("cid", .string, .required)
+                .field("cpi", .string, .required)
+                .field("created_at", .double, .required)
+                .unique(on: "name", "version", "cpi")
+                .create()
+        }
+
+        func revert(on database: any Database) async throws { try await database.schema(StemcellRecord.schema).delete() }
+    }
 
     struct CreateTasks: AsyncMigration {
         func prepare(on database: any Database) async throws {

@@ -107,3 +107,19 @@ public final class ConfigRecord: Model, @unchecked Sendable {
         self.deleted = false
     }
 }
+
+/// An uploaded stemcell (`/stemcells`): what `stemcell.MF` says and the CPI's id for it.
+public final class StemcellRecord: Model, @unchecked Sendable {
+    public static let schema = "stemcells"
+
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    @Field(key: "name") public var name: String
+    @Field(key: "version") public var version: String
+    @Field(key: "operating_system") public var operatingSystem: String
+    @Field(key: "api_version") public var apiVersion: Int
+    @Field(key: "cid") public var cid: String
+    @Field(key: "cpi") public var cpi: String
+    @Field(key: "created_at") public var createdAt: Double
+
+    public init() {}
+}

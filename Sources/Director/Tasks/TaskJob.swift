@@ -1,4 +1,5 @@
 import BosunCore
+import CPI
 import FluentKit
 import Foundation
 
@@ -27,6 +28,9 @@ public struct TaskContext: Sendable {
     public let output: TaskOutput
     public let database: any Database
     public let locks: LockManager
+    public let cpi: any CloudProvider
+    /// Records what the task did for `/events`.
+    public let recorder: EventRecorder
     let isCancelling: @Sendable () async -> Bool
 
     /// Throws `TaskCancelled` when the task was asked to stop; call between steps.

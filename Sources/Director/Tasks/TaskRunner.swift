@@ -1,4 +1,5 @@
 import BosunCore
+import CPI
 import FluentKit
 import Foundation
 import Logging
@@ -14,14 +15,18 @@ public actor TaskRunner: Service {
     private let jobs: [String: any TaskJob]
     private let workers: Int
     private let logger: Logger
+    private let cpi: any CloudProvider
     public nonisolated let locks: LockManager
     private var running: Set<Int> = []
     private var cancelling: Set<Int> = []
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    public init(database: any Database, tasksDirectory: String, jobs: [String: any TaskJob], workers: Int = 3, logger: Logger) {
+    public init(
+        database: any Database, tasksDirectory: String, jobs: [String: any TaskJob], cpi: any CloudProvider, workers: Int = 3, logger: Logger
+    ) {
         self.database = database
+        self.cpi = cpi
         self.tasksDirectory = tasksDirectory
         self.jobs = jobs
         self.workers = workers
@@ -127,7 +132,7 @@ public actor TaskRunner: Service {
         let arguments = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(task.arguments.utf8))) ?? [:]
         let context = TaskContext(
             taskID: id, user: task.user, deployment: task.deployment, arguments: arguments, events: events, output: output,
-            database: database, locks: locks, isCancelling: { [weak self] in await self?.isCancelling(id) ?? true })
+            database: database, locks: locks, cpi: cpi, recorder: EventRecorder(database: database), isCancelling: { [weak self] in await self?.isCancelling(id) ?? true })
         var state = "done"
         var result: String?
         do {

@@ -1,0 +1,81 @@
+import ArgumentParser
+import BosunCore
+import Foundation
+
+/// `bosun upload-stemcell FILE [--fix]`: reads `stemcell.MF` from the tarball, asks the director
+/// whether it needs it, uploads the file as is, and follows the task.
+struct UploadStemcellCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "upload-stemcell", abstract: "Upload stemcell", aliases: ["us"])
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Path to a stemcell tarball") var file: String
+    @Flag(name: .long, help: "Replace the stemcell even if one with that name and version exists") var fix = false
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        let manifest = try Self.stemcellManifest(file)
+        guard let name = manifest["name"]?.stringValue, let version = manifest["version"].map(\.goDisplayString) else {
+            throw CommandFailure(message: "Extracting stemcell manifest: stemcell.MF needs a name and a version")
+        }
+        if !fix {
+            let request: JSONValue = ["stemcell": ["name": .string(name), "version": .string(version)]]
+            let needed = try await client.json(.POST, "/stemcell_uploads", body: try? JSONCoding.encoder.encode(request), contentType: "application/json")
+            if needed["needed"] == false {
+                output.line("Stemcell '\(name)/\(version)' already exists.")
+                return
+            }
+        }
+        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "Reading stemcell '\(file)' failed") }
+        let id = try await client.startTask(.POST, "/stemcells" + (fix ? "?fix=true" : ""), body: data, contentType: "application/x-compressed")
+        try await TaskFollower(client: client, output: output).follow(id)
+    }
+
+    /// `stemcell.MF` out of the tarball, through the system's tar.
+    static func stemcellManifest(_ file: String) throws(CommandFailure) -> YAMLValue {
+        guard FileManager.default.fileExists(atPath: file) else { throw CommandFailure(message: "Reading stemcell '\(file)': no such file") }
+        let process = Process()
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/bin/tar")
+        process.arguments = ["-xzOf", file, "stemcell.MF"]
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { throw CommandFailure(message: "Running tar: \(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CommandFailure(message: "Extracting stemcell manifest: '\(file)' has no stemcell.MF") }
+        do {
+            return try YAMLValue.parse(String(decoding: data, as: UTF8.self), source: "stemcell.MF")
+        } catch {
+            throw CommandFailure(message: "Extracting stemcell manifest: \(error)")
+        }
+    }
+}
+
+/// `bosun stemcells`.
+struct StemcellsCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "stemcells", abstract: "List stemcells", aliases: ["ss"])
+    @OptionGroup var global: GlobalOptions
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        let stemcells = try await client.json(.GET, "/stemcells").arrayValue ?? []
+        let rows = stemcells.map { stemcell -> [String] in
+            let deployed = (stemcell["deployments"]?.arrayValue ?? []).isEmpty ? "" : "*"
+            return [stemcell["name"]?.cell ?? "", (stemcell["version"]?.cell ?? "") + deployed, stemcell["operating_system"]?.cell ?? "",
+                    stemcell["cpi"]?.cell ?? "", stemcell["cid"]?.cell ?? ""]
+        }
+        output.table("stemcells", columns: ["Name", "Version", "OS", "CPI", "CID"], rows: rows, notes: ["(*) Currently deployed"])
+    }
+}
+
+/// `bosun delete-stemcell NAME/VERSION`.
+struct DeleteStemcellCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "delete-stemcell", abstract: "Delete stemcell", aliases: ["ds"])
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Name/version") var stemcell: String
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        let parts = stemcell.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw CommandFailure(message: "Expected stemcell slug in the form 'name/version'") }
+        try confirm(output)
+        let id = try await client.startTask(.DELETE, "/stemcells/\(parts[0])/\(parts[1])?force=true")
+        try await TaskFollower(client: client, output: output).follow(id)
+    }
+}
