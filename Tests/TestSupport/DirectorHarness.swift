@@ -36,7 +36,8 @@ public func withDirector<T: Sendable>(
         binariesDirectory: URL(fileURLWithPath: BuiltProduct.path("bosun-local-cpi")).deletingLastPathComponent().path)
     let tasks = TaskRunner(
         database: database.database, tasksDirectory: configuration.tasksDirectory,
-        jobs: DirectorJobs.all.merging(jobs) { _, test in test }, cpi: cpi, logger: logger)
+        jobs: DirectorJobs.all.merging(jobs) { _, test in test }, cpi: cpi, uploadsDirectory: configuration.uploadsDirectory,
+        logger: logger)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     let api = try DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks).application(
         port: 0, logger: logger, onListening: { portContinuation.yield($0) })

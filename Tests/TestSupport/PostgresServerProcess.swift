@@ -95,7 +95,7 @@ public final class PostgresServerProcess: @unchecked Sendable {
     }
 
     /// A port nothing listens on right now (the kernel's pick for an ephemeral bind).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socketFD) }
         var address = sockaddr_in()

@@ -16,6 +16,7 @@ public actor TaskRunner: Service {
     private let workers: Int
     private let logger: Logger
     private let cpi: any CloudProvider
+    private let uploadsDirectory: String?
     public nonisolated let locks: LockManager
     private var running: Set<Int> = []
     private var cancelling: Set<Int> = []
@@ -23,9 +24,11 @@ public actor TaskRunner: Service {
     private let wake: AsyncStream<Void>.Continuation
 
     public init(
-        database: any Database, tasksDirectory: String, jobs: [String: any TaskJob], cpi: any CloudProvider, workers: Int = 3, logger: Logger
+        database: any Database, tasksDirectory: String, jobs: [String: any TaskJob], cpi: any CloudProvider,
+        uploadsDirectory: String? = nil, workers: Int = 3, logger: Logger
     ) {
         self.database = database
+        self.uploadsDirectory = uploadsDirectory
         self.cpi = cpi
         self.tasksDirectory = tasksDirectory
         self.jobs = jobs
@@ -74,8 +77,10 @@ public actor TaskRunner: Service {
 
     private func isCancelling(_ id: Int) -> Bool { cancelling.contains(id) }
 
-    /// Tasks a previous director left `processing` or `cancelling` can no longer finish.
+    /// Tasks a previous director left `processing` or `cancelling` can no longer finish; uploads
+    /// no queued task will read are removed.
     func recoverAfterRestart() async throws {
+        defer { Task { try? await self.removeOrphanedUploads() } }
         let stale = try await TaskRecord.query(on: database).filter(\.$state ~~ ["processing", "cancelling"]).all()
         for task in stale {
             let reason = "Director restarted while the task was running"
@@ -86,6 +91,15 @@ public actor TaskRunner: Service {
             try await task.update(on: database)
             try await LockRecord.query(on: database).filter(\.$taskID == task.id!).delete()
             logger.warning("Marked an interrupted task as failed", metadata: ["director.task": "\(task.id!)"])
+        }
+    }
+
+    private func removeOrphanedUploads() async throws {
+        guard let uploadsDirectory else { return }
+        let queued = try await TaskRecord.query(on: database).filter(\.$state == "queued").all().map(\.arguments).joined()
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: uploadsDirectory)) ?? [] where !queued.contains(entry) {
+            try? FileManager.default.removeItem(atPath: uploadsDirectory + "/" + entry)
+            logger.info("Removed an upload no task will read", metadata: ["director.upload": "\(entry)"])
         }
     }
 
