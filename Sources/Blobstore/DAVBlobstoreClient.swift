@@ -108,16 +108,18 @@ private let blobstoreHTTPClient: HTTPClient = {
 
 /// A file's contents as an async sequence of buffers, opened when iteration starts and closed
 /// when it ends, so one request body can be sent more than once.
-struct FileChunkSequence: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
+public struct FileChunkSequence: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
     let path: String
 
-    struct AsyncIterator: AsyncIteratorProtocol {
+    public init(path: String) { self.path = path }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
         let path: String
         var descriptor: Int32 = -1
         var finished = false
 
-        mutating func next() async throws -> ByteBuffer? {
+        public mutating func next() async throws -> ByteBuffer? {
             if finished { return nil }
             if descriptor < 0 {
                 descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -144,7 +146,7 @@ struct FileChunkSequence: AsyncSequence, Sendable {
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(path: path) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(path: path) }
 }
 
 /// A blobstore that is a directory on a filesystem the agent can see.

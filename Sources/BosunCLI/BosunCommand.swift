@@ -12,7 +12,8 @@ public struct BosunCommand: AsyncParsableCommand {
             TasksCommand.self, TaskCommand.self, CancelTaskCommand.self, LocksCommand.self, EventsCommand.self,
             ConfigsCommand.self, ConfigCommand.self, UpdateConfigCommand.self, DeleteConfigCommand.self,
             CloudConfigCommand.self, UpdateCloudConfigCommand.self, RuntimeConfigCommand.self, UpdateRuntimeConfigCommand.self,
-            UploadStemcellCommand.self, StemcellsCommand.self, DeleteStemcellCommand.self,
+            UploadStemcellCommand.self, StemcellsCommand.self, DeleteStemcellCommand.self, UploadReleaseCommand.self,
+            ReleasesCommand.self,
         ]
     )
 

@@ -43,7 +43,8 @@ public enum DirectorCommand {
             let cpi = try DirectorCPI.make(configuration, directorUUID: identity.uuid, binariesDirectory: binaries)
             let tasks = TaskRunner(
                 database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all, cpi: cpi,
-                uploadsDirectory: configuration.uploadsDirectory, logger: logger)
+                uploadsDirectory: configuration.uploadsDirectory, blobs: try BlobStorage(root: configuration.blobstoreDirectory),
+                logger: logger)
             let server = DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks)
             let api = try server.application(logger: logger) { port in
                 announce.info("Director API listening", metadata: ["director.address": "\(address):\(port)"])

@@ -188,3 +188,60 @@ extension DirectorCommandsTests {
         }
     }
 }
+
+extension DirectorCommandsTests {
+    /// The release the official bosh CLI built, kept in the repository's test fixtures.
+    static var fixtureRelease: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/releases/dummy-0+dev.1.tgz").path
+    }
+
+    @Test("upload-release stores the official CLI's tarball (sha256 digests) with its jobs and packages; bad tarballs store nothing")
+    func releases() async throws {
+        try await withDirector { director in
+            let scratch = try ScratchDirectory()
+            let upload = try await Self.bosun(["-n", "upload-release", Self.fixtureRelease], director, scratch)
+            #expect(upload.status == 0, "\(upload.stdout)\n\(upload.stderr)")
+            #expect(upload.stdout.contains("Creating new packages and jobs: dummy/0+dev.1"))
+            let releases = try Self.jsonRows(try await Self.bosun(["releases", "--json"], director, scratch))
+            #expect(releases == [["name": "dummy", "version": "0+dev.1", "commit_hash": "0dfd303"]])
+            let api = try await DirectorHTTPClientForCLI.get("/releases", director)
+            #expect(api.arrayValue?.first?["release_versions"]?.arrayValue?.first?["job_names"] == ["checker", "greeter"])
+            // Four blobs (two jobs, two packages) in the director's blobstore.
+            let blobs = FileManager.default.enumerator(atPath: director.configuration.blobstoreDirectory)?.allObjects
+                .compactMap { $0 as? String }.filter { $0.contains("/") } ?? []
+            #expect(blobs.count == 4)
+            let again = try await Self.bosun(["-n", "upload-release", Self.fixtureRelease], director, scratch)
+            #expect(again.stdout.contains("Release 'dummy/0+dev.1' already exists."))
+
+            // A tarball whose package does not match its digest: refused, nothing stored.
+            let work = scratch.url.path + "/tampered"
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            _ = try await BosunBinary.runProgram("/bin/tar", ["-xzf", Self.fixtureRelease, "-C", work], in: scratch.url)
+            let manifest = try String(contentsOfFile: work + "/release.MF", encoding: .utf8)
+            try manifest.replacingOccurrences(of: "version: 0+dev.1", with: "version: 0+dev.2")
+                .write(toFile: work + "/release.MF", atomically: true, encoding: .utf8)
+            try Data("not the package".utf8).write(to: URL(fileURLWithPath: work + "/packages/libgreet.tgz"))
+            _ = try await BosunBinary.runProgram("/bin/tar", ["-czf", scratch.url.path + "/tampered.tgz", "-C", work, "."], in: scratch.url)
+            let refused = try await Self.bosun(["-n", "upload-release", scratch.url.path + "/tampered.tgz"], director, scratch)
+            #expect(refused.status == 1)
+            #expect(refused.stdout.contains("packages/libgreet.tgz has sha256"), "\(refused.stdout)")
+            let after = try Self.jsonRows(try await Self.bosun(["releases", "--json"], director, scratch))
+            #expect(after.count == 1)
+            let blobsAfter = FileManager.default.enumerator(atPath: director.configuration.blobstoreDirectory)?.allObjects
+                .compactMap { $0 as? String }.filter { $0.contains("/") } ?? []
+            #expect(blobsAfter.count == 4)
+        }
+    }
+}
+
+/// A direct API read for what the CLI does not show.
+enum DirectorHTTPClientForCLI {
+    static func get(_ path: String, _ director: RunningDirector) async throws -> JSONValue {
+        let scratch = try ScratchDirectory()
+        let result = try await BosunBinary.runProgram(
+            "/usr/bin/curl", ["-s", "--cacert", try scratch.write("ca.crt", director.caPEM), "-u", "admin:\(director.adminPassword)", director.url + path],
+            in: scratch.url)
+        return try JSONCoding.decoder.decode(JSONValue.self, from: Data(result.stdout.utf8))
+    }
+}

@@ -37,7 +37,7 @@ public func withDirector<T: Sendable>(
     let tasks = TaskRunner(
         database: database.database, tasksDirectory: configuration.tasksDirectory,
         jobs: DirectorJobs.all.merging(jobs) { _, test in test }, cpi: cpi, uploadsDirectory: configuration.uploadsDirectory,
-        logger: logger)
+        blobs: try BlobStorage(root: configuration.blobstoreDirectory), logger: logger)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     let api = try DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks).application(
         port: 0, logger: logger, onListening: { portContinuation.yield($0) })

@@ -11,7 +11,7 @@ struct UploadStemcellCommand: DirectorCommand {
     @Flag(name: .long, help: "Replace the stemcell even if one with that name and version exists") var fix = false
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
-        let manifest = try Self.stemcellManifest(file)
+        let manifest = try TarballManifest.read(file, member: "stemcell.MF", what: "stemcell")
         guard let name = manifest["name"]?.stringValue, let version = manifest["version"].map(\.goDisplayString) else {
             throw CommandFailure(message: "Extracting stemcell manifest: stemcell.MF needs a name and a version")
         }
@@ -26,26 +26,6 @@ struct UploadStemcellCommand: DirectorCommand {
         guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "Reading stemcell '\(file)' failed") }
         let id = try await client.startTask(.POST, "/stemcells" + (fix ? "?fix=true" : ""), body: data, contentType: "application/x-compressed")
         try await TaskFollower(client: client, output: output).follow(id)
-    }
-
-    /// `stemcell.MF` out of the tarball, through the system's tar.
-    static func stemcellManifest(_ file: String) throws(CommandFailure) -> YAMLValue {
-        guard FileManager.default.fileExists(atPath: file) else { throw CommandFailure(message: "Reading stemcell '\(file)': no such file") }
-        let process = Process()
-        let pipe = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/bin/tar")
-        process.arguments = ["-xzOf", file, "stemcell.MF"]
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { throw CommandFailure(message: "Running tar: \(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CommandFailure(message: "Extracting stemcell manifest: '\(file)' has no stemcell.MF") }
-        do {
-            return try YAMLValue.parse(String(decoding: data, as: UTF8.self), source: "stemcell.MF")
-        } catch {
-            throw CommandFailure(message: "Extracting stemcell manifest: \(error)")
-        }
     }
 }
 

@@ -28,6 +28,8 @@ public struct DirectorServer: Sendable {
         EventController(database: database.database).addRoutes(to: router)
         StemcellController(database: database.database, runner: tasks, uploadsDirectory: configuration.uploadsDirectory)
             .addRoutes(to: router)
+        ReleaseController(database: database.database, runner: tasks, uploadsDirectory: configuration.uploadsDirectory)
+            .addRoutes(to: router)
         return router
     }
 

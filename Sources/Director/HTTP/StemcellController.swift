@@ -41,12 +41,7 @@ struct StemcellController {
     }
 
     func upload(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
-        guard request.headers[.contentType]?.hasPrefix("application/x-compressed") == true else {
-            throw DirectorError(.badRequest, code: 50_001, "Upload a stemcell tarball as application/x-compressed (URLs are not supported yet)")
-        }
-        try FileManager.default.createDirectory(atPath: uploadsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = uploadsDirectory + "/stemcell-\(UUID().uuidString.lowercased()).tgz"
-        try await BlobFiles.write(request.body, to: path, expecting: nil, blobID: "stemcell upload")
+        let path = try await UploadedTarball.receive(request, into: uploadsDirectory, kind: "stemcell")
         let task = try await runner.enqueue(
             type: "update_stemcell", description: "create stemcell", user: context.user ?? "",
             arguments: ["path": .string(path), "fix": .bool(request.uri.queryParameters.get("fix") == "true")])

@@ -2,7 +2,44 @@ import FluentKit
 
 /// Schema changes in order. A released migration is never edited: changes come as new ones.
 enum DirectorMigrations {
-    static var all: [any Migration] { [CreateTasks(), CreateLocks(), CreateEvents(), CreateConfigs(), CreateStemcells()] }
+    static var all: [any Migration] { [CreateTasks(), CreateLocks(), CreateEvents(), CreateConfigs(), CreateStemcells(), CreateReleases()] }
+
+    struct CreateReleases: AsyncMigration {
+        func prepare(on database: any Database) async throws {
+            try await database.schema(ReleaseRecord.schema)
+                .field("id", .int, .identifier(auto: true)).field("name", .string, .required).unique(on: "name").create()
+            try await database.schema(ReleaseVersionRecord.schema)
+                .field("id", .int, .identifier(auto: true))
+                .field("release_id", .int, .required)
+                .field("version", .string, .required)
+                .field("commit_hash", .string, .required)
+                .field("uncommitted_changes", .bool, .required)
+                .field("package_ids", .string, .required)
+                .field("template_ids", .string, .required)
+                .field("created_at", .double, .required)
+                .unique(on: "release_id", "version")
+                .create()
+            for schema in [PackageRecord.schema, TemplateRecord.schema] {
+                try await database.schema(schema)
+                    .field("id", .int, .identifier(auto: true))
+                    .field("release_id", .int, .required)
+                    .field("name", .string, .required)
+                    .field("version", .string, .required)
+                    .field("fingerprint", .string, .required)
+                    .field("sha1", .string, .required)
+                    .field("blobstore_id", .string, .required)
+                    .field(schema == PackageRecord.schema ? "dependencies" : "spec", .string, .required)
+                    .unique(on: "release_id", "name", "version")
+                    .create()
+            }
+        }
+
+        func revert(on database: any Database) async throws {
+            for schema in [TemplateRecord.schema, PackageRecord.schema, ReleaseVersionRecord.schema, ReleaseRecord.schema] {
+                try await database.schema(schema).delete()
+            }
+        }
+    }
 
     struct CreateStemcells: AsyncMigration {
         func prepare(on database: any Database) async throws {

@@ -123,3 +123,78 @@ public final class StemcellRecord: Model, @unchecked Sendable {
 
     public init() {}
 }
+
+/// A release by name (`/releases`); its versions, jobs and packages hang off it.
+public final class ReleaseRecord: Model, @unchecked Sendable {
+    public static let schema = "releases"
+
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    @Field(key: "name") public var name: String
+
+    public init() {}
+    public init(name: String) { self.name = name }
+}
+
+/// One uploaded version of a release: which jobs and packages (ids, JSON arrays) it is made of.
+public final class ReleaseVersionRecord: Model, @unchecked Sendable {
+    public static let schema = "release_versions"
+
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    @Field(key: "release_id") public var releaseID: Int
+    @Field(key: "version") public var version: String
+    @Field(key: "commit_hash") public var commitHash: String
+    @Field(key: "uncommitted_changes") public var uncommittedChanges: Bool
+    @Field(key: "package_ids") public var packageIDs: String
+    @Field(key: "template_ids") public var templateIDs: String
+    @Field(key: "created_at") public var createdAt: Double
+
+    public init() {}
+}
+
+/// What jobs and packages of a release have in common: a named, versioned, fingerprinted blob.
+public protocol ReleaseArtifactRecord: AnyObject {
+    var releaseID: Int { get set }
+    var name: String { get set }
+    var version: String { get set }
+    var fingerprint: String { get set }
+    var sha1: String { get set }
+    var blobstoreID: String { get set }
+}
+
+extension PackageRecord: ReleaseArtifactRecord {}
+extension TemplateRecord: ReleaseArtifactRecord {}
+
+/// A source package of a release, stored in the blobstore; shared by every version with the same
+/// fingerprint.
+public final class PackageRecord: Model, @unchecked Sendable {
+    public static let schema = "packages"
+
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    @Field(key: "release_id") public var releaseID: Int
+    @Field(key: "name") public var name: String
+    @Field(key: "version") public var version: String
+    @Field(key: "fingerprint") public var fingerprint: String
+    @Field(key: "sha1") public var sha1: String
+    @Field(key: "blobstore_id") public var blobstoreID: String
+    /// JSON array of package names.
+    @Field(key: "dependencies") public var dependencies: String
+
+    public init() {}
+}
+
+/// A job of a release (BOSH's "template"), stored in the blobstore, with its `job.MF` as JSON.
+public final class TemplateRecord: Model, @unchecked Sendable {
+    public static let schema = "templates"
+
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    @Field(key: "release_id") public var releaseID: Int
+    @Field(key: "name") public var name: String
+    @Field(key: "version") public var version: String
+    @Field(key: "fingerprint") public var fingerprint: String
+    @Field(key: "sha1") public var sha1: String
+    @Field(key: "blobstore_id") public var blobstoreID: String
+    /// `job.MF` (templates, packages, properties, consumes, provides) as JSON.
+    @Field(key: "spec") public var spec: String
+
+    public init() {}
+}

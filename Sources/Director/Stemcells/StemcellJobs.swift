@@ -7,20 +7,14 @@ import Foundation
 /// to the CPI's `create_stemcell` and records the stemcell. The upload is removed either way.
 struct UpdateStemcellJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
-        guard let tarball = context.arguments["path"]?.stringValue else { throw DirectorError(.badRequest, code: 50_000, "No stemcell upload") }
+        try await UploadedTarball.withUnpacked(context, stage: "Update stemcell", step: "Extracting stemcell archive", kind: "stemcell") {
+            try await create(context, staging: $0)
+        }
+    }
+
+    private func create(_ context: TaskContext, staging: String) async throws -> String? {
         let fix = context.arguments["fix"] == true
-        let staging = tarball + ".unpacked"
-        defer {
-            try? FileManager.default.removeItem(atPath: tarball)
-            try? FileManager.default.removeItem(atPath: staging)
-        }
-        let manifest = try await context.events.step(stage: "Update stemcell", task: "Extracting stemcell archive") {
-            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-            guard try await Tar.extract(tarball, into: staging) else {
-                throw DirectorError(.badRequest, code: 50_001, "Stemcell is not a valid tarball")
-            }
-            return try StemcellManifest(path: staging + "/stemcell.MF")
-        }
+        let manifest = try StemcellManifest(path: staging + "/stemcell.MF")
         try await context.checkCancelled()
         let existing = try await StemcellRecord.query(on: context.database)
             .filter(\.$name == manifest.name).filter(\.$version == manifest.version).first()

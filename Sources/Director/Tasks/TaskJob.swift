@@ -29,6 +29,8 @@ public struct TaskContext: Sendable {
     public let database: any Database
     public let locks: LockManager
     public let cpi: any CloudProvider
+    /// The director's blobstore (releases' jobs and packages, compiled packages, logs).
+    public let blobs: BlobStorage?
     /// Records what the task did for `/events`.
     public let recorder: EventRecorder
     let isCancelling: @Sendable () async -> Bool

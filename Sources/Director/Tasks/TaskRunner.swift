@@ -17,6 +17,7 @@ public actor TaskRunner: Service {
     private let logger: Logger
     private let cpi: any CloudProvider
     private let uploadsDirectory: String?
+    private let blobs: BlobStorage?
     public nonisolated let locks: LockManager
     private var running: Set<Int> = []
     private var cancelling: Set<Int> = []
@@ -25,8 +26,9 @@ public actor TaskRunner: Service {
 
     public init(
         database: any Database, tasksDirectory: String, jobs: [String: any TaskJob], cpi: any CloudProvider,
-        uploadsDirectory: String? = nil, workers: Int = 3, logger: Logger
+        uploadsDirectory: String? = nil, blobs: BlobStorage? = nil, workers: Int = 3, logger: Logger
     ) {
+        self.blobs = blobs
         self.database = database
         self.uploadsDirectory = uploadsDirectory
         self.cpi = cpi
@@ -146,7 +148,7 @@ public actor TaskRunner: Service {
         let arguments = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(task.arguments.utf8))) ?? [:]
         let context = TaskContext(
             taskID: id, user: task.user, deployment: task.deployment, arguments: arguments, events: events, output: output,
-            database: database, locks: locks, cpi: cpi, recorder: EventRecorder(database: database), isCancelling: { [weak self] in await self?.isCancelling(id) ?? true })
+            database: database, locks: locks, cpi: cpi, blobs: blobs, recorder: EventRecorder(database: database), isCancelling: { [weak self] in await self?.isCancelling(id) ?? true })
         var state = "done"
         var result: String?
         do {

@@ -1,0 +1,70 @@
+import ArgumentParser
+import BosunCore
+import Foundation
+
+/// `bosun upload-release FILE`: skips a release version the director has, else uploads the
+/// tarball and follows the task.
+struct UploadReleaseCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "upload-release", abstract: "Upload release", aliases: ["ur"])
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Path to a release tarball") var file: String
+    @Flag(name: .long, help: "Replace the release even if one with that name and version exists") var fix = false
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        let manifest = try TarballManifest.read(file, member: "release.MF", what: "release")
+        guard let name = manifest["name"]?.stringValue, let version = manifest["version"].map(\.goDisplayString) else {
+            throw CommandFailure(message: "Extracting release: release.MF needs a name and a version")
+        }
+        if !fix {
+            let releases = try await client.json(.GET, "/releases").arrayValue ?? []
+            let known = releases.first { $0["name"]?.stringValue == name }?["release_versions"]?.arrayValue ?? []
+            if known.contains(where: { $0["version"]?.stringValue == version }) {
+                output.line("Release '\(name)/\(version)' already exists.")
+                return
+            }
+        }
+        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "Reading release '\(file)' failed") }
+        let id = try await client.startTask(.POST, "/releases" + (fix ? "?fix=true" : ""), body: data, contentType: "application/x-compressed")
+        try await TaskFollower(client: client, output: output).follow(id)
+    }
+}
+
+/// `bosun releases`.
+struct ReleasesCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "releases", abstract: "List releases", aliases: ["rs"])
+    @OptionGroup var global: GlobalOptions
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        var rows: [[String]] = []
+        for release in try await client.json(.GET, "/releases").arrayValue ?? [] {
+            for version in (release["release_versions"]?.arrayValue ?? []).reversed() {
+                let marks = (version["currently_deployed"] == true ? "*" : "") + (version["uncommitted_changes"] == true ? "+" : "")
+                rows.append([release["name"]?.cell ?? "", (version["version"]?.cell ?? "") + marks, version["commit_hash"]?.cell ?? ""])
+            }
+        }
+        output.table("releases", columns: ["Name", "Version", "Commit Hash"], rows: rows, notes: ["(*) Currently deployed", "(+) Uncommitted changes"])
+    }
+}
+
+/// A YAML manifest (`release.MF`, `stemcell.MF`) read out of a tarball with the system's tar,
+/// whether the tarball names it `release.MF` (the official CLI) or `./release.MF`.
+enum TarballManifest {
+    static func read(_ file: String, member: String, what: String) throws(CommandFailure) -> YAMLValue {
+        guard FileManager.default.fileExists(atPath: file) else { throw CommandFailure(message: "Reading \(what) '\(file)': no such file") }
+        let process = Process()
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/bin/tar")
+        process.arguments = ["-xzOf", file, "--wildcards", "*" + member]
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { throw CommandFailure(message: "Running tar: \(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CommandFailure(message: "Extracting \(what): '\(file)' has no \(member)") }
+        do {
+            return try YAMLValue.parse(String(decoding: data, as: UTF8.self), source: member)
+        } catch {
+            throw CommandFailure(message: "Extracting \(what): \(error)")
+        }
+    }
+}

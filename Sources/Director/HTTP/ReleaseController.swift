@@ -1,0 +1,59 @@
+import Blobstore
+import BosunCore
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `POST /releases` (raw tarball → task), `GET /releases`, `POST /packages/matches`.
+struct ReleaseController {
+    let database: any Database
+    let runner: TaskRunner
+    let uploadsDirectory: String
+
+    func addRoutes(to router: Router<DirectorRequestContext>) {
+        let controller = self
+        router.post("releases") { request, context in try await controller.upload(request, context) }
+        router.get("releases") { _, _ in try await controller.list() }
+        router.post("packages/matches") { request, _ in try await controller.matches(request) }
+    }
+
+    func upload(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
+        let path = try await UploadedTarball.receive(request, into: uploadsDirectory, kind: "release")
+        let query = request.uri.queryParameters
+        let task = try await runner.enqueue(
+            type: "update_release", description: "create release", user: context.user ?? "",
+            arguments: ["path": .string(path), "fix": .bool(query.get("fix") == "true"), "rebase": .bool(query.get("rebase") == "true")])
+        return StemcellController.redirect(to: task)
+    }
+
+    func list() async throws -> Response {
+        var result: [JSONValue] = []
+        for release in try await ReleaseRecord.query(on: database).sort(\.$name).all() {
+            let versions = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!).sort(\.$id).all()
+            var entries: [JSONValue] = []
+            for version in versions {
+                let ids = (try? JSONDecoder().decode([Int].self, from: Data(version.templateIDs.utf8))) ?? []
+                let names = try await TemplateRecord.query(on: database).filter(\.$id ~~ ids).all().map(\.name).sorted()
+                entries.append([
+                    "version": .string(version.version), "commit_hash": .string(version.commitHash),
+                    "uncommitted_changes": .bool(version.uncommittedChanges), "currently_deployed": false,
+                    "job_names": .array(names.map(JSONValue.string)),
+                ])
+            }
+            result.append(["name": .string(release.name), "release_versions": .array(entries)])
+        }
+        return .json(.array(result))
+    }
+
+    /// The fingerprints, among those the release manifest in the body lists, that the director
+    /// already has — the CLI leaves those packages out of the upload.
+    func matches(_ request: Request) async throws -> Response {
+        let text = try await ConfigController.body(request)
+        guard let manifest = try? YAMLValue.parse(text, source: "release.MF"), case .array(let packages)? = manifest["packages"] else {
+            return .json([])
+        }
+        let fingerprints = packages.compactMap { $0["fingerprint"]?.stringValue }
+        let known = try await PackageRecord.query(on: database).filter(\.$fingerprint ~~ fingerprints).all().map(\.fingerprint)
+        return .json(.array(Array(Set(known)).sorted().map(JSONValue.string)))
+    }
+}

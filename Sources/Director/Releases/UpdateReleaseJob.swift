@@ -1,0 +1,194 @@
+import Blobstore
+import BosunCore
+import FluentKit
+import Foundation
+
+/// `update_release`: unpacks an uploaded release tarball, checks `release.MF` and every job and
+/// package tarball's digest, reads each `job.MF` — all before anything is stored — then stores the
+/// blobs and the records in one transaction. Packages and jobs the director already has (same
+/// name and fingerprint) are reused, so a tarball may leave them out. A bad tarball stores nothing.
+struct UpdateReleaseJob: TaskJob {
+    struct Checked: Sendable {
+        var entry: ReleaseManifest.Entry
+        /// The tarball in the upload, or nil when an existing record is reused.
+        var file: String?
+        var existingID: Int?
+        var blobstoreID: String?
+        var spec: JSONValue = [:]
+
+        /// The fields jobs and packages share.
+        func fill(_ record: some ReleaseArtifactRecord, releaseID: Int) {
+            record.releaseID = releaseID
+            record.name = entry.name
+            record.version = entry.version
+            record.fingerprint = entry.fingerprint
+            record.sha1 = entry.sha1
+            record.blobstoreID = blobstoreID!
+        }
+    }
+
+    func run(_ context: TaskContext) async throws -> String? {
+        try await UploadedTarball.withUnpacked(context, stage: "Extracting release", step: "Extracting release", kind: "release") {
+            try await create(context, staging: $0)
+        }
+    }
+
+    private func create(_ context: TaskContext, staging: String) async throws -> String? {
+        guard let blobs = context.blobs else { throw DirectorError(.internalServerError, code: 30_000, "The director has no blobstore") }
+        guard let text = try? String(contentsOfFile: staging + "/release.MF", encoding: .utf8) else {
+            throw DirectorError(.badRequest, code: 30_001, "Release has no release.MF")
+        }
+        let manifest = try ReleaseManifest(text: text)
+        let database = context.database
+        let release = try await ReleaseRecord.query(on: database).filter(\.$name == manifest.name).first()
+        if let release, try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!)
+            .filter(\.$version == manifest.version).first() != nil
+        {
+            throw DirectorError(.badRequest, code: 30_002, "Release '\(manifest.name)/\(manifest.version)' already exists")
+        }
+        try await context.checkCancelled()
+
+        var packages: [Checked] = []
+        var jobs: [Checked] = []
+        try await context.events.step(stage: "Verifying manifest", task: "Verifying manifest") {
+            for entry in manifest.packages {
+                let existing = try await release.asyncMap { release in
+                    try await PackageRecord.query(on: database).filter(\.$releaseID == release.id!).filter(\.$name == entry.name)
+                        .filter(\.$fingerprint == entry.fingerprint).first()
+                } ?? nil
+                packages.append(try await Self.check(entry, kind: "packages", staging: staging, existing: existing.map { ($0.id!, $0.blobstoreID) }))
+            }
+            for entry in manifest.jobs {
+                let existing = try await release.asyncMap { release in
+                    try await TemplateRecord.query(on: database).filter(\.$releaseID == release.id!).filter(\.$name == entry.name)
+                        .filter(\.$fingerprint == entry.fingerprint).first()
+                } ?? nil
+                var checked = try await Self.check(entry, kind: "jobs", staging: staging, existing: existing.map { ($0.id!, $0.blobstoreID) })
+                if let file = checked.file { checked.spec = try await Self.jobSpec(file, job: entry.name) }
+                jobs.append(checked)
+            }
+        }
+        try await context.checkCancelled()
+
+        // Everything checks out: store the new blobs, then all records at once.
+        var stored: [String] = []
+        do {
+            try await context.events.step(stage: "Creating new packages and jobs", task: "\(manifest.name)/\(manifest.version)") {
+                for index in packages.indices where packages[index].file != nil {
+                    packages[index].blobstoreID = try await Self.store(packages[index].file!, in: blobs)
+                    stored.append(packages[index].blobstoreID!)
+                }
+                for index in jobs.indices where jobs[index].file != nil {
+                    jobs[index].blobstoreID = try await Self.store(jobs[index].file!, in: blobs)
+                    stored.append(jobs[index].blobstoreID!)
+                }
+                let packages = packages, jobs = jobs
+                try await database.transaction { database in
+                    var found = try await ReleaseRecord.query(on: database).filter(\.$name == manifest.name).first()
+                    if found == nil {
+                        let created = ReleaseRecord(name: manifest.name)
+                        try await created.create(on: database)
+                        found = created
+                    }
+                    let owner = found!
+                    var packageIDs: [Int] = [], templateIDs: [Int] = []
+                    for package in packages {
+                        if let id = package.existingID { packageIDs.append(id); continue }
+                        let record = PackageRecord()
+                        package.fill(record, releaseID: owner.id!)
+                        record.dependencies = String(decoding: try JSONEncoder().encode(package.entry.names), as: UTF8.self)
+                        try await record.create(on: database)
+                        packageIDs.append(record.id!)
+                    }
+                    for job in jobs {
+                        if let id = job.existingID { templateIDs.append(id); continue }
+                        let record = TemplateRecord()
+                        job.fill(record, releaseID: owner.id!)
+                        record.spec = String(decoding: try JSONCoding.encoder.encode(job.spec), as: UTF8.self)
+                        try await record.create(on: database)
+                        templateIDs.append(record.id!)
+                    }
+                    let version = ReleaseVersionRecord()
+                    version.releaseID = owner.id!
+                    version.version = manifest.version
+                    version.commitHash = manifest.commitHash
+                    version.uncommittedChanges = manifest.uncommittedChanges
+                    version.packageIDs = String(decoding: try JSONEncoder().encode(packageIDs), as: UTF8.self)
+                    version.templateIDs = String(decoding: try JSONEncoder().encode(templateIDs), as: UTF8.self)
+                    version.createdAt = Date().timeIntervalSince1970
+                    try await version.create(on: database)
+                }
+            }
+        } catch {
+            for id in stored { blobs.remove(id) }
+            throw error
+        }
+        try await context.recorder.record(
+            user: context.user, action: "create", objectType: "release", objectName: manifest.name, task: context.taskID,
+            context: ["version": .string(manifest.version)])
+        return "Created release '\(manifest.name)/\(manifest.version)'"
+    }
+
+    /// The tarball must be there with the digest `release.MF` gives, unless the director already has it.
+    static func check(_ entry: ReleaseManifest.Entry, kind: String, staging: String, existing: (Int, String)?) async throws -> Checked {
+        let file = staging + "/\(kind)/\(entry.name).tgz"
+        guard FileManager.default.fileExists(atPath: file) else {
+            guard let (id, blobstoreID) = existing else {
+                throw DirectorError(.badRequest, code: 30_003, "Release is missing \(kind)/\(entry.name).tgz")
+            }
+            return Checked(entry: entry, file: nil, existingID: id, blobstoreID: blobstoreID)
+        }
+        let digest: BlobDigest
+        do {
+            digest = try BlobDigest(entry.sha1)
+        } catch {
+            throw DirectorError(.badRequest, code: 30_001, "release.MF: \(kind) '\(entry.name)' has an invalid sha1: \(error.description)")
+        }
+        let actual = try await BlobFiles.digest(ofFileAt: file, algorithm: digest.strongest)
+        guard actual == digest.digests[digest.strongest] else {
+            throw DirectorError(
+                .badRequest, code: 30_004,
+                "\(kind)/\(entry.name).tgz has \(digest.strongest.rawValue) \(actual), release.MF says \(digest.digests[digest.strongest]!)")
+        }
+        return Checked(entry: entry, file: file, existingID: existing?.0, blobstoreID: existing?.1)
+    }
+
+    /// `job.MF` out of a job tarball, as JSON.
+    static func jobSpec(_ file: String, job: String) async throws -> JSONValue {
+        let process = Process()
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/bin/tar")
+        // `./job.MF` from the official CLI, `job.MF` from others.
+        process.arguments = ["-xzOf", file, "--wildcards", "*job.MF"]
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let text = String(data: data, encoding: .utf8) else {
+            throw DirectorError(.badRequest, code: 30_005, "Job '\(job)' has no job.MF")
+        }
+        do {
+            let yaml = try YAMLValue.parse(text, source: "jobs/\(job)/job.MF")
+            guard yaml["name"]?.stringValue == job else {
+                throw DirectorError(.badRequest, code: 30_005, "jobs/\(job)/job.MF names a different job")
+            }
+            return JSONValue(yaml: yaml)
+        } catch let error as YAMLSyntaxError {
+            throw DirectorError(.badRequest, code: 30_005, error.description)
+        }
+    }
+
+    static func store(_ file: String, in blobs: BlobStorage) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        try await blobs.store(FileChunkSequence(path: file), as: id)
+        return id
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}
