@@ -231,6 +231,16 @@ extension DirectorCommandsTests {
             let blobsAfter = FileManager.default.enumerator(atPath: director.configuration.blobstoreDirectory)?.allObjects
                 .compactMap { $0 as? String }.filter { $0.contains("/") } ?? []
             #expect(blobsAfter.count == 4)
+
+            let deleted = try await Self.bosun(["-n", "delete-release", "dummy/0+dev.1"], director, scratch)
+            #expect(deleted.status == 0, "\(deleted.stdout)\n\(deleted.stderr)")
+            #expect(try Self.jsonRows(try await Self.bosun(["releases", "--json"], director, scratch)).isEmpty)
+            let blobsGone = FileManager.default.enumerator(atPath: director.configuration.blobstoreDirectory)?.allObjects
+                .compactMap { $0 as? String }.filter { $0.contains("/") } ?? []
+            #expect(blobsGone.isEmpty)
+            let missing = try await Self.bosun(["-n", "delete-release", "dummy"], director, scratch)
+            #expect(missing.status == 1)
+            #expect(missing.stdout.contains("Release 'dummy' doesn't exist") || missing.stderr.contains("doesn't exist"))
         }
     }
 }

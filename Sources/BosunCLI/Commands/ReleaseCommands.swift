@@ -68,3 +68,19 @@ enum TarballManifest {
         }
     }
 }
+
+/// `bosun delete-release NAME[/VERSION]`.
+struct DeleteReleaseCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "delete-release", abstract: "Delete release", aliases: ["dr"])
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Name or name/version") var release: String
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        let parts = release.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let name = parts.first, !name.isEmpty else { throw CommandFailure(message: "Expected release name or name/version") }
+        try confirm(output)
+        let query = Self.query([("version", parts.count > 1 ? parts[1] : nil), ("force", "true")])
+        let id = try await client.startTask(.DELETE, "/releases/\(name)" + query)
+        try await TaskFollower(client: client, output: output).follow(id)
+    }
+}

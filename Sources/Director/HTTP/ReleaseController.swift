@@ -15,6 +15,14 @@ struct ReleaseController {
         router.post("releases") { request, context in try await controller.upload(request, context) }
         router.get("releases") { _, _ in try await controller.list() }
         router.post("packages/matches") { request, _ in try await controller.matches(request) }
+        router.delete("releases/:name") { request, context in
+            let name = context.parameters.get("name") ?? ""
+            let version = request.uri.queryParameters.get("version").flatMap { $0.isEmpty ? nil : $0 }
+            let task = try await controller.runner.enqueue(
+                type: "delete_release", description: "delete release: \(name)\(version.map { "/" + $0 } ?? "")", user: context.user ?? "",
+                arguments: ["name": .string(name), "version": version.map(JSONValue.string) ?? .null])
+            return StemcellController.redirect(to: task)
+        }
     }
 
     func upload(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {

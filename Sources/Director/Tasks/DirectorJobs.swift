@@ -1,6 +1,7 @@
 /// The task types the director runs, by name. Each issue's features add theirs here.
 public enum DirectorJobs {
     public static var all: [String: any TaskJob] {
-        ["update_stemcell": UpdateStemcellJob(), "delete_stemcell": DeleteStemcellJob(), "update_release": UpdateReleaseJob()]
+        ["update_stemcell": UpdateStemcellJob(), "delete_stemcell": DeleteStemcellJob(), "update_release": UpdateReleaseJob(),
+         "delete_release": DeleteReleaseJob()]
     }
 }
