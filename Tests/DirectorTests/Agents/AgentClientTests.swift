@@ -26,8 +26,10 @@ import Testing
     }
 
     /// Runs a stand-in agent that answers each method with `answer`, recording what it received.
+    /// `requestTimeout` is short only where a test waits for timeouts; elsewhere it is generous, so
+    /// a busy machine (the whole suite runs in parallel) cannot turn a slow reply into a failure.
     func withAgent(
-        _ server: NATSServerProcess, answer: @escaping @Sendable (AgentRequest) -> AgentResponse?,
+        _ server: NATSServerProcess, requestTimeout: Duration = .seconds(10), answer: @escaping @Sendable (AgentRequest) -> AgentResponse?,
         _ body: @escaping @Sendable (AgentClient, ReceivedMethods) async throws -> Void
     ) async throws {
         let received = ReceivedMethods()
@@ -48,7 +50,7 @@ import Testing
                     }
                     let client = AgentClient(
                         router: router, agentID: Self.agentID, instanceName: "web/uuid-1 (0)",
-                        requestTimeout: .milliseconds(300), taskPollInterval: .milliseconds(20))
+                        requestTimeout: requestTimeout, taskPollInterval: .milliseconds(20))
                     try await body(client, received)
                     agentNATS.unsubscribe(inbox)
                     router.stop()
@@ -105,7 +107,7 @@ import Testing
 
     @Test func timeoutsAreRetriedOnlyWhereBoshRetries() async throws {
         let server = try Self.server()
-        try await withAgent(server, answer: { _ in nil }) { client, received in
+        try await withAgent(server, requestTimeout: .milliseconds(300), answer: { _ in nil }) { client, received in
             await #expect {
                 _ = try await client.send(.getState(full: false))
             } throws: { error in
@@ -120,7 +122,7 @@ import Testing
 
     @Test func fireAndForgetDoesNotWait() async throws {
         let server = try Self.server()
-        try await withAgent(server, answer: { _ in nil }) { client, received in
+        try await withAgent(server, requestTimeout: .milliseconds(300), answer: { _ in nil }) { client, received in
             let result = try await client.send(.shutdown)
             #expect(result == .null)
             while received.all.isEmpty { try await Task.sleep(for: .milliseconds(10)) }

@@ -42,7 +42,7 @@ struct TaskRoutesTests {
 
     /// Polls `GET /tasks/<id>` until the state is final.
     static func waitForEnd(_ client: DirectorHTTPClient, _ id: Int) async throws -> JSONValue {
-        for _ in 0..<200 {
+        for _ in 0..<800 {
             let task = try #require(try await client.send(.GET, "/tasks/\(id)").json)
             if let state = task["state"]?.stringValue, !["queued", "processing", "cancelling"].contains(state) { return task }
             try await Task.sleep(for: .milliseconds(25))
@@ -51,7 +51,7 @@ struct TaskRoutesTests {
     }
 
     static func waitForState(_ client: DirectorHTTPClient, _ id: Int, _ wanted: String) async throws {
-        for _ in 0..<200 {
+        for _ in 0..<800 {
             if try await client.send(.GET, "/tasks/\(id)").json?["state"]?.stringValue == wanted { return }
             try await Task.sleep(for: .milliseconds(25))
         }
