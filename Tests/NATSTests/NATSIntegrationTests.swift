@@ -242,7 +242,9 @@ import Testing
             let frozenAt = ContinuousClock.now
             while client.isConnected { try await Task.sleep(for: .milliseconds(20)) }
             let detection = ContinuousClock.now - frozenAt
-            #expect(detection < .seconds(3), "took \(detection)")
+            // Detected by the pings (about 0.6 s here), not by TCP, which would take minutes; the
+            // bound is loose so a busy machine cannot fail it.
+            #expect(detection < .seconds(20), "took \(detection)")
             server.thaw()
             try await client.waitUntilConnected()
             #expect(client.connectionCount == 2)
