@@ -226,7 +226,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BosunCLITests",
-            dependencies: ["BosunCLI", "TestSupport", "Director", "BosunCore"],
+            dependencies: ["BosunCLI", "TestSupport", "Director", "BosunCore", "Blobstore"],
             swiftSettings: strictSettings
         ),
     ]

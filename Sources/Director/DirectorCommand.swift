@@ -49,8 +49,14 @@ public enum DirectorCommand {
             let api = try server.application(logger: logger) { port in
                 announce.info("Director API listening", metadata: ["director.address": "\(address):\(port)"])
             }
+            // The blobstore agents download packages and templates from, with the director's certificate.
+            let blobstore = try BlobstoreServer(
+                storage: try BlobStorage(root: configuration.blobstoreDirectory), users: ["agent": identity.blobstoreAgentPassword]
+            ).application(
+                host: configuration.address, port: configuration.blobstorePort, certificateChainPEM: identity.certificatePEM,
+                privateKeyPEM: identity.privateKeyPEM, logger: logger)
             let group = ServiceGroup(
-                configuration: .init(services: [tasks, api], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: .init(services: [tasks, api, blobstore], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             return 0
         } catch {

@@ -82,7 +82,7 @@ struct DirectorCrashTests {
         let slowCPI = try scratch.write("slow-cpi", "#!/bin/sh\nsleep 60\nexec \(localCPI) \"$@\"\n")
         chmod(slowCPI, 0o755)
         let port = try PostgresServerProcess.freePort()
-        try "port: \(port)\ncpi: {path: \(slowCPI), config: \(scratch.url.path)/local-cpi.yml}\n"
+        try "port: \(port)\nblobstore_port: \(try PostgresServerProcess.freePort())\ncpi: {path: \(slowCPI), config: \(scratch.url.path)/local-cpi.yml}\n"
             .write(toFile: state + "/config.yml", atomically: true, encoding: .utf8)
         let director = DirectorProcess(state: state, port: port)
         try await director.start()

@@ -11,6 +11,8 @@ public struct DirectorIdentity: Sendable {
     public let certificatePEM: String
     public let privateKeyPEM: String
     public let users: [String: String]
+    /// The blobstore credentials agents use (`agent` / this), generated once, stored 0600.
+    public let blobstoreAgentPassword: String
     /// Where the CA is, for operators (`--ca-cert`).
     public let caPath: String
     /// Set only on the start that generated the admin password, so it can be printed once.
@@ -54,8 +56,12 @@ public struct DirectorIdentity: Sendable {
             }
             users = ["admin": password]
         }
+        let blobstorePassword = try readOrCreate(state + "/blobstore-agent-password") {
+            try CredentialGenerator().generate(VariableDefinition(name: "blobstore", type: "password"), lookup: { _ in nil }).stringValue ?? ""
+        }
         return DirectorIdentity(
             uuid: uuid, caPEM: try read(ca), certificatePEM: try read(certificate), privateKeyPEM: try read(key), users: users,
+            blobstoreAgentPassword: blobstorePassword,
             caPath: ca, generatedAdminPassword: generated)
     }
 
