@@ -41,11 +41,12 @@ public enum DirectorCommand {
             let announce = logger
             let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
             let cpi = try DirectorCPI.make(configuration, directorUUID: identity.uuid, binariesDirectory: binaries)
+            let metrics = DirectorMetrics()
             let tasks = TaskRunner(
                 database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all, cpi: cpi,
                 uploadsDirectory: configuration.uploadsDirectory, blobs: try BlobStorage(root: configuration.blobstoreDirectory),
-                logger: logger)
-            let server = DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks)
+                metrics: metrics, logger: logger)
+            let server = DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks, metrics: metrics)
             let api = try server.application(logger: logger) { port in
                 announce.info("Director API listening", metadata: ["director.address": "\(address):\(port)"])
             }

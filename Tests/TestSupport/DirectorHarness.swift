@@ -34,12 +34,13 @@ public func withDirector<T: Sendable>(
     let cpi = try DirectorCPI.make(
         configuration, directorUUID: identity.uuid,
         binariesDirectory: URL(fileURLWithPath: BuiltProduct.path("bosun-local-cpi")).deletingLastPathComponent().path)
+    let metrics = DirectorMetrics()
     let tasks = TaskRunner(
         database: database.database, tasksDirectory: configuration.tasksDirectory,
         jobs: DirectorJobs.all.merging(jobs) { _, test in test }, cpi: cpi, uploadsDirectory: configuration.uploadsDirectory,
-        blobs: try BlobStorage(root: configuration.blobstoreDirectory), logger: logger)
+        blobs: try BlobStorage(root: configuration.blobstoreDirectory), metrics: metrics, logger: logger)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    let api = try DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks).application(
+    let api = try DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks, metrics: metrics).application(
         port: 0, logger: logger, onListening: { portContinuation.yield($0) })
     let group = ServiceGroup(configuration: .init(services: [tasks, api], logger: logger))
     do {

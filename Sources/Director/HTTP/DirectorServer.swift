@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdTLS
+import NIOCore
 import Logging
 import NIOSSL
 import ServiceLifecycle
@@ -11,17 +12,29 @@ public struct DirectorServer: Sendable {
     public let identity: DirectorIdentity
     public let database: DirectorDatabase
     public let tasks: TaskRunner
+    public let metrics: DirectorMetrics
 
-    public init(configuration: DirectorConfiguration, identity: DirectorIdentity, database: DirectorDatabase, tasks: TaskRunner) {
+    public init(
+        configuration: DirectorConfiguration, identity: DirectorIdentity, database: DirectorDatabase, tasks: TaskRunner,
+        metrics: DirectorMetrics = DirectorMetrics()
+    ) {
         self.configuration = configuration
         self.identity = identity
         self.database = database
         self.tasks = tasks
+        self.metrics = metrics
     }
 
     func router() -> Router<DirectorRequestContext> {
         let router = Router(context: DirectorRequestContext.self)
+        router.add(middleware: RequestMetrics(metrics: metrics))
         router.add(middleware: BasicAuthentication(users: identity.users))
+        let metrics = self.metrics, database = self.database
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: try await metrics.render(database: database.database))))
+        }
         InfoController(configuration: configuration, identity: identity).addRoutes(to: router)
         TaskController(database: database.database, runner: tasks).addRoutes(to: router)
         ConfigController(store: ConfigStore(database: database.database)).addRoutes(to: router)

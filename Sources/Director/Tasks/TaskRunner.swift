@@ -18,6 +18,7 @@ public actor TaskRunner: Service {
     private let cpi: any CloudProvider
     private let uploadsDirectory: String?
     private let blobs: BlobStorage?
+    private let metrics: DirectorMetrics?
     public nonisolated let locks: LockManager
     private var running: Set<Int> = []
     private var cancelling: Set<Int> = []
@@ -26,8 +27,9 @@ public actor TaskRunner: Service {
 
     public init(
         database: any Database, tasksDirectory: String, jobs: [String: any TaskJob], cpi: any CloudProvider,
-        uploadsDirectory: String? = nil, blobs: BlobStorage? = nil, workers: Int = 3, logger: Logger
+        uploadsDirectory: String? = nil, blobs: BlobStorage? = nil, metrics: DirectorMetrics? = nil, workers: Int = 3, logger: Logger
     ) {
+        self.metrics = metrics
         self.blobs = blobs
         self.database = database
         self.uploadsDirectory = uploadsDirectory
@@ -151,6 +153,7 @@ public actor TaskRunner: Service {
             database: database, locks: locks, cpi: cpi, blobs: blobs, recorder: EventRecorder(database: database), isCancelling: { [weak self] in await self?.isCancelling(id) ?? true })
         var state = "done"
         var result: String?
+        let clock = ContinuousClock.now
         do {
             events.debug("Starting task \(id): \(task.description)")
             result = try await jobs[task.type]!.run(context)
@@ -175,6 +178,7 @@ public actor TaskRunner: Service {
         } catch {
             logger.error("Cannot record a task's end", metadata: ["director.task": "\(id)", "director.error": "\(error)"])
         }
+        metrics?.taskFinished(type: task.type, state: state, duration: ContinuousClock.now - clock)
         finished(id)
     }
 

@@ -179,3 +179,26 @@ struct TaskRoutesTests {
         }
     }
 }
+
+extension TaskRoutesTests {
+    @Test("GET /metrics shows tasks by state, task durations and request latency in Prometheus' format")
+    func metrics() async throws {
+        try await withDirector(jobs: Self.jobs) { director in
+            let client = DirectorHTTPClient(director: director)
+            let queued = try await director.tasks.enqueue(type: "update_deployment", description: "create deployment", user: "admin")
+            _ = try await Self.waitForEnd(client, queued.id!)
+            _ = try await client.send(.GET, "/info", user: nil)
+            _ = try await client.send(.GET, "/tasks/\(queued.id!)")
+            let metrics = try await client.send(.GET, "/metrics")
+            #expect(metrics.status == .ok)
+            let text = metrics.body
+            #expect(text.contains(#"bosun_tasks{state="done"} 1"#), "\(text)")
+            #expect(text.contains(#"bosun_tasks{state="queued"} 0"#))
+            #expect(text.contains(#"bosun_task_duration_seconds_count{type="update_deployment",state="done"} 1"#))
+            #expect(text.contains(#"bosun_http_request_duration_seconds_count{method="GET",route="/info",status="200"}"#))
+            // Routes are labelled by their pattern, not by ids.
+            #expect(text.contains(#"route="/tasks/{id}""#) || text.contains(#"route="/tasks/:id""#), "\(text)")
+            #expect(try await client.send(.GET, "/metrics", user: nil).status == .unauthorized)
+        }
+    }
+}
