@@ -13,7 +13,7 @@ public struct BosunCommand: AsyncParsableCommand {
             ConfigsCommand.self, ConfigCommand.self, UpdateConfigCommand.self, DeleteConfigCommand.self,
             CloudConfigCommand.self, UpdateCloudConfigCommand.self, RuntimeConfigCommand.self, UpdateRuntimeConfigCommand.self,
             UploadStemcellCommand.self, StemcellsCommand.self, DeleteStemcellCommand.self, UploadReleaseCommand.self,
-            ReleasesCommand.self, DeleteReleaseCommand.self,
+            ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self,
         ]
     )
 

@@ -213,6 +213,13 @@ extension DirectorCommandsTests {
             #expect(blobs.count == 4)
             let again = try await Self.bosun(["-n", "upload-release", Self.fixtureRelease], director, scratch)
             #expect(again.stdout.contains("Release 'dummy/0+dev.1' already exists."))
+            let inspected = try await Self.bosun(["inspect-release", "dummy/0+dev.1", "--json"], director, scratch)
+            let tables = try JSONCoding.decoder.decode(JSONValue.self, from: Data(inspected.stdout.utf8))["Tables"]?.arrayValue ?? []
+            let jobRows = tables.first?["Rows"]?.arrayValue ?? []
+            #expect(jobRows.map { $0["job"]?.stringValue?.split(separator: "/").first.map(String.init) } == ["checker", "greeter"])
+            #expect(jobRows.last?["links_provided"] == "greeter")
+            #expect(jobRows.last?["digest"] == "sha256:845b3054139ef9bfcb8ff6efefb20ae915698fc59bc9314fd767537649741813")
+            #expect(tables.last?["Rows"]?.arrayValue?.count == 2)
 
             // A tarball whose package does not match its digest: refused, nothing stored.
             let work = scratch.url.path + "/tampered"

@@ -84,3 +84,27 @@ struct DeleteReleaseCommand: DirectorCommand {
         try await TaskFollower(client: client, output: output).follow(id)
     }
 }
+
+/// `bosun inspect-release NAME/VERSION`: the version's jobs and packages with their blobs.
+struct InspectReleaseCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect-release", abstract: "List release contents such as jobs")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Name/version") var release: String
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        let parts = release.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw CommandFailure(message: "Expected release slug in the form 'name/version'") }
+        let contents = try await client.json(.GET, "/releases/\(parts[0])" + Self.query([("version", parts[1])]))
+        let jobs = (contents["jobs"]?.arrayValue ?? []).map { job -> [String] in
+            let names = { (key: String) in (job[key]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.joined(separator: "\n") }
+            return ["\(job["name"]?.cell ?? "")/\(job["fingerprint"]?.cell ?? "")", job["blobstore_id"]?.cell ?? "",
+                    job["sha1"]?.cell ?? "", names("consumes"), names("provides")]
+        }
+        output.table("jobs", columns: ["Job", "Blobstore ID", "Digest", "Links Consumed", "Links Provided"], rows: jobs)
+        let packages = (contents["packages"]?.arrayValue ?? []).map { package -> [String] in
+            ["\(package["name"]?.cell ?? "")/\(package["fingerprint"]?.cell ?? "")", "(source)", package["blobstore_id"]?.cell ?? "",
+             package["sha1"]?.cell ?? ""]
+        }
+        output.table("packages", columns: ["Package", "Compiled for", "Blobstore ID", "Digest"], rows: packages)
+    }
+}

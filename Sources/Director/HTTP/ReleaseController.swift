@@ -15,6 +15,7 @@ struct ReleaseController {
         router.post("releases") { request, context in try await controller.upload(request, context) }
         router.get("releases") { _, _ in try await controller.list() }
         router.post("packages/matches") { request, _ in try await controller.matches(request) }
+        router.get("releases/:name") { request, context in try await controller.inspect(request, context) }
         router.delete("releases/:name") { request, context in
             let name = context.parameters.get("name") ?? ""
             let version = request.uri.queryParameters.get("version").flatMap { $0.isEmpty ? nil : $0 }
@@ -51,6 +52,35 @@ struct ReleaseController {
             result.append(["name": .string(release.name), "release_versions": .array(entries)])
         }
         return .json(.array(result))
+    }
+
+    /// `GET /releases/<name>?version=V`: the version's jobs and packages (`bosh inspect-release`).
+    func inspect(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        guard let version = request.uri.queryParameters.get("version"), !version.isEmpty else {
+            throw DirectorError(.badRequest, code: 30_008, "A version is required to inspect release '\(name)'")
+        }
+        guard let release = try await ReleaseRecord.query(on: database).filter(\.$name == name).first(),
+            let record = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!).filter(\.$version == version).first()
+        else { throw DirectorError(.notFound, code: 30_007, "Release version '\(name)/\(version)' doesn't exist") }
+        func ids(_ text: String) -> [Int] { (try? JSONDecoder().decode([Int].self, from: Data(text.utf8))) ?? [] }
+        let jobs = try await TemplateRecord.query(on: database).filter(\.$id ~~ ids(record.templateIDs)).sort(\.$name).all()
+        let packages = try await PackageRecord.query(on: database).filter(\.$id ~~ ids(record.packageIDs)).sort(\.$name).all()
+        return .json([
+            "jobs": .array(jobs.map { job in
+                let spec = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(job.spec.utf8))) ?? [:]
+                return [
+                    "name": .string(job.name), "fingerprint": .string(job.fingerprint), "blobstore_id": .string(job.blobstoreID),
+                    "sha1": .string(job.sha1), "consumes": spec["consumes"] ?? [], "provides": spec["provides"] ?? [],
+                ]
+            }),
+            "packages": .array(packages.map { package in
+                [
+                    "name": .string(package.name), "fingerprint": .string(package.fingerprint), "blobstore_id": .string(package.blobstoreID),
+                    "sha1": .string(package.sha1), "compiled_packages": [],
+                ]
+            }),
+        ])
     }
 
     /// The fingerprints, among those the release manifest in the body lists, that the director
