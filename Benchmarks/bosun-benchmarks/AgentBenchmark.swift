@@ -26,10 +26,7 @@ func runAgentBenchmark() async throws {
         agent.waitUntilExit()
     }
     try await Task.sleep(for: .seconds(5))
-    let status = (try? String(contentsOfFile: "/proc/\(agent.processIdentifier)/status", encoding: .utf8)) ?? ""
-    func field(_ name: String) -> String {
-        status.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map { $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces) } ?? "?"
-    }
-    print("agent idle after 5 s (connected, heartbeats every 1 s): VmRSS \(field("VmRSS")), RssAnon \(field("RssAnon")), RssFile \(field("RssFile")), threads \(field("Threads"))")
+    let status = ProcessStatus(pid: agent.processIdentifier)
+    print("agent idle after 5 s (connected, heartbeats every 1 s): VmRSS \(status["VmRSS"]), RssAnon \(status["RssAnon"]), RssFile \(status["RssFile"]), threads \(status["Threads"])")
     try await runAgentStartBenchmark(server: port, root: root)
 }

@@ -45,11 +45,8 @@ func runDirectorBenchmark() async throws {
     // Ready, then idle for a moment: that is the memory an operator's director sits at.
     for _ in 0..<100 { if (try? await get("/info")) != nil { break }; try await Task.sleep(for: .milliseconds(100)) }
     try await Task.sleep(for: .seconds(3))
-    let status = (try? String(contentsOfFile: "/proc/\(director.processIdentifier)/status", encoding: .utf8)) ?? ""
-    func field(_ name: String) -> String {
-        status.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map { $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces) } ?? "?"
-    }
-    print("director idle after start-up: VmRSS \(field("VmRSS")), RssAnon \(field("RssAnon")), threads \(field("Threads"))")
+    let status = ProcessStatus(pid: director.processIdentifier)
+    print("director idle after start-up: VmRSS \(status["VmRSS"]), RssAnon \(status["RssAnon"]), threads \(status["Threads"])")
 
     for path in ["/info", "/tasks?verbose=2&limit=30"] {
         let seconds = 5.0

@@ -66,15 +66,16 @@ final class AgentContext: Sendable {
         return spec
     }
 
-    func appliedJobNames() -> [String] {
-        guard case .array(let templates)? = appliedSpec()["job"]?["templates"] else { return [] }
+    /// The jobs of `spec` (read from disk when not given).
+    func appliedJobNames(in spec: JSONValue? = nil) -> [String] {
+        guard case .array(let templates)? = (spec ?? appliedSpec())["job"]?["templates"] else { return [] }
         return templates.compactMap { $0["name"]?.stringValue }
     }
 
     /// Applied jobs whose rendered files are not there: after a reboot with `job_dir.tmpfs` the
     /// tmpfs is empty while `spec.json` (on disk) still lists the jobs.
-    func jobsWithMissingTemplates() -> [String] {
-        appliedJobNames().filter { job in
+    func jobsWithMissingTemplates(_ jobs: [String]? = nil) -> [String] {
+        (jobs ?? appliedJobNames()).filter { job in
             var isDirectory: ObjCBool = false
             return !FileManager.default.fileExists(atPath: paths.job(job), isDirectory: &isDirectory) || !isDirectory.boolValue
         }
@@ -82,12 +83,10 @@ final class AgentContext: Sendable {
 
     /// `running`, `starting`, `failing` or `stopped` from the supervisor (reference §2.4), or
     /// `templates_missing`, with each process's state.
-    func stateSnapshot() async -> (jobState: String, processes: [(name: String, state: String, uptime: Int)]) {
-        await supervisor.snapshot(templatesMissing: !jobsWithMissingTemplates().isEmpty, jobsApplied: !appliedJobNames().isEmpty)
-    }
-
-    func jobState() async -> String {
-        await stateSnapshot().jobState
+    /// `spec`: the applied spec when the caller has read it already (one read of `spec.json`).
+    func stateSnapshot(spec: JSONValue? = nil) async -> (jobState: String, processes: [(name: String, state: String, uptime: Int)]) {
+        let jobs = appliedJobNames(in: spec)
+        return await supervisor.snapshot(templatesMissing: !jobsWithMissingTemplates(jobs).isEmpty, jobsApplied: !jobs.isEmpty)
     }
 
     /// Loads the applied jobs' processes and starts them, unless templates are missing.

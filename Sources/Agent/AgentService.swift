@@ -66,7 +66,7 @@ public final class AgentService: Service {
 
     func publishHeartbeat() async {
         let spec = context.appliedSpec()
-        let snapshot = await context.stateSnapshot()
+        let snapshot = await context.stateSnapshot(spec: spec)
         let heartbeat = Heartbeat(
             deployment: spec["deployment"]?.stringValue, job: spec["name"]?.stringValue ?? spec["job"]?["name"]?.stringValue,
             index: { if case .int(let i)? = spec["index"] { return i } else { return nil } }(),

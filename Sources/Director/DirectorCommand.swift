@@ -35,7 +35,6 @@ public enum DirectorCommand {
             }
             FileHandle.standardOutput.write(Data(announcement.utf8))
             let database = try await DirectorDatabase.open(configuration, logger: logger)
-            defer { Task { await database.shutdown() } }
             logger.info("Database ready", metadata: ["director.database": "\(database.kind.rawValue)"])
             let address = configuration.address
             let announce = logger
@@ -58,7 +57,13 @@ public enum DirectorCommand {
                 privateKeyPEM: identity.privateKeyPEM, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(services: [tasks, api, blobstore], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                await database.shutdown()
+                throw error
+            }
+            await database.shutdown()
             return 0
         } catch {
             logger.critical("Director failed", metadata: ["director.error": "\(error)"])

@@ -38,9 +38,10 @@ struct CancelTaskAction: AgentAction {
 struct GetStateAction: AgentAction {
     func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
         var state: [String: JSONValue] = [:]
-        if case .object(let spec) = agent.appliedSpec() { state = spec }
+        let spec = agent.appliedSpec()
+        if case .object(let fields) = spec { state = fields }
         state["agent_id"] = .string(agent.settings.agentID)
-        let snapshot = await agent.stateSnapshot()
+        let snapshot = await agent.stateSnapshot(spec: spec)
         state["job_state"] = .string(snapshot.jobState)
         state["processes"] = .array(snapshot.processes.map {
             ["name": .string($0.name), "state": .string($0.state), "uptime": ["secs": .int($0.uptime)]]

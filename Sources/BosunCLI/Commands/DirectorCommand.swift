@@ -28,7 +28,8 @@ extension DirectorCommand {
                 output.line("Using environment '\(target.name)' as anonymous user")
             }
             output.line("")
-            try await run(client: DirectorClient(target: target), output: output)
+            let client = try DirectorClient(target: target)
+            try await run(client: client, output: output)
             output.succeed()
         } catch {
             throw error.report()
@@ -50,6 +51,15 @@ extension DirectorCommand {
             output.line(marker + (cells[0].stringValue ?? ""))
         }
         output.line("")
+    }
+
+    /// Sends a release or stemcell tarball as is (`application/x-compressed`) and follows the task.
+    func uploadAndFollow(
+        _ file: String, what: String, to path: String, fix: Bool, client: DirectorClient, output: CommandOutput
+    ) async throws(CommandFailure) {
+        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "Reading \(what) '\(file)' failed") }
+        let id = try await client.startTask(.POST, path + (fix ? "?fix=true" : ""), body: data, contentType: "application/x-compressed")
+        try await TaskFollower(client: client, output: output).follow(id)
     }
 
     static func readFile(_ path: String) throws(CommandFailure) -> String {

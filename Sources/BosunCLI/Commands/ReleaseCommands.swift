@@ -11,10 +11,7 @@ struct UploadReleaseCommand: DirectorCommand {
     @Flag(name: .long, help: "Replace the release even if one with that name and version exists") var fix = false
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
-        let manifest = try TarballManifest.read(file, member: "release.MF", what: "release")
-        guard let name = manifest["name"]?.stringValue, let version = manifest["version"].map(\.goDisplayString) else {
-            throw CommandFailure(message: "Extracting release: release.MF needs a name and a version")
-        }
+        let (name, version) = try TarballManifest.nameAndVersion(file, member: "release.MF", what: "release")
         if !fix {
             let releases = try await client.json(.GET, "/releases").arrayValue ?? []
             let known = releases.first { $0["name"]?.stringValue == name }?["release_versions"]?.arrayValue ?? []
@@ -23,9 +20,7 @@ struct UploadReleaseCommand: DirectorCommand {
                 return
             }
         }
-        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "Reading release '\(file)' failed") }
-        let id = try await client.startTask(.POST, "/releases" + (fix ? "?fix=true" : ""), body: data, contentType: "application/x-compressed")
-        try await TaskFollower(client: client, output: output).follow(id)
+        try await uploadAndFollow(file, what: "release", to: "/releases", fix: fix, client: client, output: output)
     }
 }
 
@@ -49,6 +44,15 @@ struct ReleasesCommand: DirectorCommand {
 /// A YAML manifest (`release.MF`, `stemcell.MF`) read out of a tarball with the system's tar,
 /// whether the tarball names it `release.MF` (the official CLI) or `./release.MF`.
 enum TarballManifest {
+    /// `name` and `version` of the manifest, which both uploads need.
+    static func nameAndVersion(_ file: String, member: String, what: String) throws(CommandFailure) -> (String, String) {
+        let manifest = try read(file, member: member, what: what)
+        guard let name = manifest["name"]?.stringValue, let version = manifest["version"].map(\.goDisplayString) else {
+            throw CommandFailure(message: "Extracting \(what): \(member) needs a name and a version")
+        }
+        return (name, version)
+    }
+
     static func read(_ file: String, member: String, what: String) throws(CommandFailure) -> YAMLValue {
         guard FileManager.default.fileExists(atPath: file) else { throw CommandFailure(message: "Reading \(what) '\(file)': no such file") }
         let process = Process()

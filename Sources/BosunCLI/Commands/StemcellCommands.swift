@@ -11,10 +11,7 @@ struct UploadStemcellCommand: DirectorCommand {
     @Flag(name: .long, help: "Replace the stemcell even if one with that name and version exists") var fix = false
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
-        let manifest = try TarballManifest.read(file, member: "stemcell.MF", what: "stemcell")
-        guard let name = manifest["name"]?.stringValue, let version = manifest["version"].map(\.goDisplayString) else {
-            throw CommandFailure(message: "Extracting stemcell manifest: stemcell.MF needs a name and a version")
-        }
+        let (name, version) = try TarballManifest.nameAndVersion(file, member: "stemcell.MF", what: "stemcell")
         if !fix {
             let request: JSONValue = ["stemcell": ["name": .string(name), "version": .string(version)]]
             let needed = try await client.json(.POST, "/stemcell_uploads", body: try? JSONCoding.encoder.encode(request), contentType: "application/json")
@@ -23,9 +20,7 @@ struct UploadStemcellCommand: DirectorCommand {
                 return
             }
         }
-        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "Reading stemcell '\(file)' failed") }
-        let id = try await client.startTask(.POST, "/stemcells" + (fix ? "?fix=true" : ""), body: data, contentType: "application/x-compressed")
-        try await TaskFollower(client: client, output: output).follow(id)
+        try await uploadAndFollow(file, what: "stemcell", to: "/stemcells", fix: fix, client: client, output: output)
     }
 }
 

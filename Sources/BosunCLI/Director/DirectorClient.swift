@@ -10,6 +10,21 @@ import NIOSSL
 /// second apart, and anything but 200/201/204/206/302 reported with the director's body.
 struct DirectorClient: Sendable {
     let target: DirectorTarget
+    /// Built once: a `task` polls every half second and must not re-read the CA each time.
+    private let tls: TLSConfiguration
+
+    init(target: DirectorTarget) throws(CommandFailure) {
+        self.target = target
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let ca = target.caPEM {
+            guard let certificates = try? NIOSSLCertificate.fromPEMBytes(Array(ca.utf8)), !certificates.isEmpty else {
+                throw CommandFailure(message: "Parsing CA certificate: expected a PEM CERTIFICATE block")
+            }
+            tls.trustRoots = .certificates(certificates)
+        }
+        self.tls = tls
+    }
 
     struct Response: Sendable {
         var status: Int
@@ -35,14 +50,6 @@ struct DirectorClient: Sendable {
         let url = target.url + path
         var request = HTTPClientRequest(url: url)
         request.method = method
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        if let ca = target.caPEM {
-            guard let certificates = try? NIOSSLCertificate.fromPEMBytes(Array(ca.utf8)), !certificates.isEmpty else {
-                throw CommandFailure(message: "Parsing CA certificate: expected a PEM CERTIFICATE block")
-            }
-            tls.trustRoots = .certificates(certificates)
-        }
         request.tlsConfiguration = tls
         request.headers.add(name: "Connection", value: "close")
         if authenticated, let client = target.client {

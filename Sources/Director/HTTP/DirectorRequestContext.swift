@@ -36,6 +36,11 @@ public struct DirectorError: HTTPResponseError, CustomStringConvertible {
 }
 
 extension Response {
+    /// The 302 the CLI follows to poll a task it started.
+    static func redirect(to task: TaskRecord) -> Response {
+        Response(status: .found, headers: [.location: "/tasks/\(task.id!)"])
+    }
+
     /// A JSON body written as the contract wants it (`null` kept, keys sorted).
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? JSONCoding.encoder.encode(value)) ?? Data("null".utf8)

@@ -22,7 +22,7 @@ struct ReleaseController {
             let task = try await controller.runner.enqueue(
                 type: "delete_release", description: "delete release: \(name)\(version.map { "/" + $0 } ?? "")", user: context.user ?? "",
                 arguments: ["name": .string(name), "version": version.map(JSONValue.string) ?? .null])
-            return StemcellController.redirect(to: task)
+            return Response.redirect(to: task)
         }
     }
 
@@ -32,7 +32,7 @@ struct ReleaseController {
         let task = try await runner.enqueue(
             type: "update_release", description: "create release", user: context.user ?? "",
             arguments: ["path": .string(path), "fix": .bool(query.get("fix") == "true"), "rebase": .bool(query.get("rebase") == "true")])
-        return StemcellController.redirect(to: task)
+        return Response.redirect(to: task)
     }
 
     func list() async throws -> Response {

@@ -20,11 +20,6 @@ struct StemcellController {
         router.delete("stemcells/:name/:version") { _, context in try await controller.delete(context) }
     }
 
-    /// The redirect the CLI follows to poll a task.
-    static func redirect(to task: TaskRecord) -> Response {
-        Response(status: .found, headers: [.location: "/tasks/\(task.id!)"])
-    }
-
     func needed(_ request: Request) async throws -> Response {
         let body = try await ConfigController.jsonBody(request)
         let version: String? = switch body["stemcell"]?["version"] {
@@ -45,7 +40,7 @@ struct StemcellController {
         let task = try await runner.enqueue(
             type: "update_stemcell", description: "create stemcell", user: context.user ?? "",
             arguments: ["path": .string(path), "fix": .bool(request.uri.queryParameters.get("fix") == "true")])
-        return Self.redirect(to: task)
+        return .redirect(to: task)
     }
 
     func list() async throws -> Response {
@@ -63,6 +58,6 @@ struct StemcellController {
         let task = try await runner.enqueue(
             type: "delete_stemcell", description: "delete stemcell: \(name)/\(version)", user: context.user ?? "",
             arguments: ["name": .string(name), "version": .string(version)])
-        return Self.redirect(to: task)
+        return .redirect(to: task)
     }
 }

@@ -19,14 +19,14 @@ public final class DirectorMetrics: Sendable {
         registry.makeDurationHistogram(
             descriptor: .init(namespace: "bosun", metricName: "task_duration", unitName: "seconds", helpText: "Task run time by type and final state"),
             labels: [("type", type), ("state", state)], buckets: Self.taskBuckets
-        ).recordNanoseconds(duration)
+        ).record(duration)
     }
 
     func requestFinished(method: String, route: String, status: Int, duration: Duration) {
         registry.makeDurationHistogram(
             descriptor: .init(namespace: "bosun", metricName: "http_request_duration", unitName: "seconds", helpText: "API request latency"),
             labels: [("method", method), ("route", route), ("status", String(status))], buckets: Self.requestBuckets
-        ).recordNanoseconds(duration)
+        ).record(duration)
     }
 
     /// The exposition text, with the task gauges read from the database now.
@@ -39,10 +39,6 @@ public final class DirectorMetrics: Sendable {
         }
         return registry.emitToString()
     }
-}
-
-extension DurationHistogram {
-    func recordNanoseconds(_ duration: Duration) { record(duration) }
 }
 
 /// Times every request for `bosun_http_request_duration_seconds`, labelled by the matched route

@@ -52,17 +52,19 @@ struct UpdateReleaseJob: TaskJob {
         var jobs: [Checked] = []
         try await context.events.step(stage: "Verifying manifest", task: "Verifying manifest") {
             for entry in manifest.packages {
-                let existing = try await release.asyncMap { release in
-                    try await PackageRecord.query(on: database).filter(\.$releaseID == release.id!).filter(\.$name == entry.name)
+                var existing: PackageRecord?
+                if let release {
+                    existing = try await PackageRecord.query(on: database).filter(\.$releaseID == release.id!).filter(\.$name == entry.name)
                         .filter(\.$fingerprint == entry.fingerprint).first()
-                } ?? nil
+                }
                 packages.append(try await Self.check(entry, kind: "packages", staging: staging, existing: existing.map { ($0.id!, $0.blobstoreID) }))
             }
             for entry in manifest.jobs {
-                let existing = try await release.asyncMap { release in
-                    try await TemplateRecord.query(on: database).filter(\.$releaseID == release.id!).filter(\.$name == entry.name)
+                var existing: TemplateRecord?
+                if let release {
+                    existing = try await TemplateRecord.query(on: database).filter(\.$releaseID == release.id!).filter(\.$name == entry.name)
                         .filter(\.$fingerprint == entry.fingerprint).first()
-                } ?? nil
+                }
                 var checked = try await Self.check(entry, kind: "jobs", staging: staging, existing: existing.map { ($0.id!, $0.blobstoreID) })
                 if let file = checked.file { checked.spec = try await Self.jobSpec(file, job: entry.name) }
                 jobs.append(checked)
@@ -153,19 +155,15 @@ struct UpdateReleaseJob: TaskJob {
         return Checked(entry: entry, file: file, existingID: existing?.0, blobstoreID: existing?.1)
     }
 
-    /// `job.MF` out of a job tarball, as JSON.
+    /// `job.MF` out of a job tarball, as JSON (unpacked beside it with the same `Tar` as the
+    /// release, then removed).
     static func jobSpec(_ file: String, job: String) async throws -> JSONValue {
-        let process = Process()
-        let pipe = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/bin/tar")
-        // `./job.MF` from the official CLI, `job.MF` from others.
-        process.arguments = ["-xzOf", file, "--wildcards", "*job.MF"]
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let text = String(data: data, encoding: .utf8) else {
+        let directory = file + ".unpacked"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard try await Tar.extract(file, into: directory),
+            let text = try? String(contentsOfFile: directory + "/job.MF", encoding: .utf8)
+        else {
             throw DirectorError(.badRequest, code: 30_005, "Job '\(job)' has no job.MF")
         }
         do {
@@ -183,12 +181,5 @@ struct UpdateReleaseJob: TaskJob {
         let id = UUID().uuidString.lowercased()
         try await blobs.store(FileChunkSequence(path: file), as: id)
         return id
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -42,10 +42,6 @@ public struct LockManager: Sendable {
         let lock = try await acquire(type: type, resource: resource, taskID: taskID)
         let events = EventRecorder(database: database)
         _ = try? await events.record(user: user, action: "acquire", objectType: "lock", objectName: lock.name, task: taskID)
-        defer {
-            let name = lock.name
-            Task { _ = try? await events.record(user: user, action: "release", objectType: "lock", objectName: name, task: taskID) }
-        }
         let database = self.database
         let timeout = self.timeout
         let renewal = Task {
@@ -56,17 +52,20 @@ public struct LockManager: Sendable {
                 try? await lock.update(on: database)
             }
         }
-        defer { renewal.cancel() }
+        let outcome: Result<T, any Error>
         do {
-            let value = try await body()
-            renewal.cancel()
-            try await lock.delete(on: database)
-            return value
+            outcome = .success(try await body())
         } catch {
-            renewal.cancel()
-            try? await lock.delete(on: database)
-            throw error
+            outcome = .failure(error)
         }
+        renewal.cancel()
+        if case .success = outcome {
+            try await lock.delete(on: database)
+        } else {
+            try? await lock.delete(on: database)
+        }
+        _ = try? await events.record(user: user, action: "release", objectType: "lock", objectName: lock.name, task: taskID)
+        return try outcome.get()
     }
 
     /// Live locks, as `GET /locks` lists them.

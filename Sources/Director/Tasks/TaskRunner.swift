@@ -84,7 +84,6 @@ public actor TaskRunner: Service {
     /// Tasks a previous director left `processing` or `cancelling` can no longer finish; uploads
     /// no queued task will read are removed.
     func recoverAfterRestart() async throws {
-        defer { Task { try? await self.removeOrphanedUploads() } }
         let stale = try await TaskRecord.query(on: database).filter(\.$state ~~ ["processing", "cancelling"]).all()
         for task in stale {
             let reason = "Director restarted while the task was running"
@@ -96,6 +95,7 @@ public actor TaskRunner: Service {
             try await LockRecord.query(on: database).filter(\.$taskID == task.id!).delete()
             logger.warning("Marked an interrupted task as failed", metadata: ["director.task": "\(task.id!)"])
         }
+        try await removeOrphanedUploads()
     }
 
     private func removeOrphanedUploads() async throws {
