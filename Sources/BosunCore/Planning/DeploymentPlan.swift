@@ -1,0 +1,70 @@
+/// One network of a planned instance, with everything the CPI and the agent need.
+public struct PlannedNetwork: Sendable, Hashable {
+    public var name: String
+    public var kind: CloudNetwork.Kind
+    /// Nil for dynamic networks (the CPI or DHCP decides).
+    public var ip: IPv4Address?
+    public var isStatic: Bool
+    public var netmask: IPv4Address?
+    public var gateway: IPv4Address?
+    public var dns: [String]
+    /// `dns`, `gateway` when this network provides them (with one network, both).
+    public var defaults: [String]
+    public var cloudProperties: JSONValue
+}
+
+/// What a deploy does to one instance that the manifest wants.
+public struct InstancePlan: Sendable, Hashable {
+    public var group: String
+    public var index: Int
+    public var id: String
+    public var az: String?
+    public var bootstrap: Bool
+    /// The instance as it is now; nil for a new instance.
+    public var actual: ActualInstance?
+    public var networks: [PlannedNetwork]
+    public var vm: VMDescription
+    public var persistentDisk: DiskRequirement?
+    public var reasons: [ChangeReason]
+
+    public var isNew: Bool { actual == nil }
+    public var displayName: String { "\(group)/\(id) (\(index))" }
+    /// A VM must be created: the instance is new, lost its VM, or its VM is replaced.
+    public var needsVM: Bool { actual?.vm == nil || needsRecreate }
+    /// The existing VM is replaced by a new one.
+    public var needsRecreate: Bool { actual?.vm != nil && reasons.contains { $0.replacesVM } }
+    public var isChanged: Bool { !reasons.isEmpty }
+
+    /// The address other jobs reach this instance at: the network with `default: [addressable]`,
+    /// else the one providing the gateway, else the first.
+    public var address: IPv4Address? {
+        (networks.first { $0.defaults.contains("addressable") } ?? networks.first { $0.defaults.contains("gateway") }
+            ?? networks.first)?.ip
+    }
+}
+
+/// What a deploy does to one instance group.
+public struct InstanceGroupPlan: Sendable {
+    public var name: String
+    public var instances: [InstancePlan]
+    /// Instances the group no longer wants (scale-down, dropped AZ, dropped static IP).
+    public var obsolete: [ActualInstance]
+}
+
+/// The whole plan: instance groups in manifest order, and instances of groups the manifest dropped.
+public struct DeploymentPlan: Sendable {
+    public var instanceGroups: [InstanceGroupPlan]
+    public var obsoleteGroups: [String: [ActualInstance]]
+
+    public var allInstances: [InstancePlan] { instanceGroups.flatMap(\.instances) }
+    public var allObsolete: [ActualInstance] { instanceGroups.flatMap(\.obsolete) + obsoleteGroups.values.flatMap { $0 } }
+}
+
+/// Why no plan could be made; names the instance group, instance or network.
+public struct PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
