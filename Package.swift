@@ -230,7 +230,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BosunCLITests",
-            dependencies: ["BosunCLI", "TestSupport", "Director", "BosunCore", "Blobstore"],
+            dependencies: ["BosunCLI", "TestSupport", "Director", "BosunCore", "Blobstore", "NATS"],
             swiftSettings: strictSettings
         ),
     ]

@@ -55,8 +55,11 @@ public enum DirectorCommand {
             ).application(
                 host: configuration.address, port: configuration.blobstorePort, certificateChainPEM: identity.certificatePEM,
                 privateKeyPEM: identity.privateKeyPEM, logger: logger)
+            let nats = try ManagedNATSServer.forDirector(configuration, logger: logger)
             let group = ServiceGroup(
-                configuration: .init(services: [tasks, api, blobstore], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: .init(
+                    services: [nats, tasks, api, blobstore, NATSAnnouncement(server: nats, directory: configuration.natsDirectory, logger: logger)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {
                 try await group.run()
             } catch {

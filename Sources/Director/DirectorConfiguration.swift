@@ -13,6 +13,8 @@ import Foundation
 /// users: [{name: admin, password: …}]                 # generated on first start when absent
 /// certificate_addresses: [10.0.0.6, director.example]  # extra SANs for the generated certificate
 /// cpi: {path: /usr/local/bin/some-cpi, config: /etc/cpi.json}  # the local CPI beside the director when absent
+/// nats: {address: 10.244.0.1, port: 4222}  # the nats-server the director runs; agents connect to
+///                                          # address (default: `address`); port 0 picks a free one
 /// ```
 public struct DirectorConfiguration: Sendable, Equatable {
     public var stateDirectory: String
@@ -27,6 +29,10 @@ public struct DirectorConfiguration: Sendable, Equatable {
     /// An external CPI executable and the config file it is given with `-configPath`.
     public var cpiPath: String?
     public var cpiConfigPath: String?
+    /// Where the director's nats-server listens and agents connect; nil means `address`.
+    public var natsAddress: String?
+    /// 0 lets the server pick a free port.
+    public var natsPort: Int = 4222
 
     public init(
         stateDirectory: String, name: String = "bosun", address: String = "127.0.0.1", apiPort: Int = 25555,
@@ -46,6 +52,8 @@ public struct DirectorConfiguration: Sendable, Equatable {
     public var certificatesDirectory: String { stateDirectory + "/certs" }
     public var blobstoreDirectory: String { stateDirectory + "/blobstore" }
     public var tasksDirectory: String { stateDirectory + "/tasks" }
+    /// The managed nats-server's configuration and the `url` it listens on.
+    public var natsDirectory: String { stateDirectory + "/nats" }
     /// Uploads in progress (release and stemcell tarballs) until their task has read them.
     public var uploadsDirectory: String { stateDirectory + "/uploads" }
 
@@ -71,11 +79,11 @@ public struct DirectorConfiguration: Sendable, Equatable {
             case let other?: throw Invalid(description: "\(path): \(key) must be a string, found \(other.goTypeName)")
             }
         }
-        func port(_ key: String) throws -> Int? {
-            switch yaml[key] {
+        func port(_ key: String, in map: YAMLValue? = nil, named name: String? = nil) throws -> Int? {
+            switch (map ?? yaml)[key] {
             case nil, .null?: return nil
             case .int(let value)? where (0...65535).contains(value): return value
-            case let other?: throw Invalid(description: "\(path): \(key) must be a port number, found \(other.goDisplayString)")
+            case let other?: throw Invalid(description: "\(path): \(name ?? key) must be a port number, found \(other.goDisplayString)")
             }
         }
         if let name = try string("name") { configuration.name = name }
@@ -93,6 +101,15 @@ public struct DirectorConfiguration: Sendable, Equatable {
         }
         if case .string(let path)? = yaml["cpi"]?["path"] { configuration.cpiPath = path }
         if case .string(let path)? = yaml["cpi"]?["config"] { configuration.cpiConfigPath = path }
+        if let nats = yaml["nats"], !nats.isNull {
+            guard case .map = nats else { throw Invalid(description: "\(path): nats must be a map (address, port)") }
+            switch nats["address"] {
+            case nil, .null?: break
+            case .string(let address)?: configuration.natsAddress = address
+            case let other?: throw Invalid(description: "\(path): nats.address must be a string, found \(other.goTypeName)")
+            }
+            if let port = try port("port", in: nats, named: "nats.port") { configuration.natsPort = port }
+        }
         if case .array(let addresses)? = yaml["certificate_addresses"] {
             configuration.certificateAddresses = addresses.compactMap(\.stringValue)
         }

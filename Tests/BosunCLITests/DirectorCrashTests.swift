@@ -7,6 +7,14 @@ import TestSupport
 @Suite("director crash", .serialized, .timeLimit(.minutes(2)))
 struct DirectorCrashTests {
     /// A `bosun-director` process on a state directory, and how the CLI reaches it.
+    /// Whether a process runs (a zombie does not).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return false
+        }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
     final class DirectorProcess: @unchecked Sendable {
         let state: String
         let port: Int
@@ -82,7 +90,7 @@ struct DirectorCrashTests {
         let slowCPI = try scratch.write("slow-cpi", "#!/bin/sh\nsleep 60\nexec \(localCPI) \"$@\"\n")
         chmod(slowCPI, 0o755)
         let port = try PostgresServerProcess.freePort()
-        try "port: \(port)\nblobstore_port: \(try PostgresServerProcess.freePort())\ncpi: {path: \(slowCPI), config: \(scratch.url.path)/local-cpi.yml}\n"
+        try "port: \(port)\nblobstore_port: \(try PostgresServerProcess.freePort())\nnats: {port: 0}\ncpi: {path: \(slowCPI), config: \(scratch.url.path)/local-cpi.yml}\n"
             .write(toFile: state + "/config.yml", atomically: true, encoding: .utf8)
         let director = DirectorProcess(state: state, port: port)
         try await director.start()
@@ -108,6 +116,7 @@ struct DirectorCrashTests {
         }
         #expect(running.count == 1)
         try await Task.sleep(for: .milliseconds(300))
+        let firstNATS = try #require(Int32((try? String(contentsOfFile: state + "/nats/nats-server.pid", encoding: .utf8)) ?? ""))
         director.kill9()
         _ = try? await BosunBinary.runProgram("/usr/bin/pkill", ["-f", slowCPI], in: scratch.url)
         let interrupted = try await upload.value
@@ -128,6 +137,8 @@ struct DirectorCrashTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(uploads.isEmpty, "\(uploads)")
+        // The nats-server the killed director left behind was stopped by the new one.
+        #expect(!Self.isAlive(firstNATS))
         // And it works again.
         let env = try await BosunBinary.runAsync(["env"], environment: environment, in: scratch.url)
         #expect(env.status == 0)
