@@ -98,3 +98,21 @@ extension JSONValue {
         }
     }
 }
+
+extension YAMLValue {
+    /// JSON as YAML (object keys sorted, so the result does not depend on dictionary order).
+    public init(json: JSONValue) {
+        switch json {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .int(i)
+        case .double(let d): self = .float(d)
+        case .string(let s): self = .string(s)
+        case .array(let items): self = .array(items.map(YAMLValue.init(json:)))
+        case .object(let object):
+            var map = YAMLMap()
+            for key in object.keys.sorted() { map[.string(key)] = YAMLValue(json: object[key]!) }
+            self = .map(map)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import NATS
+import ServiceLifecycle
+import Synchronization
+
+/// The director's connection to its agents: one NATS client with the director's certificate and
+/// one reply subscription, started once the message bus listens, for the director's whole life.
+public final class AgentHub: Service, Sendable {
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    let directorUUID: String
+    let serverURL: @Sendable () async throws -> String
+    let tls: NATSClientConfiguration.TLS
+    let logger: Logger
+    private let router = Mutex<AgentReplyRouter?>(nil)
+
+    public init(
+        directorUUID: String, tls: NATSClientConfiguration.TLS, logger: Logger,
+        serverURL: @escaping @Sendable () async throws -> String
+    ) {
+        self.directorUUID = directorUUID
+        self.tls = tls
+        self.logger = logger
+        self.serverURL = serverURL
+    }
+
+    public func run() async throws {
+        guard let url = URL(string: try await serverURL()) else { throw Unavailable(description: "the NATS URL is not a URL") }
+        var configuration = NATSClientConfiguration(
+            servers: [url], name: "bosun-director", pingInterval: .seconds(10), reconnectDelay: .milliseconds(200),
+            maxReconnectDelay: .seconds(2))
+        configuration.tls = tls
+        let client = try NATSClient(configuration: configuration, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            try await client.waitUntilConnected()
+            let router = try await AgentReplyRouter(nats: client, directorUUID: directorUUID)
+            self.router.withLock { $0 = router }
+            group.addTask { await router.route() }
+            try? await gracefulShutdown()
+            self.router.withLock { $0 = nil }
+            router.stop()
+            try await group.waitForAll()
+        }
+    }
+
+    /// A client for one agent; waits (up to 30 s) for the bus connection at director start-up.
+    public func client(agentID: String, instanceName: String, requestTimeout: Duration = .seconds(45)) async throws -> AgentClient {
+        for _ in 0..<300 {
+            if let router = router.withLock({ $0 }) {
+                return AgentClient(
+                    router: router, agentID: agentID, instanceName: instanceName, requestTimeout: requestTimeout,
+                    taskPollInterval: .milliseconds(100))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw Unavailable(description: "the director is not connected to NATS")
+    }
+}

@@ -1,0 +1,35 @@
+import BosunCore
+import Foundation
+
+/// What deploys need beyond the task context: the agents' bus and credentials, where agents find
+/// the blobstore, the config server and the template renderer.
+public struct DeployEnvironment: Sendable {
+    public var directorName: String
+    public var directorUUID: String
+    public var agents: AgentHub
+    /// Lets a new VM's agent onto the bus (nil when the bus is not the director's own).
+    public var natsServer: ManagedNATSServer?
+    let natsCertificates: NATSCertificates
+    /// The NATS URL agents connect to (the director's address as VMs see it).
+    public var agentMbusURL: @Sendable () async throws -> String
+    /// `env.bosh.blobstores[0]` for agents: the director's blobstore with the agent credentials.
+    public var agentBlobstore: JSONValue
+    public var configServer: ConfigServer
+    public var renderer: ERBRenderer
+    /// How long a new VM's agent has to answer its first ping.
+    public var agentStartTimeout: Duration = .seconds(300)
+
+    /// The part of a VM's `env` that connects its agent: NATS URL and its own certificate, blobstore.
+    func agentEnvironment(agentID: String) async throws -> JSONValue {
+        let credentials = try natsCertificates.agentCredentials(agentID: agentID)
+        return [
+            "bosh": [
+                "mbus": [
+                    "urls": [.string(try await agentMbusURL())],
+                    "cert": ["ca": .string(natsCertificates.caPEM), "certificate": .string(credentials.certificate), "private_key": .string(credentials.key)],
+                ],
+                "blobstores": [agentBlobstore],
+            ]
+        ]
+    }
+}
