@@ -13,7 +13,8 @@ public struct BosunCommand: AsyncParsableCommand {
             ConfigsCommand.self, ConfigCommand.self, UpdateConfigCommand.self, DeleteConfigCommand.self,
             CloudConfigCommand.self, UpdateCloudConfigCommand.self, RuntimeConfigCommand.self, UpdateRuntimeConfigCommand.self,
             UploadStemcellCommand.self, StemcellsCommand.self, DeleteStemcellCommand.self, UploadReleaseCommand.self,
-            ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self,
+            ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self, DeployCommand.self, DeploymentsCommand.self,
+            ManifestCommand.self, DeleteDeploymentCommand.self, InstancesCommand.self, VMsCommand.self,
         ]
     )
 

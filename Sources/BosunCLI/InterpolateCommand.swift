@@ -17,23 +17,7 @@ struct InterpolateCommand: ParsableCommand {
     @Argument(help: "Path to a template that will be interpolated ('-' for standard input)")
     var manifest: String
 
-    @Option(name: [.customShort("v"), .customLong("var")], help: ArgumentHelp("Set variable", valueName: "VAR=VALUE"))
-    var vars: [String] = []
-
-    @Option(name: .customLong("var-file"), help: ArgumentHelp("Set variable to file contents", valueName: "VAR=PATH"))
-    var varFiles: [String] = []
-
-    @Option(name: [.customShort("l"), .customLong("vars-file")], help: ArgumentHelp("Load variables from a YAML file", valueName: "PATH"))
-    var varsFiles: [String] = []
-
-    @Option(name: .customLong("vars-env"), help: ArgumentHelp("Load variables from environment variables (e.g.: 'MY' to load MY_var=value)", valueName: "PREFIX"))
-    var varsEnv: [String] = []
-
-    @Option(name: .customLong("vars-store"), help: ArgumentHelp("Load/save variables from/to a YAML file", valueName: "PATH"))
-    var varsStore: String?
-
-    @Option(name: [.customShort("o"), .customLong("ops-file")], help: ArgumentHelp("Load manifest operations from a YAML file", valueName: "PATH"))
-    var opsFiles: [String] = []
+    @OptionGroup var variables: ManifestVariableOptions
 
     @Option(name: .customLong("path"), help: ArgumentHelp("Extract value out of template (e.g.: /private_key)", valueName: "OP-PATH"))
     var path: String?
@@ -57,8 +41,8 @@ struct InterpolateCommand: ParsableCommand {
     func interpolate(environment: [String: String]) throws(CommandFailure) -> String {
         let flags = global.resolved(environment: environment)
         let request = InterpolationRequest(
-            manifestPath: manifest, vars: vars, varFiles: varFiles, varsFiles: varsFiles, varsEnv: varsEnv,
-            varsStore: varsStore, opsFiles: opsFiles, path: path, expectAllFound: varErrors,
+            manifestPath: manifest, vars: variables.vars, varFiles: variables.varFiles, varsFiles: variables.varsFiles,
+            varsEnv: variables.varsEnv, varsStore: variables.varsStore, opsFiles: variables.opsFiles, path: path, expectAllFound: varErrors,
             expectAllUsed: varErrorsUnused)
         let text = try request.run(environment: environment)
         if flags.json {

@@ -23,7 +23,7 @@ public enum DirectorCommand {
             index += 2
         }
         var logger = Logger(label: "bosun-director")
-        logger.logLevel = .info
+        logger.logLevel = ProcessInfo.processInfo.environment["BOSUN_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         do {
             var configuration = try DirectorConfiguration.load(stateDirectory: stateDirectory)
             if let port { configuration.apiPort = port }
@@ -41,10 +41,12 @@ public enum DirectorCommand {
             let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
             let cpi = try DirectorCPI.make(configuration, directorUUID: identity.uuid, binariesDirectory: binaries)
             let metrics = DirectorMetrics()
+            let nats = try ManagedNATSServer.forDirector(configuration, logger: logger)
+            let deploy = try DeployEnvironment.forDirector(configuration, identity: identity, natsServer: nats, logger: logger)
             let tasks = TaskRunner(
                 database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all, cpi: cpi,
                 uploadsDirectory: configuration.uploadsDirectory, blobs: try BlobStorage(root: configuration.blobstoreDirectory),
-                metrics: metrics, logger: logger)
+                metrics: metrics, deploy: deploy, logger: logger)
             let server = DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks, metrics: metrics)
             let api = try server.application(logger: logger) { port in
                 announce.info("Director API listening", metadata: ["director.address": "\(address):\(port)"])
@@ -53,12 +55,11 @@ public enum DirectorCommand {
             let blobstore = try BlobstoreServer(
                 storage: try BlobStorage(root: configuration.blobstoreDirectory), users: ["agent": identity.blobstoreAgentPassword]
             ).application(
-                host: configuration.address, port: configuration.blobstorePort, certificateChainPEM: identity.certificatePEM,
+                host: configuration.listenHost(advertised: configuration.addressForAgents), port: configuration.blobstorePort, certificateChainPEM: identity.certificatePEM,
                 privateKeyPEM: identity.privateKeyPEM, logger: logger)
-            let nats = try ManagedNATSServer.forDirector(configuration, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [nats, tasks, api, blobstore, NATSAnnouncement(server: nats, directory: configuration.natsDirectory, logger: logger)],
+                    services: [nats, deploy.agents, tasks, api, blobstore, NATSAnnouncement(server: nats, directory: configuration.natsDirectory, logger: logger)],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {
                 try await group.run()

@@ -13,8 +13,10 @@ import Foundation
 /// users: [{name: admin, password: …}]                 # generated on first start when absent
 /// certificate_addresses: [10.0.0.6, director.example]  # extra SANs for the generated certificate
 /// cpi: {path: /usr/local/bin/some-cpi, config: /etc/cpi.json}  # the local CPI beside the director when absent
+/// agent_address: 10.244.0.1   # the director as VMs reach it (NATS and blobstore); when it is not
+///                              # `address`, both listen on every interface (TLS + credentials)
 /// nats: {address: 10.244.0.1, port: 4222}  # the nats-server the director runs; agents connect to
-///                                          # address (default: `address`); port 0 picks a free one
+///                                          # address (default: agent_address); port 0 picks a free one
 /// ```
 public struct DirectorConfiguration: Sendable, Equatable {
     public var stateDirectory: String
@@ -29,7 +31,9 @@ public struct DirectorConfiguration: Sendable, Equatable {
     /// An external CPI executable and the config file it is given with `-configPath`.
     public var cpiPath: String?
     public var cpiConfigPath: String?
-    /// Where the director's nats-server listens and agents connect; nil means `address`.
+    /// The director's address as VMs reach it; nil means `address`.
+    public var agentAddress: String?
+    /// Where agents connect to the director's nats-server; nil means `agentAddress`.
     public var natsAddress: String?
     /// 0 lets the server pick a free port.
     public var natsPort: Int = 4222
@@ -49,6 +53,12 @@ public struct DirectorConfiguration: Sendable, Equatable {
     }
 
     public var databasePath: String { stateDirectory + "/director.sqlite" }
+    /// The director as agents see it.
+    public var addressForAgents: String { agentAddress ?? address }
+    /// Where agents reach NATS.
+    public var natsAddressForAgents: String { natsAddress ?? addressForAgents }
+    /// Where a service agents use listens: its own address when that is the API's, else everywhere.
+    public func listenHost(advertised: String) -> String { advertised == address ? address : "0.0.0.0" }
     public var certificatesDirectory: String { stateDirectory + "/certs" }
     public var blobstoreDirectory: String { stateDirectory + "/blobstore" }
     public var tasksDirectory: String { stateDirectory + "/tasks" }
@@ -88,6 +98,7 @@ public struct DirectorConfiguration: Sendable, Equatable {
         }
         if let name = try string("name") { configuration.name = name }
         if let address = try string("address") { configuration.address = address }
+        if let address = try string("agent_address") { configuration.agentAddress = address }
         if let port = try port("port") { configuration.apiPort = port }
         if let port = try port("blobstore_port") { configuration.blobstorePort = port }
         if case .string(let url)? = yaml["database"]?["url"] { configuration.databaseURL = url }

@@ -29,8 +29,14 @@ struct DirectorCrashTests {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: BuiltProduct.path("bosun-director"))
             process.arguments = ["--state-dir", state]
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            // Its log, kept beside the state directory for when a test fails.
+            let log = state + "/../director.log"
+            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            let handle = FileHandle(forWritingAtPath: log)
+            handle?.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+            process.environment = ProcessInfo.processInfo.environment.merging(["BOSUN_LOG_LEVEL": "debug"]) { $1 }
             try process.run()
             self.process = process
             for _ in 0..<200 {
@@ -58,9 +64,16 @@ struct DirectorCrashTests {
             process.waitUntilExit()
         }
 
+        /// SIGTERM, as an operator stops it; a director that has not exited 20 s later is a failure
+        /// (and is killed, so one stuck shutdown cannot hang the whole test run).
         func stop() {
             guard let process, process.isRunning else { return }
             process.terminate()
+            for _ in 0..<400 where process.isRunning { usleep(50_000) }
+            if process.isRunning {
+                Issue.record("bosun-director did not exit within 20 s of SIGTERM; its log: \(state)/../director.log")
+                kill(process.processIdentifier, SIGKILL)
+            }
             process.waitUntilExit()
         }
 

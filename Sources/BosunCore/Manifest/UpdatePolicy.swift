@@ -18,6 +18,17 @@ public enum CountOrPercentage: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// `5` or `25%`, as `--canaries` and `--max-in-flight` take them.
+    public init?(parsing text: String) {
+        if text.hasSuffix("%"), let p = Int(text.dropLast()), (0...100).contains(p) {
+            self = .percentage(p)
+        } else if let n = Int(text), n >= 0 {
+            self = .count(n)
+        } else {
+            return nil
+        }
+    }
+
     static func read(_ node: ManifestNode, required: Bool) -> CountOrPercentage? {
         guard let value = node.value, value != .null else {
             if required { node.problem("is required") }

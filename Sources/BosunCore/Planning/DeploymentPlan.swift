@@ -11,6 +11,21 @@ public struct PlannedNetwork: Sendable, Hashable {
     /// `dns`, `gateway` when this network provides them (with one network, both).
     public var defaults: [String]
     public var cloudProperties: JSONValue
+
+    public init(
+        name: String, kind: CloudNetwork.Kind, ip: IPv4Address?, isStatic: Bool, netmask: IPv4Address?, gateway: IPv4Address?,
+        dns: [String], defaults: [String], cloudProperties: JSONValue
+    ) {
+        self.name = name
+        self.kind = kind
+        self.ip = ip
+        self.isStatic = isStatic
+        self.netmask = netmask
+        self.gateway = gateway
+        self.dns = dns
+        self.defaults = defaults
+        self.cloudProperties = cloudProperties
+    }
 }
 
 /// What a deploy does to one instance that the manifest wants.

@@ -28,22 +28,30 @@ public final class AgentHub: Service, Sendable {
     }
 
     public func run() async throws {
-        guard let url = URL(string: try await serverURL()) else { throw Unavailable(description: "the NATS URL is not a URL") }
-        var configuration = NATSClientConfiguration(
-            servers: [url], name: "bosun-director", pingInterval: .seconds(10), reconnectDelay: .milliseconds(200),
-            maxReconnectDelay: .seconds(2))
-        configuration.tls = tls
-        let client = try NATSClient(configuration: configuration, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await client.run() }
-            try await client.waitUntilConnected()
-            let router = try await AgentReplyRouter(nats: client, directorUUID: directorUUID)
-            self.router.withLock { $0 = router }
-            group.addTask { await router.route() }
-            try? await gracefulShutdown()
-            self.router.withLock { $0 = nil }
-            router.stop()
-            try await group.waitForAll()
+        // A shutdown may come before the bus is up; nothing here may outlive it.
+        try? await cancelWhenGracefulShutdown {
+            guard let url = URL(string: try await self.serverURL()) else {
+                throw Unavailable(description: "the NATS URL is not a URL")
+            }
+            var configuration = NATSClientConfiguration(
+                servers: [url], name: "bosun-director", pingInterval: .seconds(10), reconnectDelay: .milliseconds(200),
+                maxReconnectDelay: .seconds(2))
+            configuration.tls = self.tls
+            let client = try NATSClient(configuration: configuration, logger: self.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await client.run() }
+                defer { group.cancelAll() }
+                try await client.waitUntilConnected()
+                let router = try await AgentReplyRouter(nats: client, directorUUID: self.directorUUID)
+                self.router.withLock { $0 = router }
+                defer {
+                    self.router.withLock { $0 = nil }
+                    router.stop()
+                }
+                group.addTask { await router.route() }
+                // Until shutdown cancels this task.
+                while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
+            }
         }
     }
 

@@ -77,7 +77,8 @@ public struct ConfigServer: Sendable {
 /// `((variables))` of one deploy: stored values first, then generated ones for typed definitions.
 /// Generated values are only kept in memory until the deploy stores them, so a deploy that fails
 /// validation stores nothing.
-final class DeploymentVariables: VariableSource {
+/// Used by one deploy task at a time, start to end; never shared between tasks.
+final class DeploymentVariables: VariableSource, @unchecked Sendable {
     let server: ConfigServer
     let deployment: String
     private(set) var known: [String: YAMLValue]

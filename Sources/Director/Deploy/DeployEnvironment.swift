@@ -1,3 +1,5 @@
+import Blobstore
+import Logging
 import BosunCore
 import Foundation
 
@@ -31,5 +33,34 @@ public struct DeployEnvironment: Sendable {
                 "blobstores": [agentBlobstore],
             ]
         ]
+    }
+}
+
+extension DeployEnvironment {
+    /// Deploys on embedded defaults: the director's own nats-server and blobstore, both reached
+    /// by agents at `agent_address`, the config server key in the state directory.
+    public static func forDirector(
+        _ configuration: DirectorConfiguration, identity: DirectorIdentity, natsServer: ManagedNATSServer, logger: Logger
+    ) throws -> DeployEnvironment {
+        let certs = configuration.certificatesDirectory
+        let natsCertificates = try NATSCertificates.loadOrCreate(directory: certs, serverAddresses: [configuration.natsAddressForAgents])
+        let hub = AgentHub(
+            directorUUID: identity.uuid,
+            tls: .init(caFile: natsCertificates.caPath, certificateFile: certs + "/nats-director.crt", privateKeyFile: certs + "/nats-director.key"),
+            logger: logger
+        ) { try await natsServer.url() }
+        let blobstore = BlobstoreSettings(
+            provider: "dav",
+            options: .init(
+                endpoint: "https://\(configuration.addressForAgents):\(configuration.blobstorePort)", user: "agent",
+                password: identity.blobstoreAgentPassword, caPEM: identity.caPEM))
+        let advertised = configuration.natsAddressForAgents
+        return DeployEnvironment(
+            directorName: configuration.name, directorUUID: identity.uuid, agents: hub, natsServer: natsServer,
+            natsCertificates: natsCertificates,
+            agentMbusURL: { "tls://\(advertised):\(try await natsServer.listeningPort())" },
+            agentBlobstore: try JSONValue(encoding: blobstore),
+            configServer: try ConfigServer(keyPath: configuration.stateDirectory + "/config-server.key", directorName: configuration.name),
+            renderer: ERBRenderer())
     }
 }

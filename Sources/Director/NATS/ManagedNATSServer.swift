@@ -36,10 +36,11 @@ public final class ManagedNATSServer: Service, Sendable {
     private var configurationPath: String { directory + "/nats-server.conf" }
     private var pidPath: String { directory + "/nats-server.pid" }
 
-    /// `tls://host:port` once the server listens.
+    /// `tls://host:port` once the server listens, for clients on this host (127.0.0.1 when the
+    /// server listens everywhere).
     public func url() async throws -> String {
         let host = state.withLock { $0.configuration.host }
-        return "tls://\(host):\(try await listeningPort())"
+        return "tls://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(try await listeningPort())"
     }
 
     /// Waits (up to 10 s) until the server reports its port.
@@ -189,11 +190,11 @@ extension ManagedNATSServer {
     /// The server for a director's configuration: certificates from its CA with a SAN for the
     /// address agents use, files under `<state>/nats`.
     public static func forDirector(_ configuration: DirectorConfiguration, logger: Logger) throws -> ManagedNATSServer {
-        let address = configuration.natsAddress ?? configuration.address
+        let address = configuration.natsAddressForAgents
         let certificates = try NATSCertificates.loadOrCreate(directory: configuration.certificatesDirectory, serverAddresses: [address])
         return ManagedNATSServer(
             configuration: NATSServerConfiguration(
-                host: address, port: configuration.natsPort, certificatePath: certificates.serverCertificatePath,
+                host: configuration.listenHost(advertised: address), port: configuration.natsPort, certificatePath: certificates.serverCertificatePath,
                 keyPath: certificates.serverKeyPath, caPath: certificates.caPath, agentIDs: []),
             directory: configuration.natsDirectory, logger: logger)
     }

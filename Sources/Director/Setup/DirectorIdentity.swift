@@ -35,7 +35,9 @@ public struct DirectorIdentity: Sendable {
         let uuid = try readOrCreate(state + "/uuid") { UUID().uuidString.lowercased() }
         let ca = certs + "/director-ca.crt", caKey = certs + "/director-ca.key"
         let certificate = certs + "/director.crt", key = certs + "/director.key"
-        let addresses = Set(["127.0.0.1", "localhost", configuration.address] + configuration.certificateAddresses).sorted()
+        let addresses = Set(
+            ["127.0.0.1", "localhost", configuration.address, configuration.addressForAgents] + configuration.certificateAddresses
+        ).sorted()
         let addressesFile = certs + "/director.addresses"
         let recordedAddresses = (try? String(contentsOfFile: addressesFile, encoding: .utf8)) ?? ""
         if !FileManager.default.fileExists(atPath: ca) || !FileManager.default.fileExists(atPath: certificate)

@@ -107,9 +107,18 @@ struct StemcellManifest {
 /// The system's tar, as BOSH's director uses it for uploads.
 enum Tar {
     static func extract(_ tarball: String, into directory: String) async throws -> Bool {
+        try await run(["--no-same-owner", "-xf", tarball, "-C", directory])
+    }
+
+    /// A gzipped tarball of everything in `directory` (paths relative to it).
+    static func create(_ tarball: String, from directory: String) async throws -> Bool {
+        try await run(["-czf", tarball, "-C", directory, "."])
+    }
+
+    private static func run(_ arguments: [String]) async throws -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/tar")
-        process.arguments = ["--no-same-owner", "-xf", tarball, "-C", directory]
+        process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         return try await withCheckedThrowingContinuation { continuation in

@@ -33,6 +33,8 @@ public struct TaskContext: Sendable {
     public let blobs: BlobStorage?
     /// Records what the task did for `/events`.
     public let recorder: EventRecorder
+    /// Agents, config server and renderer, for deploys; nil on a director that cannot deploy.
+    public let deploy: DeployEnvironment?
     let isCancelling: @Sendable () async -> Bool
 
     /// Throws `TaskCancelled` when the task was asked to stop; call between steps.

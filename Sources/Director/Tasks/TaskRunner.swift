@@ -19,6 +19,7 @@ public actor TaskRunner: Service {
     private let uploadsDirectory: String?
     private let blobs: BlobStorage?
     private let metrics: DirectorMetrics?
+    private let deploy: DeployEnvironment?
     public nonisolated let locks: LockManager
     private var running: Set<Int> = []
     private var cancelling: Set<Int> = []
@@ -27,9 +28,11 @@ public actor TaskRunner: Service {
 
     public init(
         database: any Database, tasksDirectory: String, jobs: [String: any TaskJob], cpi: any CloudProvider,
-        uploadsDirectory: String? = nil, blobs: BlobStorage? = nil, metrics: DirectorMetrics? = nil, workers: Int = 3, logger: Logger
+        uploadsDirectory: String? = nil, blobs: BlobStorage? = nil, metrics: DirectorMetrics? = nil, deploy: DeployEnvironment? = nil,
+        workers: Int = 3, logger: Logger
     ) {
         self.metrics = metrics
+        self.deploy = deploy
         self.blobs = blobs
         self.database = database
         self.uploadsDirectory = uploadsDirectory
@@ -150,7 +153,8 @@ public actor TaskRunner: Service {
         let arguments = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(task.arguments.utf8))) ?? [:]
         let context = TaskContext(
             taskID: id, user: task.user, deployment: task.deployment, arguments: arguments, events: events, output: output,
-            database: database, locks: locks, cpi: cpi, blobs: blobs, recorder: EventRecorder(database: database), isCancelling: { [weak self] in await self?.isCancelling(id) ?? true })
+            database: database, locks: locks, cpi: cpi, blobs: blobs, recorder: EventRecorder(database: database), deploy: deploy,
+            isCancelling: { [weak self] in await self?.isCancelling(id) ?? true })
         var state = "done"
         var result: String?
         let clock = ContinuousClock.now

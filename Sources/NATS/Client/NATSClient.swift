@@ -83,11 +83,15 @@ public final class NATSClient: Sendable, Service {
     /// The server's latest `INFO`, once connected.
     public var serverInfo: ServerInfo? { state.withLock { $0.serverInfo } }
 
-    /// Connects and stays connected until graceful shutdown; then drains and closes.
+    /// Connects and stays connected until graceful shutdown (or cancellation); then drains and closes.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await connectionLoop()
-        } onGracefulShutdown: {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await connectionLoop()
+            } onGracefulShutdown: {
+                self.beginDrain()
+            }
+        } onCancel: {
             self.beginDrain()
         }
         finish(NATSClientError(.shutdown, "the client shut down"))
@@ -107,6 +111,8 @@ public final class NATSClient: Sendable, Service {
                 failures = 0
                 install(connection)
                 logger.info("NATS connected", metadata: ["nats.server": "\(endpoint)"])
+                // A shutdown that came while connecting found no connection to drain.
+                if state.withLock({ $0.shuttingDown }) { beginDrain() }
                 let reason = await connection.closed()
                 uninstall(connection)
                 if state.withLock({ $0.shuttingDown }) { break }

@@ -1,0 +1,136 @@
+import BosunCore
+import FluentKit
+import Foundation
+
+/// "Preparing deployment": everything a deploy checks and decides before it touches a VM.
+enum Preparation {
+    struct Prepared: Sendable {
+        var deploymentID: Int
+        var deployment: DeploymentRecord
+        var manifest: DeploymentManifest
+        var cloud: CloudConfig
+        var cloudConfigID: Int?
+        var releases: [String: ResolvedRelease]
+        var stemcells: [String: StemcellRecord]
+        var variables: DeploymentVariables
+        var state: DeploymentState
+        var plan: DeploymentPlan
+    }
+
+    static func prepare(name: String, manifestText: String, context: TaskContext, environment: DeployEnvironment) async throws -> Prepared {
+        let database = context.database
+        let state = try await DeploymentState.load(name, on: database)
+        let deployment: DeploymentRecord
+        if let existing = state.deployment {
+            deployment = existing
+        } else {
+            deployment = DeploymentRecord()
+            deployment.name = name
+            deployment.manifest = ""
+            deployment.runtimeConfigIDs = "[]"
+            deployment.releases = "[]"
+            deployment.stemcells = "[]"
+            deployment.createdAt = Date().timeIntervalSince1970
+            try await deployment.save(on: database)
+        }
+        guard let deploymentID = deployment.id else { throw DeployError("Deployment '\(name)' has no id") }
+
+        let variables = DeploymentVariables(
+            server: environment.configServer, deployment: name,
+            stored: try await environment.configServer.values(of: name, on: database))
+        let interpolated: YAMLValue
+        do {
+            let template = try ManifestTemplate(parsing: manifestText, source: "manifest")
+            var options = ManifestTemplate.Options()
+            options.expectAllVariablesFound = true
+            interpolated = try template.evaluate(variables: variables, options: options)
+        } catch {
+            throw DeployError("Failed to interpolate the manifest: \(ERBRenderer.redacting(variables.secretStrings, in: "\(error)"))")
+        }
+        let manifest: DeploymentManifest
+        do {
+            manifest = try DeploymentManifest(document: interpolated)
+        } catch {
+            throw DeployError(ERBRenderer.redacting(variables.secretStrings, in: error.description))
+        }
+        guard manifest.name == name else {
+            throw DeployError("The manifest's name '\(manifest.name)' is not the deployment '\(name)'")
+        }
+        let cloudRecord = try await ConfigStore(database: database).latest(type: "cloud", name: "default")
+        guard let cloudRecord else { throw DeployError("No cloud config: set one with 'bosun update-cloud-config'") }
+        let cloud: CloudConfig
+        do {
+            cloud = try CloudConfig(parsing: cloudRecord.content)
+        } catch {
+            throw DeployError(error.description)
+        }
+        let problems = manifest.problems(against: cloud)
+        if !problems.isEmpty {
+            throw DeployError(
+                "Invalid deployment manifest for this cloud config (\(problems.count) problem\(problems.count == 1 ? "" : "s")):\n"
+                    + problems.map { "  - \($0)" }.joined(separator: "\n"))
+        }
+        let releases = try await DeploymentInputs.releases(of: manifest, on: database)
+        try DeploymentInputs.checkJobs(of: manifest, in: releases)
+        let stemcells = try await DeploymentInputs.stemcells(of: manifest, on: database)
+        let recreate: DeploymentPlanner.Recreate = context.arguments["recreate"] == .bool(true) ? .all : .none
+        let taken = try await DeploymentState.addressesTakenElsewhere(than: deploymentID, on: database)
+        let plan: DeploymentPlan
+        do {
+            plan = try DeploymentPlanner(
+                manifest: manifest, cloudConfig: cloud, stemcells: stemcells.mapValues { "\($0.name)/\($0.version)" },
+                actual: state.actualInstances,
+                ipsTakenElsewhere: taken,
+                recreate: recreate, makeID: { UUID().uuidString.lowercased() }
+            ).plan()
+        } catch {
+            throw DeployError(error.description)
+        }
+        for instance in plan.allInstances where instance.isChanged {
+            context.events.debug("\(instance.displayName): \(instance.reasons.map(\.description).joined(separator: ", "))")
+        }
+        return Prepared(
+            deploymentID: deploymentID, deployment: deployment, manifest: manifest, cloud: cloud, cloudConfigID: cloudRecord.id,
+            releases: releases, stemcells: stemcells, variables: variables, state: state, plan: plan)
+    }
+
+    /// Writes new instances and every instance's addresses before any VM is made, so the
+    /// addresses are reserved and a crash leaves nothing unaccounted for.
+    static func recordInstances(_ prepared: Prepared, on database: any Database) async throws -> [String: InstanceRecord] {
+        var records: [String: InstanceRecord] = [:]
+        for plan in prepared.plan.allInstances {
+            let record = prepared.state.instance(withUUID: plan.id) ?? InstanceRecord()
+            if record.id == nil {
+                record.deploymentID = prepared.deploymentID
+                record.group = plan.group
+                record.index = plan.index
+                record.uuid = plan.id
+                record.state = "started"
+                record.createdAt = Date().timeIntervalSince1970
+            }
+            record.az = plan.az
+            record.bootstrap = plan.bootstrap
+            try await record.save(on: database)
+            try await AddressBook.record(plan, instanceID: record.id!, deploymentID: prepared.deploymentID, on: database)
+            records[plan.id] = record
+        }
+        return records
+    }
+
+    /// Remembers what was deployed: the manifest (with its `((variables))`, not their values),
+    /// the cloud config, releases and stemcells.
+    static func finish(_ prepared: Prepared, manifestText: String, on database: any Database) async throws {
+        let deployment = prepared.deployment
+        deployment.manifest = manifestText
+        deployment.cloudConfigID = prepared.cloudConfigID
+        let releases: [JSONValue] = prepared.releases.values.sorted { $0.name < $1.name }.map {
+            ["name": .string($0.name), "version": .string($0.version)]
+        }
+        let stemcells: [JSONValue] = prepared.stemcells.values.sorted { $0.name < $1.name }.map {
+            ["name": .string($0.name), "version": .string($0.version)]
+        }
+        deployment.releases = String(decoding: try JSONCoding.encoder.encode(JSONValue.array(releases)), as: UTF8.self)
+        deployment.stemcells = String(decoding: try JSONCoding.encoder.encode(JSONValue.array(stemcells)), as: UTF8.self)
+        try await deployment.save(on: database)
+    }
+}

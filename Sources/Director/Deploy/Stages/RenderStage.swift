@@ -1,0 +1,213 @@
+import Blobstore
+import AgentProtocol
+import BosunCore
+import Crypto
+import Foundation
+
+/// "Rendering templates": every job of every planned instance rendered in one Ruby process,
+/// before any VM is touched (reference §1.2 step 4); a template error fails the deploy here,
+/// with every error of a job in one message. Each instance gets its apply spec and a
+/// configuration hash; instances whose hash changed get a fresh rendered-templates archive.
+struct RenderStage {
+    let context: TaskContext
+    let environment: DeployEnvironment
+    let deploymentName: String
+    let manifest: DeploymentManifest
+    let releases: [String: ResolvedRelease]
+    let stemcells: [String: StemcellRecord]
+    let compiled: CompileStage.Compiled
+    /// Secret values, kept out of error messages.
+    let secrets: [String]
+
+    struct Rendered: Sendable {
+        var spec: ApplySpec
+        var configurationHash: String
+        /// Files by `<job>/<path>`, kept only until the archive is written.
+        var files: [String: String]
+    }
+
+    func run(_ plan: DeploymentPlan) async throws -> [String: Rendered] {
+        guard let blobs = context.blobs else { throw DeployError("The director has no blobstore to keep rendered templates in") }
+        let scratch = NSTemporaryDirectory() + "bosun-render-\(context.taskID)-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let sources = JobTemplateSources(blobs: blobs, scratch: scratch)
+        let groups = Dictionary(manifest.instanceGroups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+
+        // Properties per job and the links between jobs.
+        var linkJobs: [LinkResolver.Job] = []
+        var properties: [String: JSONValue] = [:]
+        for group in manifest.instanceGroups where group.lifecycle == .service {
+            for job in group.jobs {
+                guard let release = releases[job.release] else { continue }
+                let spec = release.spec(ofJob: job.name)
+                let provided = JSONValue(yaml: job.properties ?? group.properties).orEmptyObject
+                let declared = spec["properties"].flatMap { value -> [String: JSONValue]? in
+                    if case .object(let object) = value { object } else { nil }
+                } ?? [:]
+                let resolved = JobProperties.resolve(declared: declared, provided: provided)
+                properties["\(group.name)/\(job.name)"] = resolved
+                linkJobs.append(LinkResolver.Job(
+                    group: group.name, name: job.name, spec: spec, manifestConsumes: JSONValue(yaml: job.consumes),
+                    manifestProvides: JSONValue(yaml: job.provides), properties: resolved))
+            }
+        }
+        var linkInstances: [String: [LinkResolver.LinkInstance]] = [:]
+        for group in plan.instanceGroups {
+            linkInstances[group.name] = group.instances.map {
+                .init(name: $0.group, index: $0.index, id: $0.id, az: $0.az, address: $0.address?.description, bootstrap: $0.bootstrap)
+            }
+        }
+        let links: [String: [String: JSONValue]]
+        do {
+            links = try LinkResolver(jobs: linkJobs, instances: linkInstances).resolve()
+        } catch {
+            throw DeployError(error.description)
+        }
+
+        // One render per instance and job.
+        var templateSets: [String: [TemplateSource]] = [:]
+        var renders: [TemplateRender] = []
+        for instance in plan.allInstances {
+            guard let group = groups[instance.group] else { continue }
+            for job in group.jobs {
+                guard let release = releases[job.release], let record = release.jobs[job.name] else { continue }
+                let key = "\(job.release)/\(job.name)/\(record.version)"
+                if templateSets[key] == nil { templateSets[key] = try await sources.sources(of: record) }
+                renders.append(TemplateRender(
+                    id: "\(instance.id)|\(job.name)", templateSet: key,
+                    context: templateContext(
+                        instance, job: job.name, release: release, properties: properties["\(group.name)/\(job.name)"] ?? [:],
+                        links: links["\(group.name)/\(job.name)"] ?? [:])))
+            }
+        }
+        let results: [RenderedTemplates]
+        do {
+            results = try await environment.renderer.render(templateSets: templateSets, renders: renders, redact: secrets)
+        } catch {
+            throw DeployError(error.description)
+        }
+        var failures: [String] = []
+        var files: [String: [String: String]] = [:]
+        for result in results {
+            let parts = result.id.split(separator: "|", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            if !result.errors.isEmpty {
+                let instance = plan.allInstances.first { $0.id == parts[0] }
+                failures.append(
+                    "- Unable to render templates for job '\(parts[1])' of instance '\(instance?.displayName ?? parts[0])'. Errors are:\n"
+                        + result.errors.map { "    - " + $0 }.joined(separator: "\n"))
+                continue
+            }
+            for (path, text) in result.files { files[parts[0], default: [:]]["\(parts[1])/\(path)"] = text }
+            let consumed = links["\(plan.allInstances.first { $0.id == parts[0] }?.group ?? "")/\(parts[1])"] ?? [:]
+            files[parts[0], default: [:]]["\(parts[1])/.bosh/links.json"] = Self.linksFile(consumed)
+        }
+        if !failures.isEmpty {
+            throw DeployError("Unable to render jobs. Errors are:\n" + failures.joined(separator: "\n"))
+        }
+
+        var rendered: [String: Rendered] = [:]
+        for instance in plan.allInstances {
+            guard let group = groups[instance.group], let stemcell = stemcells[group.stemcell] else { continue }
+            let spec = try applySpec(instance, group: group, stemcell: stemcell)
+            let instanceFiles = files[instance.id] ?? [:]
+            rendered[instance.id] = Rendered(spec: spec, configurationHash: Self.hash(instanceFiles, spec: spec), files: instanceFiles)
+        }
+        return rendered
+    }
+
+    /// Writes an instance's rendered jobs as the archive agents fetch (`<job>/<path>`), in the
+    /// director's blobstore; returns the archive reference.
+    func storeArchive(of rendered: Rendered) async throws -> ApplySpec.RenderedTemplatesArchive {
+        guard let blobs = context.blobs else { throw DeployError("The director has no blobstore") }
+        let staging = NSTemporaryDirectory() + "bosun-archive-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        for (path, text) in rendered.files {
+            let file = staging + "/content/" + path
+            try FileManager.default.createDirectory(
+                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o640]) else {
+                throw DeployError("Cannot write rendered template \(path)")
+            }
+        }
+        for job in rendered.spec.job.templates where !FileManager.default.fileExists(atPath: staging + "/content/" + job.name) {
+            try FileManager.default.createDirectory(atPath: staging + "/content/" + job.name, withIntermediateDirectories: true)
+        }
+        let archive = staging + "/rendered.tgz"
+        guard try await Tar.create(archive, from: staging + "/content") else { throw DeployError("Cannot archive rendered templates") }
+        let id = UUID().uuidString.lowercased()
+        let sha1 = try await blobs.store(FileChunkSequence(path: archive), as: id)
+        return ApplySpec.RenderedTemplatesArchive(blobstoreID: id, sha1: sha1)
+    }
+
+    private func templateContext(
+        _ instance: InstancePlan, job: String, release: ResolvedRelease, properties: JSONValue, links: [String: JSONValue]
+    ) -> JSONValue {
+        var networks: [String: JSONValue] = [:]
+        for network in instance.networks {
+            networks[network.name] = [
+                "ip": .string(network.ip?.description ?? "127.0.0.1"), "netmask": .string(network.netmask?.description ?? "127.0.0.1"),
+                "gateway": .string(network.gateway?.description ?? "127.0.0.1"), "default": .array(network.defaults.map(JSONValue.string)),
+                "dns_record_name": .string("\(instance.index).\(instance.group).\(network.name).\(deploymentName).bosh"),
+            ]
+        }
+        let address = instance.address?.description ?? ""
+        return [
+            "deployment": .string(deploymentName), "name": .string(instance.group), "index": .int(instance.index),
+            "id": .string(instance.id), "az": instance.az.map(JSONValue.string) ?? .null, "bootstrap": .bool(instance.bootstrap),
+            "job": ["name": .string(instance.group)], "networks": .object(networks), "address": .string(address),
+            "ip": .string(address), "dns_domain_name": "bosh", "persistent_disk": .int(instance.persistentDisk?.sizeMB ?? 0),
+            "properties": properties, "links": .object(links),
+            "release": ["name": .string(release.name), "version": .string(release.version)],
+        ]
+    }
+
+    private func applySpec(_ instance: InstancePlan, group: InstanceGroup, stemcell: StemcellRecord) throws -> ApplySpec {
+        var templates: [BlobReference] = []
+        var packages: [String: BlobReference] = [:]
+        let compiledHere = compiled[stemcell.id!] ?? [:]
+        for job in group.jobs {
+            guard let release = releases[job.release], let record = release.jobs[job.name] else { continue }
+            templates.append(BlobReference(name: job.name, version: record.version, sha1: record.sha1, blobstoreID: record.blobstoreID))
+            for package in release.packages(ofJob: job.name) {
+                guard let id = package.id, let done = compiledHere[id] else {
+                    throw DeployError("Package '\(package.name)' of job '\(job.name)' is not compiled for stemcell \(stemcell.name)/\(stemcell.version)")
+                }
+                packages[package.name] = BlobReference(
+                    name: package.name, version: package.version + ".1", sha1: done.sha1, blobstoreID: done.blobstoreID)
+            }
+        }
+        var networks: [String: NetworkSettings] = [:]
+        for network in instance.networks {
+            networks[network.name] = NetworkSettings(
+                type: network.kind.rawValue, ip: network.ip?.description, netmask: network.netmask?.description,
+                gateway: network.gateway?.description, dns: network.dns, default: network.defaults, cloudProperties: network.cloudProperties)
+        }
+        return ApplySpec(
+            deployment: deploymentName, job: .init(name: group.name, templates: templates), index: instance.index, name: group.name,
+            id: instance.id, az: instance.az, networks: networks, packages: packages, dnsDomainName: "bosh", configurationHash: nil,
+            persistentDisk: instance.persistentDisk?.sizeMB ?? 0, renderedTemplatesArchive: nil)
+    }
+
+    /// What a job consumed, without property values (they may be secret): link name, type, group.
+    static func linksFile(_ links: [String: JSONValue]) -> String {
+        let entries: [JSONValue] = links.keys.sorted().map { name in
+            ["name": .string(name), "type": links[name]?["type"] ?? .null, "group": links[name]?["instance_group"] ?? .null]
+        }
+        return String(decoding: (try? JSONCoding.encoder.encode(JSONValue.array(entries))) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    /// SHA-1 over the rendered files, the jobs and the packages: equal hashes mean nothing to apply.
+    static func hash(_ files: [String: String], spec: ApplySpec) -> String {
+        var hasher = Insecure.SHA1()
+        for path in files.keys.sorted() {
+            hasher.update(data: Data(path.utf8))
+            hasher.update(data: Data([0]))
+            hasher.update(data: Data(files[path]!.utf8))
+            hasher.update(data: Data([0]))
+        }
+        for job in spec.job.templates { hasher.update(data: Data("job:\(job.name)/\(job.sha1)\n".utf8)) }
+        for name in spec.packages.keys.sorted() { hasher.update(data: Data("package:\(name)/\(spec.packages[name]!.sha1)\n".utf8)) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,151 @@
+import AgentProtocol
+import BosunCore
+import CPI
+import FluentKit
+import Foundation
+
+/// Brings one instance to its plan with `vm_strategy: delete-create` (reference §1.6): stop the
+/// jobs and delete the VM when it must be replaced, create the VM, attach and mount the persistent
+/// disk (creating it, or migrating to a new size), apply the rendered jobs and start them.
+/// Every change is recorded as soon as it happened, so a failure leaves the database true.
+struct InstanceUpdater: Sendable {
+    let context: TaskContext
+    let steps: VMSteps
+    let render: RenderStage
+    let deploymentID: Int
+    let skipDrain: Bool
+
+    var lifecycle: InstanceLifecycle { InstanceLifecycle(context: context) }
+    var disks: DiskSteps { DiskSteps(context: context) }
+
+    /// What the updater needs to know about one instance.
+    struct Work: Sendable {
+        var plan: InstancePlan
+        var record: InstanceRecord
+        var vm: VMRecord?
+        var disk: PersistentDiskRecord?
+        var rendered: RenderStage.Rendered
+        var stemcellCID: String
+        var watch: WatchTime
+    }
+
+    func update(_ work: Work) async throws {
+        var vm = work.vm
+        let name = work.plan.displayName
+        let previousSpec = work.record.spec.flatMap { try? JSONCoding.decoder.decode(ApplySpec.self, from: Data($0.utf8)) }
+        var agent: AgentClient? = nil
+        if let current = vm {
+            agent = try await steps.environment.agents.client(agentID: current.agentID, instanceName: name)
+        }
+        let configurationChanged = work.record.configurationHash != work.rendered.configurationHash
+        let replace = vm == nil || work.plan.needsRecreate
+
+        // Stop what runs when the VM goes or its jobs change.
+        if let current = vm, let running = agent, replace || configurationChanged {
+            try await lifecycle.stop(running, spec: previousSpec, shuttingDown: replace, skipDrain: skipDrain)
+            if replace {
+                if let disk = work.disk, let cid = disk.cid {
+                    _ = try? await running.send(.unmountDisk(diskCID: cid))
+                    if let vmCID = current.cid { try await detach(cid, from: vmCID) }
+                }
+                try await steps.delete(current)
+                vm = nil
+                agent = nil
+            }
+        }
+
+        if vm == nil {
+            let created = try await steps.create(
+                deploymentID: deploymentID, instanceID: work.record.id, instanceName: name, stemcellCID: work.stemcellCID,
+                description: work.plan.vm, networks: work.plan.networks)
+            created.record.active = true
+            try await created.record.save(on: context.database)
+            vm = created.record
+            agent = created.agent
+        }
+        guard let vm, let agent, let vmCID = vm.cid else { throw DeployError("'\(name)' has no VM after creating one") }
+
+        try await ensureDisk(work, vm: vmCID, agent: agent, attached: !replace)
+
+        var spec = work.rendered.spec
+        spec.configurationHash = work.rendered.configurationHash
+        if !replace && !configurationChanged, let archive = previousSpec?.renderedTemplatesArchive {
+            spec.renderedTemplatesArchive = archive
+            return try await record(work, spec: spec)
+        }
+        if !configurationChanged, let archive = previousSpec?.renderedTemplatesArchive {
+            spec.renderedTemplatesArchive = archive
+        } else {
+            spec.renderedTemplatesArchive = try await render.storeArchive(of: work.rendered)
+        }
+        try await lifecycle.start(agent, spec: spec, watch: work.watch, instanceName: name)
+        try await record(work, spec: spec)
+    }
+
+    private func record(_ work: Work, spec: ApplySpec) async throws {
+        work.record.configurationHash = work.rendered.configurationHash
+        work.record.spec = String(decoding: try JSONCoding.encoder.encode(spec), as: UTF8.self)
+        work.record.bootstrap = work.plan.bootstrap
+        work.record.state = "started"
+        try await work.record.save(on: context.database)
+    }
+
+    /// The plan's persistent disk on this VM: created on first need, attached and mounted; a new
+    /// size means a new disk that the agent migrates the data to, and the old one is deleted.
+    private func ensureDisk(_ work: Work, vm: String, agent: AgentClient, attached: Bool) async throws {
+        guard let wanted = work.plan.persistentDisk, let instanceID = work.record.id else {
+            if let old = work.disk, let cid = old.cid {
+                _ = try? await agent.send(.unmountDisk(diskCID: cid))
+                if attached { try await detach(cid, from: vm) }
+                try await deleteDisk(old)
+            }
+            return
+        }
+        let wantedProperties = String(decoding: try JSONCoding.encoder.encode(wanted.cloudProperties), as: UTF8.self)
+        if let current = work.disk, let cid = current.cid {
+            if !attached { try await attach(cid, to: vm, agent: agent) }
+            if current.sizeMB == wanted.sizeMB && current.cloudProperties == wantedProperties {
+                _ = try await agent.send(.mountDisk(diskCID: cid))
+                return
+            }
+            _ = try await agent.send(.mountDisk(diskCID: cid))
+            let replacement = try await createDisk(wanted, properties: wantedProperties, instanceID: instanceID, vm: vm, agent: agent, active: false)
+            _ = try await agent.send(.migrateDisk(oldCID: cid, newCID: replacement.cid ?? ""))
+            _ = try? await agent.send(.unmountDisk(diskCID: cid))
+            try await detach(cid, from: vm)
+            current.active = false
+            try await current.save(on: context.database)
+            replacement.active = true
+            try await replacement.save(on: context.database)
+            try await deleteDisk(current)
+            return
+        }
+        let disk = try await createDisk(wanted, properties: wantedProperties, instanceID: instanceID, vm: vm, agent: agent, active: true)
+        _ = try await agent.send(.mountDisk(diskCID: disk.cid ?? ""))
+    }
+
+    private func createDisk(
+        _ wanted: DiskRequirement, properties: String, instanceID: Int, vm: String, agent: AgentClient, active: Bool
+    ) async throws -> PersistentDiskRecord {
+        let record = PersistentDiskRecord()
+        record.instanceID = instanceID
+        record.sizeMB = wanted.sizeMB
+        record.cloudProperties = properties
+        record.active = active
+        try await record.save(on: context.database)
+        let cid = try await context.cpi.createDisk(sizeMB: wanted.sizeMB, cloudProperties: wanted.cloudProperties, vmCID: vm)
+        record.cid = cid
+        try await record.save(on: context.database)
+        try await attach(cid, to: vm, agent: agent)
+        return record
+    }
+
+    private func attach(_ disk: String, to vm: String, agent: AgentClient) async throws {
+        let hint = try await context.cpi.attachDisk(vmCID: vm, diskCID: disk)
+        _ = try await agent.send(.addPersistentDisk(diskCID: disk, hint: hint))
+    }
+
+    func detach(_ disk: String, from vm: String) async throws { try await disks.detach(disk, from: vm) }
+
+    func deleteDisk(_ disk: PersistentDiskRecord) async throws { try await disks.delete(disk) }
+}

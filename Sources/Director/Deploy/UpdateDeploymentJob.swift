@@ -1,0 +1,81 @@
+import BosunCore
+import FluentKit
+import Foundation
+
+/// `update_deployment` (`POST /deployments`), in the order of reference §1.2: take the lock,
+/// resolve variables, validate, plan, compile, render (all before any VM is touched), then
+/// delete unneeded instances and update the changed ones group by group. Arguments:
+/// `{manifest, recreate?, skip_drain?, canaries?, max_in_flight?}`.
+struct UpdateDeploymentJob: TaskJob {
+    func run(_ context: TaskContext) async throws -> String? {
+        guard let environment = context.deploy else { throw DeployError("This director cannot deploy: it has no agent bus configured") }
+        guard let name = context.deployment, let text = context.arguments["manifest"]?.stringValue else {
+            throw DeployError("The deploy task has no deployment name or manifest")
+        }
+        return try await context.withDeploymentLock(name) {
+            try await deploy(name: name, manifestText: text, context: context, environment: environment)
+            return "/deployments/\(name)"
+        }
+    }
+
+    private func deploy(name: String, manifestText: String, context: TaskContext, environment: DeployEnvironment) async throws {
+        let database = context.database
+        let prepared = try await context.events.step(stage: "Preparing deployment", task: "Preparing deployment") {
+            try await Preparation.prepare(name: name, manifestText: manifestText, context: context, environment: environment)
+        }
+        try await context.checkCancelled()
+        let steps = VMSteps(context: context, environment: environment)
+        var needs: [CompileStage.Need] = []
+        for group in prepared.manifest.instanceGroups where group.lifecycle == .service {
+            guard let stemcell = prepared.stemcells[group.stemcell] else { continue }
+            for job in group.jobs {
+                guard let release = prepared.releases[job.release] else { continue }
+                for package in release.packages(ofJob: job.name) {
+                    needs.append(.init(package: package, release: release, stemcell: stemcell))
+                }
+            }
+        }
+        let compiled = try await CompileStage(context: context, steps: steps, deploymentID: prepared.deploymentID, cloud: prepared.cloud).run(needs)
+        try await context.checkCancelled()
+        let render = RenderStage(
+            context: context, environment: environment, deploymentName: name, manifest: prepared.manifest,
+            releases: prepared.releases, stemcells: prepared.stemcells, compiled: compiled, secrets: prepared.variables.secretStrings)
+        let rendered = try await context.events.step(stage: "Rendering templates", task: "Rendering templates") {
+            try await render.run(prepared.plan)
+        }
+        // Only now, with everything checked, are generated variables kept and instances recorded.
+        try await environment.configServer.store(prepared.variables.generated, on: database)
+        let records = try await Preparation.recordInstances(prepared, on: database)
+        try await context.checkCancelled()
+
+        let updater = InstanceUpdater(
+            context: context, steps: steps, render: render, deploymentID: prepared.deploymentID,
+            skipDrain: context.arguments["skip_drain"] == .bool(true))
+        let overrides = UpdateStage.Overrides(
+            canaries: context.arguments["canaries"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)),
+            maxInFlight: context.arguments["max_in_flight"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)))
+        let stage = UpdateStage(context: context, updater: updater, overrides: overrides)
+        let firstDeploy = prepared.state.deployment?.manifest.isEmpty ?? true
+        for (dropped, instances) in prepared.plan.obsoleteGroups.sorted(by: { $0.key < $1.key }) {
+            context.events.debug("Deleting instance group '\(dropped)', gone from the manifest")
+            try await stage.deleteObsolete(instances, state: prepared.state, maxInFlight: 5)
+        }
+        for groupPlan in prepared.plan.instanceGroups {
+            guard let group = prepared.manifest.instanceGroup(named: groupPlan.name), let policy = group.update,
+                let stemcell = prepared.stemcells[group.stemcell]
+            else { continue }
+            try await stage.deleteObsolete(groupPlan.obsolete, state: prepared.state, maxInFlight: policy.maxInFlight(of: max(1, groupPlan.obsolete.count)))
+            var works: [InstanceUpdater.Work] = []
+            for plan in groupPlan.instances {
+                guard let record = records[plan.id], let id = record.id, let output = rendered[plan.id] else { continue }
+                let changed = plan.isChanged || record.configurationHash != output.configurationHash
+                guard changed else { continue }
+                works.append(InstanceUpdater.Work(
+                    plan: plan, record: record, vm: prepared.state.vms[id], disk: prepared.state.disks[id], rendered: output,
+                    stemcellCID: stemcell.cid, watch: policy.updateWatchTime))
+            }
+            try await stage.update(group: group, works: works, firstDeploy: firstDeploy)
+        }
+        try await Preparation.finish(prepared, manifestText: manifestText, on: database)
+    }
+}

@@ -1,0 +1,115 @@
+import BosunCore
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `/deployments`: deploy (manifest → task), list, manifest, diff, delete, instances and VMs.
+struct DeploymentController {
+    let database: any Database
+    let runner: TaskRunner
+
+    func addRoutes(to router: Router<DirectorRequestContext>) {
+        let controller = self
+        router.post("deployments") { request, context in try await controller.deploy(request, context) }
+        router.get("deployments") { _, _ in try await controller.list() }
+        router.get("deployments/:name") { _, context in try await controller.manifest(context.parameters.get("name") ?? "") }
+        router.post("deployments/:name/diff") { request, context in try await controller.diff(request, context) }
+        router.delete("deployments/:name") { request, context in
+            let name = try await controller.existing(context.parameters.get("name") ?? "").name
+            let task = try await controller.runner.enqueue(
+                type: "delete_deployment", description: "delete deployment \(name)", user: context.user ?? "", deployment: name,
+                arguments: ["force": .bool(request.uri.queryParameters.get("force") == "true")])
+            return Response.redirect(to: task)
+        }
+        for kind in ["vms", "instances"] {
+            router.get("deployments/:name/\(kind)") { request, context in try await controller.instances(request, context, kind: kind) }
+        }
+    }
+
+    func existing(_ name: String) async throws -> DeploymentRecord {
+        guard let record = try await DeploymentRecord.query(on: database).filter(\.$name == name).first() else {
+            throw DirectorError(.notFound, code: 70_000, "Deployment '\(name)' doesn't exist")
+        }
+        return record
+    }
+
+    func deploy(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
+        let text = String(buffer: try await request.body.collect(upTo: 64 << 20))
+        let name: String
+        do {
+            let yaml = try YAMLValue.parse(text, source: "manifest")
+            guard let value = yaml["name"]?.stringValue, !value.isEmpty else {
+                throw DirectorError(.badRequest, code: 40_001, "Deployment manifest doesn't have a name")
+            }
+            name = value
+        } catch let error as YAMLSyntaxError {
+            throw DirectorError(.badRequest, code: 40_001, "Incorrect YAML structure of the uploaded manifest: \(error.message)")
+        }
+        let query = request.uri.queryParameters
+        var arguments: [String: JSONValue] = [
+            "manifest": .string(text), "recreate": .bool(query.get("recreate") == "true"),
+            "skip_drain": .bool(query.get("skip_drain") == "*" || query.get("skip_drain") == "true"),
+        ]
+        if let canaries = query.get("canaries") { arguments["canaries"] = .string(canaries) }
+        if let maxInFlight = query.get("max_in_flight") { arguments["max_in_flight"] = .string(maxInFlight) }
+        let task = try await runner.enqueue(
+            type: "update_deployment", description: "create deployment", user: context.user ?? "", deployment: name,
+            arguments: .object(arguments))
+        return Response.redirect(to: task)
+    }
+
+    func list() async throws -> Response {
+        let latestCloud = try await ConfigStore(database: database).latest(type: "cloud", name: "default")?.id
+        var result: [JSONValue] = []
+        for deployment in try await DeploymentRecord.query(on: database).sort(\.$name).all() {
+            func decoded(_ text: String) -> JSONValue { (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(text.utf8))) ?? [] }
+            let cloud = deployment.cloudConfigID == nil ? "none" : deployment.cloudConfigID == latestCloud ? "latest" : "outdated"
+            result.append([
+                "name": .string(deployment.name), "releases": decoded(deployment.releases), "stemcells": decoded(deployment.stemcells),
+                "teams": [], "cloud_config": .string(cloud),
+            ])
+        }
+        return .json(.array(result))
+    }
+
+    func manifest(_ name: String) async throws -> Response {
+        .json(["manifest": .string(try await existing(name).manifest)])
+    }
+
+    /// The line diff between the deployed manifest and the one posted, as the CLI prints it
+    /// before asking to go on.
+    func diff(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        let text = String(buffer: try await request.body.collect(upTo: 64 << 20))
+        let old = try await DeploymentRecord.query(on: database).filter(\.$name == name).first()?.manifest ?? ""
+        let cloud = try await ConfigStore(database: database).latest(type: "cloud", name: "default")?.id
+        return .json([
+            "context": ["cloud_config_ids": .array(cloud.map { [.int($0)] } ?? []), "runtime_config_ids": []],
+            "diff": .array(LineDiff.diff(from: old, to: text)),
+        ])
+    }
+
+    /// `?format=full` is a task whose result is one JSON object per line (agents are asked for
+    /// their state); without it, the plain list from the database.
+    func instances(_ request: Request, _ context: DirectorRequestContext, kind: String) async throws -> Response {
+        let deployment = try await existing(context.parameters.get("name") ?? "")
+        if request.uri.queryParameters.get("format") == "full" {
+            let task = try await runner.enqueue(
+                type: "vms", description: "retrieve vm-stats", user: context.user ?? "", deployment: deployment.name,
+                arguments: ["instances": .bool(kind == "instances")])
+            return Response.redirect(to: task)
+        }
+        let state = try await DeploymentState.load(deployment.name, on: database)
+        let rows: [JSONValue] = state.instances.compactMap { instance in
+            guard let id = instance.id else { return nil }
+            let vm = state.vms[id]
+            return [
+                "agent_id": vm.map { .string($0.agentID) } ?? .null, "cid": vm?.cid.map(JSONValue.string) ?? .null,
+                "job": .string(instance.group), "index": .int(instance.index), "id": .string(instance.uuid),
+                "az": instance.az.map(JSONValue.string) ?? .null,
+                "ips": .array((state.addresses[id] ?? []).map { .string($0.address) }), "expects_vm": .bool(instance.state != "detached"),
+            ]
+        }
+        return .json(.array(rows))
+    }
+}

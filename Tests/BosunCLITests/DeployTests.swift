@@ -1,0 +1,183 @@
+import BosunCore
+import Foundation
+import Testing
+import TestSupport
+
+/// `bosun deploy` end to end on this machine: a real director process with its own nats-server,
+/// the local CPI making containers on a bridge of this run's own, agents in them, packages
+/// compiled from source on compilation VMs, templates rendered with Ruby. Needs root.
+@Suite("deploy", .serialized, .timeLimit(.minutes(10)), .enabled(if: getuid() == 0, "needs root"))
+struct DeployTests {
+    /// A director whose VMs live on a bridge and subnet unique to this run.
+    final class Bed: @unchecked Sendable {
+        let scratch: ScratchDirectory
+        let token = String(UInt32.random(in: 0..<UInt32.max), radix: 16)
+        let subnet = "10.\(Int.random(in: 100...199)).\(Int.random(in: 1...254))"
+        var gateway: String { subnet + ".1" }
+        var bridge: String { "bd" + String(token.prefix(8)) }
+        var runtimeRoot: String { "/run/bosun-deploy-\(token)" }
+        let director: DirectorCrashTests.DirectorProcess
+
+        init() async throws {
+            scratch = try ScratchDirectory()
+            let state = scratch.url.path + "/state"
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            let cpiConfig = try scratch.write("local-cpi.yml", """
+                work_dir: \(scratch.url.path)/cpi
+                bridge: bd\(token.prefix(8))
+                agent_path: \(BuiltProduct.path("bosun-agent"))
+                runtime_root: /run/bosun-deploy-\(token)
+
+                """)
+            let port = try PostgresServerProcess.freePort()
+            try """
+                port: \(port)
+                blobstore_port: \(try PostgresServerProcess.freePort())
+                agent_address: \(subnet).1
+                nats: {port: 0}
+                cpi: {path: \(BuiltProduct.path("bosun-local-cpi")), config: \(cpiConfig)}
+
+                """.write(toFile: state + "/config.yml", atomically: true, encoding: .utf8)
+            director = DirectorCrashTests.DirectorProcess(state: state, port: port)
+            try await director.start()
+        }
+
+        func bosun(_ arguments: [String]) async throws -> BosunBinary.Result {
+            try await BosunBinary.runAsync(arguments, environment: director.environment, in: scratch.url)
+        }
+
+        /// Runs a command that must succeed; records its output otherwise.
+        @discardableResult
+        func succeed(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+            let result = try await bosun(arguments)
+            #expect(result.status == 0, "bosun \(arguments.joined(separator: " ")):\n\(result.stdout)\n\(result.stderr)", sourceLocation: sourceLocation)
+            return result.stdout
+        }
+
+        func cloudConfig() -> String {
+            """
+            azs: [{name: z1}, {name: z2}]
+            vm_types: [{name: small, cloud_properties: {ram: 512}}]
+            disk_types: [{name: small, disk_size: 64}]
+            networks:
+            - name: default
+              type: manual
+              subnets:
+              - range: \(subnet).0/24
+                gateway: \(gateway)
+                reserved: [\(subnet).2 - \(subnet).9]
+                static: [\(subnet).10 - \(subnet).19]
+                azs: [z1, z2]
+            compilation: {workers: 2, az: z1, vm_type: small, network: default, reuse_compilation_vms: true}
+
+            """
+        }
+
+        func manifest(instances: Int, who: String = "operator") -> String {
+            """
+            name: greet
+            releases: [{name: dummy, version: latest}]
+            stemcells: [{alias: default, os: ubuntu-jammy, version: latest}]
+            update: {canaries: 1, max_in_flight: 2, canary_watch_time: 500-30000, update_watch_time: 500-30000}
+            instance_groups:
+            - name: greeter
+              instances: \(instances)
+              azs: [z1, z2]
+              vm_type: small
+              stemcell: default
+              persistent_disk_type: small
+              networks: [{name: default}]
+              jobs:
+              - name: greeter
+                release: dummy
+                properties: {who: \(who), secret: ((greeter-secret))}
+            variables:
+            - name: greeter-secret
+              type: password
+
+            """
+        }
+
+        /// `instances --json` rows.
+        func instances() async throws -> [JSONValue] {
+            let output = try await succeed(["-d", "greet", "instances", "--json"])
+            let document = try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))
+            return document["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        }
+
+        /// Containers the OCI runtime still runs for this run.
+        func containers() async throws -> [String] {
+            guard FileManager.default.fileExists(atPath: runtimeRoot) else { return [] }
+            let list = try await BosunBinary.runProgram("/usr/sbin/runc", ["--root", runtimeRoot, "list", "-q"], in: scratch.url)
+            return list.stdout.split(separator: "\n").map(String.init)
+        }
+
+        /// Loop devices backed by this run's disk images.
+        func loopDevices() async throws -> [String] {
+            let list = try await BosunBinary.runProgram("/usr/sbin/losetup", ["-a"], in: scratch.url)
+            return list.stdout.split(separator: "\n").map(String.init).filter { $0.contains(scratch.url.path) }
+        }
+
+        func tearDown() async {
+            director.stop()
+            for container in (try? await containers()) ?? [] {
+                _ = try? await BosunBinary.runProgram("/usr/sbin/runc", ["--root", runtimeRoot, "delete", "-f", container], in: scratch.url)
+            }
+            for line in (try? await loopDevices()) ?? [] {
+                if let device = line.split(separator: ":").first {
+                    _ = try? await BosunBinary.runProgram("/usr/sbin/losetup", ["-d", String(device)], in: scratch.url)
+                }
+            }
+            _ = try? await BosunBinary.runProgram("/usr/sbin/ip", ["link", "del", bridge], in: scratch.url)
+            try? FileManager.default.removeItem(atPath: runtimeRoot)
+        }
+    }
+
+    @Test("deploy compiles, renders and starts; an unchanged redeploy touches nothing; delete-deployment leaves nothing behind")
+    func deployAndDelete() async throws {
+        let bed = try await Bed()
+        do {
+            try await run(bed)
+        } catch {
+            await bed.tearDown()
+            throw error
+        }
+        await bed.tearDown()
+    }
+
+    private func run(_ bed: Bed) async throws {
+        let stemcellBuild = try await BosunBinary.runProgram(
+            BuiltProduct.path("bosun-local-cpi"), ["build-stemcell", bed.scratch.url.path, "1"], in: bed.scratch.url)
+        #expect(stemcellBuild.status == 0, "\(stemcellBuild.stderr)")
+        try bed.scratch.write("cloud.yml", bed.cloudConfig())
+        try await bed.succeed(["-n", "update-cloud-config", bed.scratch.url.path + "/cloud.yml"])
+        try await bed.succeed(["-n", "upload-stemcell", bed.scratch.url.path + "/bosun-local-stemcell-1.tgz"])
+        try await bed.succeed(["-n", "upload-release", DirectorCommandsTests.fixtureRelease])
+
+        try bed.scratch.write("greet.yml", bed.manifest(instances: 2))
+        let deploy = try await bed.succeed(["-n", "-d", "greet", "deploy", bed.scratch.url.path + "/greet.yml"])
+        #expect(deploy.contains("Compiling packages: libgreet/"), "\(deploy)")
+        #expect(deploy.contains("Compiling packages: greeter/"), "\(deploy)")
+        #expect(deploy.contains("Updating instance greeter: greeter/"), "\(deploy)")
+        let rows = try await bed.instances()
+        #expect(rows.count == 2, "\(rows)")
+        #expect(rows.allSatisfy { $0["process_state"] == "running" }, "\(rows)")
+        #expect(Set(rows.compactMap { $0["az"]?.stringValue }) == ["z1", "z2"])
+        #expect(rows.allSatisfy { ($0["ips"]?.stringValue ?? "").hasPrefix(bed.subnet + ".") })
+        let deployments = try await bed.succeed(["deployments"])
+        #expect(deployments.contains("greet") && deployments.contains("dummy/0+dev.1"), "\(deployments)")
+        let manifest = try await bed.succeed(["-d", "greet", "manifest"])
+        #expect(manifest.contains("((greeter-secret))"), "the stored manifest keeps the variable, not its value")
+
+        // Nothing changed: no instance is touched.
+        let again = try await bed.succeed(["-n", "-d", "greet", "deploy", bed.scratch.url.path + "/greet.yml"])
+        #expect(!again.contains("Updating instance"), "\(again)")
+        #expect(!again.contains("Compiling packages"), "\(again)")
+
+        try await bed.succeed(["-n", "-d", "greet", "delete-deployment"])
+        #expect(try await bed.containers().isEmpty)
+        #expect(try await bed.loopDevices().isEmpty)
+        let after = try await bed.succeed(["deployments", "--json"])
+        #expect(!after.contains("\"greet\""), "\(after)")
+    }
+}
