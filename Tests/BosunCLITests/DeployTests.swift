@@ -73,7 +73,7 @@ struct DeployTests {
             """
         }
 
-        func manifest(instances: Int, who: String = "operator") -> String {
+        func manifest(instances: Int, who: String = "operator", vmType: String = "small") -> String {
             """
             name: greet
             releases: [{name: dummy, version: latest}]
@@ -83,7 +83,7 @@ struct DeployTests {
             - name: greeter
               instances: \(instances)
               azs: [z1, z2]
-              vm_type: small
+              vm_type: \(vmType)
               stemcell: default
               persistent_disk_type: small
               networks: [{name: default}]
@@ -103,6 +103,25 @@ struct DeployTests {
             let output = try await succeed(["-d", "greet", "instances", "--json"])
             let document = try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))
             return document["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        }
+
+        /// `vms --json` rows: instance → VM CID.
+        func vmCIDs() async throws -> [String: String] {
+            let output = try await succeed(["-d", "greet", "vms", "--json"])
+            let rows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+            var cids: [String: String] = [:]
+            for row in rows { cids[row["instance"]?.stringValue ?? ""] = row["vm_cid"]?.stringValue ?? "" }
+            return cids
+        }
+
+        /// Runs a shell command inside a VM.
+        func inVM(_ cid: String, _ command: String) async throws -> String {
+            try await BosunBinary.runProgram("/usr/sbin/runc", ["--root", runtimeRoot, "exec", cid, "/bin/sh", "-c", command], in: scratch.url).stdout
+        }
+
+        func deploy(_ manifest: String, _ extra: [String] = []) async throws -> BosunBinary.Result {
+            try scratch.write("greet.yml", manifest)
+            return try await bosun(["-n", "-d", "greet", "deploy", scratch.url.path + "/greet.yml"] + extra)
         }
 
         /// Containers the OCI runtime still runs for this run.
@@ -133,7 +152,7 @@ struct DeployTests {
         }
     }
 
-    @Test("deploy compiles, renders and starts; an unchanged redeploy touches nothing; delete-deployment leaves nothing behind")
+    @Test("deploy compiles, renders, starts; no-op redeploy; bad manifest touches nothing; disk survives recreate; property roll; scale frees IPs; delete leaves nothing")
     func deployAndDelete() async throws {
         let bed = try await Bed()
         do {
@@ -173,6 +192,46 @@ struct DeployTests {
         let again = try await bed.succeed(["-n", "-d", "greet", "deploy", bed.scratch.url.path + "/greet.yml"])
         #expect(!again.contains("Updating instance"), "\(again)")
         #expect(!again.contains("Compiling packages"), "\(again)")
+
+        // A manifest error fails before any VM is touched.
+        let vmsBefore = try await bed.vmCIDs()
+        let bad = try await bed.deploy(bed.manifest(instances: 3, vmType: "enormous"))
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("unknown VM type \"enormous\""), "\(bad.stdout)")
+        #expect(try await bed.vmCIDs() == vmsBefore)
+
+        // Data on the persistent disk survives a recreate; the VMs are new.
+        let first = try #require(vmsBefore.values.sorted().first)
+        _ = try await bed.inVM(first, "echo kept > /var/vcap/store/greeter-data")
+        let instanceOfFirst = try #require(vmsBefore.first { $0.value == first }?.key)
+        let recreate = try await bed.deploy(bed.manifest(instances: 2), ["--recreate"])
+        #expect(recreate.status == 0, "\(recreate.stdout)")
+        let vmsAfter = try await bed.vmCIDs()
+        #expect(Set(vmsAfter.values).isDisjoint(with: Set(vmsBefore.values)), "\(vmsAfter) vs \(vmsBefore)")
+        let newVM = try #require(vmsAfter[instanceOfFirst])
+        #expect(try await bed.inVM(newVM, "cat /var/vcap/store/greeter-data") == "kept\n")
+
+        // A property change rolls through every instance; the rendered config says so.
+        let rolled = try await bed.deploy(bed.manifest(instances: 2, who: "everyone"))
+        #expect(rolled.status == 0, "\(rolled.stdout)")
+        #expect(rolled.stdout.components(separatedBy: "Updating instance greeter:").count - 1 == 2, "\(rolled.stdout)")
+        for cid in try await bed.vmCIDs().values {
+            #expect(try await bed.inVM(cid, "cat /var/vcap/jobs/greeter/config/greeter.conf").contains("who=everyone"))
+        }
+
+        // Scaling 2 -> 3 -> 1 -> 2: addresses of deleted instances are freed and taken again.
+        #expect(try await bed.deploy(bed.manifest(instances: 3, who: "everyone")).status == 0)
+        let three = try await bed.instances()
+        #expect(three.count == 3)
+        #expect(try await bed.deploy(bed.manifest(instances: 1, who: "everyone")).status == 0)
+        let one = try await bed.instances()
+        #expect(one.count == 1)
+        let freed = Set(three.compactMap { $0["ips"]?.stringValue }).subtracting(one.compactMap { $0["ips"]?.stringValue })
+        #expect(freed.count == 2)
+        #expect(try await bed.deploy(bed.manifest(instances: 2, who: "everyone")).status == 0)
+        let two = try await bed.instances()
+        #expect(two.count == 2)
+        #expect(two.contains { freed.contains($0["ips"]?.stringValue ?? "") }, "a freed address is handed out again: \(two)")
 
         try await bed.succeed(["-n", "-d", "greet", "delete-deployment"])
         #expect(try await bed.containers().isEmpty)
