@@ -14,7 +14,7 @@ public struct BosunCommand: AsyncParsableCommand {
             CloudConfigCommand.self, UpdateCloudConfigCommand.self, RuntimeConfigCommand.self, UpdateRuntimeConfigCommand.self,
             UploadStemcellCommand.self, StemcellsCommand.self, DeleteStemcellCommand.self, UploadReleaseCommand.self,
             ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self, DeployCommand.self, DeploymentsCommand.self,
-            ManifestCommand.self, DeleteDeploymentCommand.self, InstancesCommand.self, VMsCommand.self,
+            ManifestCommand.self, DeleteDeploymentCommand.self, InstancesCommand.self, VMsCommand.self, CreateReleaseCommand.self,
         ]
     )
 

@@ -58,7 +58,7 @@ struct DeployTests {
             """
             azs: [{name: z1}, {name: z2}]
             vm_types: [{name: small, cloud_properties: {ram: 512}}]
-            disk_types: [{name: small, disk_size: 64}]
+            disk_types: [{name: small, disk_size: 64}, {name: default, disk_size: 64}]
             networks:
             - name: default
               type: manual
@@ -99,15 +99,15 @@ struct DeployTests {
         }
 
         /// `instances --json` rows.
-        func instances() async throws -> [JSONValue] {
-            let output = try await succeed(["-d", "greet", "instances", "--json"])
+        func instances(deployment: String = "greet") async throws -> [JSONValue] {
+            let output = try await succeed(["-d", deployment, "instances", "--json"])
             let document = try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))
             return document["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
         }
 
         /// `vms --json` rows: instance → VM CID.
-        func vmCIDs() async throws -> [String: String] {
-            let output = try await succeed(["-d", "greet", "vms", "--json"])
+        func vmCIDs(deployment: String = "greet") async throws -> [String: String] {
+            let output = try await succeed(["-d", deployment, "vms", "--json"])
             let rows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
             var cids: [String: String] = [:]
             for row in rows { cids[row["instance"]?.stringValue ?? ""] = row["vm_cid"]?.stringValue ?? "" }
@@ -120,8 +120,31 @@ struct DeployTests {
         }
 
         func deploy(_ manifest: String, _ extra: [String] = []) async throws -> BosunBinary.Result {
-            try scratch.write("greet.yml", manifest)
-            return try await bosun(["-n", "-d", "greet", "deploy", scratch.url.path + "/greet.yml"] + extra)
+            try await deployNamed("greet", manifest, extra)
+        }
+
+        func deployNamed(_ name: String, _ manifest: String, _ extra: [String] = []) async throws -> BosunBinary.Result {
+            try scratch.write("\(name).yml", manifest)
+            return try await bosun(["-n", "-d", name, "deploy", scratch.url.path + "/\(name).yml"] + extra)
+        }
+
+        /// An HTTP request from this host to a VM, as `"<status> <body>"` (python3's urllib).
+        func http(_ method: String, _ url: String, body: String? = nil, password: String) async throws -> String {
+            let script = """
+                import base64, sys, urllib.request, urllib.error
+                method, url, body, password = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+                request = urllib.request.Request(url, data=body.encode() if method == "PUT" else None, method=method)
+                request.add_header("Authorization", "Basic " + base64.b64encode(("kv:" + password).encode()).decode())
+                try:
+                    with urllib.request.urlopen(request, timeout=5) as response:
+                        text = response.read().decode()
+                        print(f"{response.status} {text}".strip(), end="")
+                except urllib.error.HTTPError as error:
+                    print(error.code, end="")
+                """
+            let result = try await BosunBinary.runProgram(
+                "/usr/bin/python3", ["-c", script, method, url, body ?? "", password], in: scratch.url)
+            return result.stdout + (result.status == 0 ? "" : " (python: \(result.stderr))")
         }
 
         /// Containers the OCI runtime still runs for this run.
@@ -152,6 +175,71 @@ struct DeployTests {
         }
     }
 
+    /// The stemcell and cloud config every deploy here needs.
+    private func prepare(_ bed: Bed) async throws {
+        let stemcellBuild = try await BosunBinary.runProgram(
+            BuiltProduct.path("bosun-local-cpi"), ["build-stemcell", bed.scratch.url.path, "1"], in: bed.scratch.url)
+        #expect(stemcellBuild.status == 0, "\(stemcellBuild.stderr)")
+        try bed.scratch.write("cloud.yml", bed.cloudConfig())
+        try await bed.succeed(["-n", "update-cloud-config", bed.scratch.url.path + "/cloud.yml"])
+        try await bed.succeed(["-n", "upload-stemcell", bed.scratch.url.path + "/bosun-local-stemcell-1.tgz"])
+    }
+
+    @Test("the example release: built by create-release, its Go server compiled from source, answering on every instance with the generated password; a template error touches no VM")
+    func exampleRelease() async throws {
+        let bed = try await Bed()
+        do {
+            try await runExample(bed)
+        } catch {
+            await bed.tearDown()
+            throw error
+        }
+        await bed.tearDown()
+    }
+
+    private func runExample(_ bed: Bed) async throws {
+        try await prepare(bed)
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples")
+        let release = bed.scratch.url.path + "/kv-release"
+        try FileManager.default.copyItem(atPath: examples.path + "/kv-release", toPath: release)
+        let created = try await bed.succeed(["create-release", "--dir", release, "--force", "--tarball", bed.scratch.url.path + "/kv.tgz"])
+        #expect(created.contains("Added package 'kv-server/"), "\(created)")
+        try await bed.succeed(["-n", "upload-release", bed.scratch.url.path + "/kv.tgz"])
+        let manifest = try String(contentsOfFile: examples.path + "/manifests/kv.yml", encoding: .utf8)
+
+        // Without the password the kv-server template cannot render: the deploy stops there.
+        let broken = try await bed.deployNamed("kv", manifest.replacingOccurrences(of: "      password: ((kv_password))\n", with: ""))
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("Unable to render jobs"), "\(broken.stdout)")
+        #expect(broken.stdout.contains("Can't find property 'password'"), "\(broken.stdout)")
+        #expect(try await bed.vmCIDs(deployment: "kv").isEmpty)
+
+        let deployed = try await bed.deployNamed("kv", manifest)
+        #expect(deployed.status == 0, "\(deployed.stdout)")
+        let rows = try await bed.instances(deployment: "kv")
+        #expect(rows.count == 4, "\(rows)")
+        #expect(rows.allSatisfy { $0["process_state"] == "running" }, "\(rows)")
+        let servers = rows.filter { ($0["instance"]?.stringValue ?? "").hasPrefix("kv-server/") }.compactMap { $0["ips"]?.stringValue }
+        #expect(servers.count == 3)
+        let cids = try await bed.vmCIDs(deployment: "kv")
+        let serverVM = try #require(cids.first { $0.key.hasPrefix("kv-server/") }?.value)
+        let config = try await bed.inVM(serverVM, "cat /var/vcap/jobs/kv-server/config/config.json")
+        let password = try #require(try JSONCoding.decoder.decode(JSONValue.self, from: Data(config.utf8))["password"]?.stringValue)
+        #expect(password.count == 20)
+        #expect(!deployed.stdout.contains(password), "the password never shows in the task output")
+        for (position, ip) in servers.enumerated() {
+            let put = try await bed.http("PUT", "http://\(ip):8080/kv/greeting", body: "hello \(position)", password: password)
+            #expect(put == "204", "PUT on \(ip): \(put)")
+            let get = try await bed.http("GET", "http://\(ip):8080/kv/greeting", password: password)
+            #expect(get == "200 hello \(position)", "GET on \(ip): \(get)")
+            let denied = try await bed.http("GET", "http://\(ip):8080/kv/greeting", password: "wrong")
+            #expect(denied.hasPrefix("401"), "wrong password on \(ip): \(denied)")
+        }
+        try await bed.succeed(["-n", "-d", "kv", "delete-deployment"])
+        #expect(try await bed.containers().isEmpty)
+    }
+
     @Test("deploy compiles, renders, starts; no-op redeploy; bad manifest touches nothing; disk survives recreate; property roll; scale frees IPs; delete leaves nothing")
     func deployAndDelete() async throws {
         let bed = try await Bed()
@@ -165,12 +253,7 @@ struct DeployTests {
     }
 
     private func run(_ bed: Bed) async throws {
-        let stemcellBuild = try await BosunBinary.runProgram(
-            BuiltProduct.path("bosun-local-cpi"), ["build-stemcell", bed.scratch.url.path, "1"], in: bed.scratch.url)
-        #expect(stemcellBuild.status == 0, "\(stemcellBuild.stderr)")
-        try bed.scratch.write("cloud.yml", bed.cloudConfig())
-        try await bed.succeed(["-n", "update-cloud-config", bed.scratch.url.path + "/cloud.yml"])
-        try await bed.succeed(["-n", "upload-stemcell", bed.scratch.url.path + "/bosun-local-stemcell-1.tgz"])
+        try await prepare(bed)
         try await bed.succeed(["-n", "upload-release", DirectorCommandsTests.fixtureRelease])
 
         try bed.scratch.write("greet.yml", bed.manifest(instances: 2))
