@@ -111,8 +111,10 @@ struct InstancesCommand: DirectorCommand {
         let name = try deploymentName()
         let id = try await client.startTask(.GET, "/deployments/\(name)/instances?format=full")
         let rows = try await taskResultLines(id, client: client)
+        output.line("Deployment '\(name)'")
+        output.line("")
         output.table(
-            "deployment '\(name)'", columns: InstanceRows.columns(details: details, vitals: vitals, processes: processes, vms: false),
+            "instances", columns: InstanceRows.columns(details: details, vitals: vitals, processes: processes, vms: false),
             rows: InstanceRows.rows(rows, details: details, vitals: vitals, processes: processes, failing: failing, vms: false))
     }
 }
@@ -126,8 +128,10 @@ struct VMsCommand: DirectorCommand {
         let name = try deploymentName()
         let id = try await client.startTask(.GET, "/deployments/\(name)/vms?format=full")
         let rows = try await taskResultLines(id, client: client)
+        output.line("Deployment '\(name)'")
+        output.line("")
         output.table(
-            "deployment '\(name)'", columns: InstanceRows.columns(details: false, vitals: vitals, processes: false, vms: true),
+            "vms", columns: InstanceRows.columns(details: false, vitals: vitals, processes: false, vms: true),
             rows: InstanceRows.rows(rows, details: false, vitals: vitals, processes: false, failing: false, vms: true))
     }
 }

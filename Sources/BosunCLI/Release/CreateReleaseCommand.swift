@@ -85,7 +85,7 @@ struct CreateReleaseCommand: ParsableCommand {
         try manifestText.write(toFile: manifestPath, atomically: true, encoding: .utf8)
         output.line("")
         output.table(
-            "", columns: ["Name", "Version", "Commit Hash"], rows: [[releaseName, releaseVersion, commit + (dirty ? "+" : "")]])
+            "release", columns: ["Name", "Version", "Commit Hash"], rows: [[releaseName, releaseVersion, commit + (dirty ? "+" : "")]])
         if let tarball {
             let target = URL(fileURLWithPath: tarball, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
             let staging = NSTemporaryDirectory() + "bosun-release-\(UUID().uuidString)"

@@ -18,7 +18,7 @@ struct DeploymentState: Sendable {
         guard let deployment = try await DeploymentRecord.query(on: database).filter(\.$name == name).first(), let id = deployment.id else {
             return DeploymentState(deployment: nil, instances: [], vms: [:], addresses: [:], disks: [:])
         }
-        let instances = try await InstanceRecord.query(on: database).filter(\.$deploymentID == id).sort(\.$index).all()
+        let instances = try await InstanceRecord.query(on: database).filter(\.$deploymentID == id).sort(\.$group).sort(\.$index).all()
         let vms = try await VMRecord.query(on: database).filter(\.$deploymentID == id).filter(\.$active == true).all()
         let addresses = try await IPAddressRecord.query(on: database).filter(\.$deploymentID == id).all()
         let instanceIDs = instances.compactMap(\.id)
