@@ -170,6 +170,10 @@ struct DeployTests {
                     _ = try? await BosunBinary.runProgram("/usr/sbin/losetup", ["-d", String(device)], in: scratch.url)
                 }
             }
+            // Network namespaces of VMs a failed test left (the local CPI names them after the VM).
+            for vm in (try? FileManager.default.contentsOfDirectory(atPath: scratch.url.path + "/cpi/vms")) ?? [] {
+                _ = try? await BosunBinary.runProgram("/usr/sbin/ip", ["netns", "del", vm], in: scratch.url)
+            }
             _ = try? await BosunBinary.runProgram("/usr/sbin/ip", ["link", "del", bridge], in: scratch.url)
             try? FileManager.default.removeItem(atPath: runtimeRoot)
         }

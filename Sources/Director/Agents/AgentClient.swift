@@ -28,6 +28,8 @@ public struct AgentClient: Sendable {
     public var instanceName: String
     public var requestTimeout: Duration
     public var taskPollInterval: Duration
+    /// Where the time of each call is recorded, when a task is measuring.
+    public var ledger: ExternalTimeLedger?
     let router: AgentReplyRouter
 
     public init(
@@ -43,6 +45,11 @@ public struct AgentClient: Sendable {
 
     /// Sends `method` and returns the final `value` (for async methods, the finished task's result).
     public func send(_ method: AgentMethod) async throws(AgentClientError) -> JSONValue {
+        guard let ledger else { return try await unmeasuredSend(method) }
+        return try await ledger.measure("agent") { () async throws(AgentClientError) in try await unmeasuredSend(method) }
+    }
+
+    private func unmeasuredSend(_ method: AgentMethod) async throws(AgentClientError) -> JSONValue {
         if method.isFireAndForget {
             do {
                 try router.send(method, agentID: agentID)

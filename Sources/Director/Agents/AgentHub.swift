@@ -56,12 +56,16 @@ public final class AgentHub: Service, Sendable {
     }
 
     /// A client for one agent; waits (up to 30 s) for the bus connection at director start-up.
-    public func client(agentID: String, instanceName: String, requestTimeout: Duration = .seconds(45)) async throws -> AgentClient {
+    public func client(
+        agentID: String, instanceName: String, requestTimeout: Duration = .seconds(45), ledger: ExternalTimeLedger? = nil
+    ) async throws -> AgentClient {
         for _ in 0..<300 {
             if let router = router.withLock({ $0 }) {
-                return AgentClient(
+                var client = AgentClient(
                     router: router, agentID: agentID, instanceName: instanceName, requestTimeout: requestTimeout,
                     taskPollInterval: .milliseconds(100))
+                client.ledger = ledger
+                return client
             }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -77,5 +77,22 @@ struct UpdateDeploymentJob: TaskJob {
             try await stage.update(group: group, works: works, firstDeploy: firstDeploy)
         }
         try await Preparation.finish(prepared, manifestText: manifestText, on: database)
+        try Self.reportTiming(context)
+    }
+
+    /// How the deploy's wall time split between waiting on others and the director's own work;
+    /// in the debug log and as the task's result output (`bosun task N --result`).
+    static func reportTiming(_ context: TaskContext) throws {
+        let summary = context.ledger.summary()
+        let timing: JSONValue = [
+            "wall_seconds": .double(summary.wall), "external_busy_seconds": .double(summary.busy),
+            "director_own_seconds": .double(summary.ownSeconds),
+            "cpi_seconds": .double(summary.sums["cpi"] ?? 0), "agent_seconds": .double(summary.sums["agent"] ?? 0),
+            "render_seconds": .double(summary.sums["render"] ?? 0), "watch_seconds": .double(summary.sums["watch"] ?? 0),
+            "drain_seconds": .double(summary.sums["drain"] ?? 0),
+        ]
+        let line = String(decoding: try JSONCoding.encoder.encode(timing), as: UTF8.self)
+        context.events.debug("Deploy timing: \(line)")
+        try context.output.append(.result, line + "\n")
     }
 }

@@ -23,6 +23,7 @@ public final class ManagedNATSServer: Service, Sendable {
     let executable: String
     let logger: Logger
     private let state: Mutex<State>
+    private let writing = Mutex<Void>(())
 
     init(configuration: NATSServerConfiguration, directory: String, executable: String = "/usr/sbin/nats-server", logger: Logger) {
         self.directory = directory
@@ -175,13 +176,19 @@ public final class ManagedNATSServer: Service, Sendable {
         kill(pid, SIGKILL)
     }
 
+    /// Writes the current configuration. Writers take turns (deploys let agents in from many
+    /// tasks at once), each through its own temporary file and a rename.
     private func writeConfiguration() throws {
-        let text = state.withLock { $0.configuration.rendered() }
-        let temporary = configurationPath + ".tmp"
-        try text.write(toFile: temporary, atomically: false, encoding: .utf8)
-        chmod(temporary, 0o600)
-        if rename(temporary, configurationPath) != 0 {
-            throw Failure(description: "cannot write \(configurationPath): \(String(cString: strerror(errno)))")
+        try writing.withLock { _ in
+            let text = state.withLock { $0.configuration.rendered() }
+            let temporary = configurationPath + ".tmp-" + UUID().uuidString
+            try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+            chmod(temporary, 0o600)
+            if rename(temporary, configurationPath) != 0 {
+                let reason = String(cString: strerror(errno))
+                unlink(temporary)
+                throw Failure(description: "cannot write \(configurationPath): \(reason)")
+            }
         }
     }
 }

@@ -35,6 +35,8 @@ public struct TaskContext: Sendable {
     public let recorder: EventRecorder
     /// Agents, config server and renderer, for deploys; nil on a director that cannot deploy.
     public let deploy: DeployEnvironment?
+    /// Time spent waiting on the CPI, agents and the renderer, for the director's own share.
+    public let ledger: ExternalTimeLedger
     let isCancelling: @Sendable () async -> Bool
 
     /// Throws `TaskCancelled` when the task was asked to stop; call between steps.

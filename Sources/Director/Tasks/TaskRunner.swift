@@ -151,9 +151,11 @@ public actor TaskRunner: Service {
         let output = self.output(of: id)
         let events = TaskEventLog(output: output)
         let arguments = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(task.arguments.utf8))) ?? [:]
+        let ledger = ExternalTimeLedger()
         let context = TaskContext(
             taskID: id, user: task.user, deployment: task.deployment, arguments: arguments, events: events, output: output,
-            database: database, locks: locks, cpi: cpi, blobs: blobs, recorder: EventRecorder(database: database), deploy: deploy,
+            database: database, locks: locks, cpi: TimedCloudProvider(base: cpi, ledger: ledger), blobs: blobs,
+            recorder: EventRecorder(database: database), deploy: deploy, ledger: ledger,
             isCancelling: { [weak self] in await self?.isCancelling(id) ?? true })
         var state = "done"
         var result: String?

@@ -82,7 +82,9 @@ struct RenderStage {
         }
         let results: [RenderedTemplates]
         do {
-            results = try await environment.renderer.render(templateSets: templateSets, renders: renders, redact: secrets)
+            results = try await context.ledger.measure("render") { () async throws(TemplateRenderError) in
+                try await environment.renderer.render(templateSets: templateSets, renders: renders, redact: secrets)
+            }
         } catch {
             throw DeployError(error.description)
         }

@@ -18,7 +18,7 @@ struct InstanceDeleter: Sendable {
         let vm = state.vms[id]
         if let vm, let cid = vm.cid {
             let agent = try? await steps.environment.agents.client(
-                agentID: vm.agentID, instanceName: instance.displayName, requestTimeout: .seconds(10))
+                agentID: vm.agentID, instanceName: instance.displayName, requestTimeout: .seconds(10), ledger: context.ledger)
             if let agent {
                 try? await InstanceLifecycle(context: context).stop(agent, spec: nil, shuttingDown: true, skipDrain: skipDrain)
             }

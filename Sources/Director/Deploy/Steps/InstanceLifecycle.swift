@@ -14,11 +14,11 @@ struct InstanceLifecycle: Sendable {
             var wait = try await agent.send(.drain(shuttingDown ? .shutdown : .update, spec)).intValue ?? 0
             // Negative: dynamic drain — wait that long, then ask again.
             while wait < 0 {
-                try await Task.sleep(for: .seconds(-wait))
+                try await context.ledger.measure("drain") { () async throws in try await Task.sleep(for: .seconds(-wait)) }
                 try await context.checkCancelled()
                 wait = try await agent.send(.drain(.status, nil)).intValue ?? 0
             }
-            if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+            if wait > 0 { try await context.ledger.measure("drain") { () async throws in try await Task.sleep(for: .seconds(wait)) } }
         }
         _ = try await agent.send(.stop)
         _ = try await agent.send(.runScript(name: "post-stop", env: [:]))
@@ -38,7 +38,8 @@ struct InstanceLifecycle: Sendable {
         var state: JSONValue = [:]
         for milliseconds in watch.pollSchedule {
             try await context.checkCancelled()
-            try await Task.sleep(for: .milliseconds(milliseconds))
+            // Watching is waiting for the jobs to come up, not the director's work.
+            try await context.ledger.measure("watch") { () async throws in try await Task.sleep(for: .milliseconds(milliseconds)) }
             state = try await agent.send(.getState(full: false))
             if state["job_state"] == "running" { return }
         }

@@ -35,7 +35,7 @@ struct InstanceUpdater: Sendable {
         let previousSpec = work.record.spec.flatMap { try? JSONCoding.decoder.decode(ApplySpec.self, from: Data($0.utf8)) }
         var agent: AgentClient? = nil
         if let current = vm {
-            agent = try await steps.environment.agents.client(agentID: current.agentID, instanceName: name)
+            agent = try await steps.environment.agents.client(agentID: current.agentID, instanceName: name, ledger: context.ledger)
         }
         let configurationChanged = work.record.configurationHash != work.rendered.configurationHash
         let replace = vm == nil || work.plan.needsRecreate

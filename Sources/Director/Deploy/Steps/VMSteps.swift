@@ -80,17 +80,24 @@ struct VMSteps: Sendable {
         try await record.delete(on: context.database)
     }
 
-    /// Pings until the agent answers, for at most `agentStartTimeout`.
+    /// Pings until the agent answers, for at most `agentStartTimeout`. The wait is the VM's boot,
+    /// not the director's work, and is timed as such.
     func waitForAgent(agentID: String, instanceName: String) async throws -> AgentClient {
         var probe = try await environment.agents.client(agentID: agentID, instanceName: instanceName, requestTimeout: .seconds(2))
         let deadline = ContinuousClock.now + environment.agentStartTimeout
-        while ContinuousClock.now < deadline {
-            try await context.checkCancelled()
-            if (try? await probe.send(.ping)) == "pong" {
-                probe.requestTimeout = .seconds(45)
-                return probe
+        let answered = try await context.ledger.measure("agent") { () async throws -> Bool in
+            while ContinuousClock.now < deadline {
+                try await context.checkCancelled()
+                if (try? await probe.send(.ping)) == "pong" { return true }
+                try await Task.sleep(for: .milliseconds(100))
             }
+            return false
         }
-        throw DeployError("Timed out pinging the agent of '\(instanceName)' (agent \(agentID)) after \(environment.agentStartTimeout)")
+        guard answered else {
+            throw DeployError("Timed out pinging the agent of '\(instanceName)' (agent \(agentID)) after \(environment.agentStartTimeout)")
+        }
+        probe.requestTimeout = .seconds(45)
+        probe.ledger = context.ledger
+        return probe
     }
 }
