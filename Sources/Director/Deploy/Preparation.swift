@@ -17,7 +17,9 @@ enum Preparation {
         var plan: DeploymentPlan
     }
 
-    static func prepare(name: String, manifestText: String, context: TaskContext, environment: DeployEnvironment) async throws -> Prepared {
+    static func prepare(
+        name: String, manifestText: String, recreate: DeploymentPlanner.Recreate, context: TaskContext, environment: DeployEnvironment
+    ) async throws -> Prepared {
         let database = context.database
         let state = try await DeploymentState.load(name, on: database)
         let deployment: DeploymentRecord
@@ -73,7 +75,6 @@ enum Preparation {
         let releases = try await DeploymentInputs.releases(of: manifest, on: database)
         try DeploymentInputs.checkJobs(of: manifest, in: releases)
         let stemcells = try await DeploymentInputs.stemcells(of: manifest, on: database)
-        let recreate: DeploymentPlanner.Recreate = context.arguments["recreate"] == .bool(true) ? .all : .none
         let taken = try await DeploymentState.addressesTakenElsewhere(than: deploymentID, on: database)
         let plan: DeploymentPlan
         do {

@@ -13,15 +13,23 @@ struct UpdateDeploymentJob: TaskJob {
             throw DeployError("The deploy task has no deployment name or manifest")
         }
         return try await context.withDeploymentLock(name) {
-            try await deploy(name: name, manifestText: text, context: context, environment: environment)
+            try await Self.deploy(
+                name: name, manifestText: text, recreate: context.arguments["recreate"] == .bool(true) ? .all : .none, wake: [],
+                context: context, environment: environment)
             return "/deployments/\(name)"
         }
     }
 
-    private func deploy(name: String, manifestText: String, context: TaskContext, environment: DeployEnvironment) async throws {
+    /// The deploy itself, also used by `recreate` and by `start` of detached instances.
+    /// - Parameter wake: detached instances (by id) to give a VM again; other detached
+    ///   instances stay without one, as `stop --hard` left them.
+    static func deploy(
+        name: String, manifestText: String, recreate: DeploymentPlanner.Recreate, wake: Set<String>, context: TaskContext,
+        environment: DeployEnvironment
+    ) async throws {
         let database = context.database
         let prepared = try await context.events.step(stage: "Preparing deployment", task: "Preparing deployment") {
-            try await Preparation.prepare(name: name, manifestText: manifestText, context: context, environment: environment)
+            try await Preparation.prepare(name: name, manifestText: manifestText, recreate: recreate, context: context, environment: environment)
         }
         try await context.checkCancelled()
         let steps = VMSteps(context: context, environment: environment)
@@ -68,6 +76,10 @@ struct UpdateDeploymentJob: TaskJob {
             var works: [InstanceUpdater.Work] = []
             for plan in groupPlan.instances {
                 guard let record = records[plan.id], let id = record.id, let output = rendered[plan.id] else { continue }
+                if record.state == "detached" {
+                    guard wake.contains(plan.id) else { continue }
+                    record.state = "started"
+                }
                 let changed = plan.isChanged || record.configurationHash != output.configurationHash
                 guard changed else { continue }
                 works.append(InstanceUpdater.Work(
@@ -77,7 +89,7 @@ struct UpdateDeploymentJob: TaskJob {
             try await stage.update(group: group, works: works, firstDeploy: firstDeploy)
         }
         try await Preparation.finish(prepared, manifestText: manifestText, on: database)
-        try Self.reportTiming(context)
+        try reportTiming(context)
     }
 
     /// How the deploy's wall time split between waiting on others and the director's own work;

@@ -21,9 +21,28 @@ struct DeploymentController {
                 arguments: ["force": .bool(request.uri.queryParameters.get("force") == "true")])
             return Response.redirect(to: task)
         }
+        for path in ["deployments/:name/jobs/:group", "deployments/:name/jobs/:group/:instance"] {
+            router.put(RouterPath(path)) { request, context in try await controller.changeState(request, context) }
+        }
         for kind in ["vms", "instances"] {
             router.get("deployments/:name/\(kind)") { request, context in try await controller.instances(request, context, kind: kind) }
         }
+    }
+
+    /// `PUT /deployments/<d>/jobs/<group>[/<index or id>]?state=started|stopped|detached|restart|recreate`.
+    func changeState(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
+        let deployment = try await existing(context.parameters.get("name") ?? "")
+        let query = request.uri.queryParameters
+        let state = query.get("state") ?? ""
+        guard ["started", "stopped", "detached", "restart", "recreate"].contains(state) else {
+            throw DirectorError(.badRequest, code: 40_000, "Unknown state '\(state)'")
+        }
+        var target = context.parameters.get("group") ?? "*"
+        if let instance = context.parameters.get("instance") { target += "/" + instance }
+        let task = try await runner.enqueue(
+            type: "change_state", description: "\(state) instance \(target)", user: context.user ?? "", deployment: deployment.name,
+            arguments: ["target": .string(target), "state": .string(state), "skip_drain": .bool(query.get("skip_drain") != nil)])
+        return Response.redirect(to: task)
     }
 
     func existing(_ name: String) async throws -> DeploymentRecord {

@@ -78,7 +78,12 @@ struct InstanceUpdater: Sendable {
         } else {
             spec.renderedTemplatesArchive = try await render.storeArchive(of: work.rendered)
         }
-        try await lifecycle.start(agent, spec: spec, watch: work.watch, instanceName: name)
+        if work.record.state == "stopped" {
+            // `bosun stop` left it stopped: the new configuration is applied, the jobs stay down.
+            _ = try await agent.send(.apply(spec))
+        } else {
+            try await lifecycle.start(agent, spec: spec, watch: work.watch, instanceName: name)
+        }
         try await record(work, spec: spec)
     }
 
@@ -86,7 +91,6 @@ struct InstanceUpdater: Sendable {
         work.record.configurationHash = work.rendered.configurationHash
         work.record.spec = String(decoding: try JSONCoding.encoder.encode(spec), as: UTF8.self)
         work.record.bootstrap = work.plan.bootstrap
-        work.record.state = "started"
         try await work.record.save(on: context.database)
     }
 

@@ -1,0 +1,55 @@
+import ArgumentParser
+import BosunCore
+import Foundation
+
+/// What `start`, `stop`, `restart` and `recreate` share: the target (`GROUP[/INDEX-OR-ID]`, or the
+/// whole deployment), the confirmation, the request bosh sends, and the task followed.
+protocol InstanceStateCommand: DirectorCommand {
+    var target: String? { get }
+    var skipDrain: Bool { get }
+    func state() -> String
+}
+
+extension InstanceStateCommand {
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        let name = try deploymentName()
+        try confirm(output)
+        let path = target.map { $0.split(separator: "/", maxSplits: 1).map(String.init).joined(separator: "/") } ?? "*"
+        let query = Self.query([("state", state()), ("skip_drain", skipDrain ? "true" : nil)])
+        let id = try await client.startTask(.PUT, "/deployments/\(name)/jobs/\(path)" + query, contentType: "text/yaml")
+        try await TaskFollower(client: client, output: output).follow(id)
+    }
+}
+
+struct StartCommand: InstanceStateCommand {
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start instance(s)")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
+    var skipDrain: Bool { false }
+    func state() -> String { "started" }
+}
+
+struct StopCommand: InstanceStateCommand {
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop instance(s)")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
+    @Flag(name: .long, help: "Delete VM (but keep persistent disk)") var hard = false
+    @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
+    func state() -> String { hard ? "detached" : "stopped" }
+}
+
+struct RestartCommand: InstanceStateCommand {
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart instance(s)")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
+    @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
+    func state() -> String { "restart" }
+}
+
+struct RecreateCommand: InstanceStateCommand {
+    static let configuration = CommandConfiguration(commandName: "recreate", abstract: "Recreate instance(s)")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
+    @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
+    func state() -> String { "recreate" }
+}
