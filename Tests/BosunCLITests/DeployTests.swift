@@ -320,6 +320,22 @@ struct DeployTests {
         #expect(two.count == 2)
         #expect(two.contains { freed.contains($0["ips"]?.stringValue ?? "") }, "a freed address is handed out again: \(two)")
 
+        // A runtime config's addon puts its job on the instance groups it includes.
+        try bed.scratch.write("runtime.yml", """
+            releases: [{name: dummy, version: 0+dev.1}]
+            addons:
+            - name: checks
+              jobs: [{name: checker, release: dummy}]
+              include: {instance_groups: [greeter]}
+
+            """)
+        try await bed.succeed(["-n", "update-runtime-config", bed.scratch.url.path + "/runtime.yml"])
+        let withAddon = try await bed.deploy(bed.manifest(instances: 2, who: "everyone"))
+        #expect(withAddon.status == 0, "\(withAddon.stdout)")
+        for cid in try await bed.vmCIDs().values {
+            #expect(try await bed.inVM(cid, "test -x /var/vcap/jobs/checker/bin/run && echo installed") == "installed\n")
+        }
+
         // stop / start one instance, stop --hard (VMs gone, disks and addresses kept), start, recreate one.
         let target = "greeter/" + (two.first?["instance"]?.stringValue?.split(separator: "/").last.map(String.init) ?? "")
         try await bed.succeed(["-n", "-d", "greet", "stop", target])

@@ -10,6 +10,7 @@ enum Preparation {
         var manifest: DeploymentManifest
         var cloud: CloudConfig
         var cloudConfigID: Int?
+        var runtimeConfigIDs: [Int]
         var releases: [String: ResolvedRelease]
         var stemcells: [String: StemcellRecord]
         var variables: DeploymentVariables
@@ -49,11 +50,29 @@ enum Preparation {
         } catch {
             throw DeployError("Failed to interpolate the manifest: \(ERBRenderer.redacting(variables.secretStrings, in: "\(error)"))")
         }
-        let manifest: DeploymentManifest
+        var manifest: DeploymentManifest
         do {
             manifest = try DeploymentManifest(document: interpolated)
         } catch {
             throw DeployError(ERBRenderer.redacting(variables.secretStrings, in: error.description))
+        }
+        // Runtime configs (every name, latest version): their releases and addons.
+        let runtimeRecords = try await ConfigStore(database: database).list(type: "runtime", name: nil, latest: true, limit: nil)
+        var runtimeConfigs: [RuntimeConfig] = []
+        for record in runtimeRecords.sorted(by: { $0.name < $1.name }) {
+            do {
+                let document = try ManifestTemplate(parsing: record.content, source: "runtime config '\(record.name)'")
+                    .evaluate(variables: variables)
+                runtimeConfigs.append(try RuntimeConfig(document: document))
+            } catch {
+                throw DeployError(
+                    "Runtime config '\(record.name)': \(ERBRenderer.redacting(variables.secretStrings, in: "\(error)"))")
+            }
+        }
+        do {
+            manifest = try manifest.applyingAddons(runtimeConfigs)
+        } catch {
+            throw DeployError(error.description)
         }
         guard manifest.name == name else {
             throw DeployError("The manifest's name '\(manifest.name)' is not the deployment '\(name)'")
@@ -92,6 +111,7 @@ enum Preparation {
         }
         return Prepared(
             deploymentID: deploymentID, deployment: deployment, manifest: manifest, cloud: cloud, cloudConfigID: cloudRecord.id,
+            runtimeConfigIDs: runtimeRecords.compactMap(\.id).sorted(),
             releases: releases, stemcells: stemcells, variables: variables, state: state, plan: plan)
     }
 
@@ -124,6 +144,7 @@ enum Preparation {
         let deployment = prepared.deployment
         deployment.manifest = manifestText
         deployment.cloudConfigID = prepared.cloudConfigID
+        deployment.runtimeConfigIDs = String(decoding: try JSONCoding.encoder.encode(prepared.runtimeConfigIDs), as: UTF8.self)
         let releases: [JSONValue] = prepared.releases.values.sorted { $0.name < $1.name }.map {
             ["name": .string($0.name), "version": .string($0.version)]
         }
