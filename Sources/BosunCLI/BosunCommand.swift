@@ -15,7 +15,7 @@ public struct BosunCommand: AsyncParsableCommand {
             UploadStemcellCommand.self, StemcellsCommand.self, DeleteStemcellCommand.self, UploadReleaseCommand.self,
             ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self, DeployCommand.self, DeploymentsCommand.self,
             ManifestCommand.self, DeleteDeploymentCommand.self, InstancesCommand.self, VMsCommand.self, CreateReleaseCommand.self,
-            StartCommand.self, StopCommand.self, RestartCommand.self, RecreateCommand.self,
+            StartCommand.self, StopCommand.self, RestartCommand.self, RecreateCommand.self, RunErrandCommand.self,
         ]
     )
 

@@ -336,6 +336,15 @@ struct DeployTests {
             #expect(try await bed.inVM(cid, "test -x /var/vcap/jobs/checker/bin/run && echo installed") == "installed\n")
         }
 
+        // The addon's job is an errand colocated on the greeters: run it everywhere it is.
+        let errand = try await bed.succeed(["-d", "greet", "run-errand", "checker", "--json"])
+        let runs = try JSONCoding.decoder.decode(JSONValue.self, from: Data(errand.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        #expect(runs.count == 2, "\(errand)")
+        #expect(runs.allSatisfy { $0["exit_code"] == "0" && ($0["stdout"]?.stringValue ?? "").contains("greets everyone") }, "\(runs)")
+        let unknown = try await bed.bosun(["-d", "greet", "run-errand", "nope"])
+        #expect(unknown.status == 1)
+        #expect((unknown.stdout + unknown.stderr).contains("Errand 'nope' doesn't exist"), "\(unknown.stdout)")
+
         // stop / start one instance, stop --hard (VMs gone, disks and addresses kept), start, recreate one.
         let target = "greeter/" + (two.first?["instance"]?.stringValue?.split(separator: "/").last.map(String.init) ?? "")
         try await bed.succeed(["-n", "-d", "greet", "stop", target])

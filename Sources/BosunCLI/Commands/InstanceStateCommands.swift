@@ -53,3 +53,33 @@ struct RecreateCommand: InstanceStateCommand {
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
     func state() -> String { "recreate" }
 }
+
+/// `bosun run-errand NAME`: runs the errand on every instance that has its job, then prints each
+/// instance's exit code, stdout and stderr; exits 1 when any run did not exit 0.
+struct RunErrandCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "run-errand", abstract: "Run errand")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Errand name") var name: String
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        let deployment = try deploymentName()
+        let body = Data(#"{"keep-alive":false,"when-changed":false,"instances":[]}"#.utf8)
+        let id = try await client.startTask(.POST, "/deployments/\(deployment)/errands/\(name)/runs", body: body, contentType: "application/json")
+        try await TaskFollower(client: client, output: output).follow(id)
+        let result = try await client.send(.GET, "/tasks/\(id)/output?type=result")
+        let runs = String(decoding: result.body, as: UTF8.self).split(separator: "\n").compactMap {
+            try? JSONCoding.decoder.decode(JSONValue.self, from: Data($0.utf8))
+        }
+        output.line("")
+        output.table(
+            "errand runs", columns: ["Instance", "Exit Code", "Stdout", "Stderr"],
+            rows: runs.map { run in
+                ["\(run["instance"]?["group"]?.cell ?? "")/\(run["instance"]?["id"]?.cell ?? "")", run["exit_code"]?.cell ?? "",
+                 run["stdout"]?.cell ?? "", run["stderr"]?.cell ?? ""]
+            })
+        let failed = runs.filter { $0["exit_code"] != .int(0) }
+        if !failed.isEmpty {
+            throw CommandFailure(message: "Errand '\(name)' completed with a non-zero exit code on \(failed.count) instance\(failed.count == 1 ? "" : "s")")
+        }
+    }
+}

@@ -24,6 +24,14 @@ struct DeploymentController {
         for path in ["deployments/:name/jobs/:group", "deployments/:name/jobs/:group/:instance"] {
             router.put(RouterPath(path)) { request, context in try await controller.changeState(request, context) }
         }
+        router.post("deployments/:name/errands/:errand/runs") { _, context in
+            let deployment = try await controller.existing(context.parameters.get("name") ?? "")
+            let errand = context.parameters.get("errand") ?? ""
+            let task = try await controller.runner.enqueue(
+                type: "run_errand", description: "run errand \(errand)", user: context.user ?? "", deployment: deployment.name,
+                arguments: ["name": .string(errand)])
+            return Response.redirect(to: task)
+        }
         for kind in ["vms", "instances"] {
             router.get("deployments/:name/\(kind)") { request, context in try await controller.instances(request, context, kind: kind) }
         }

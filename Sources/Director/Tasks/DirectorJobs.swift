@@ -3,6 +3,7 @@ public enum DirectorJobs {
     public static var all: [String: any TaskJob] {
         ["update_stemcell": UpdateStemcellJob(), "delete_stemcell": DeleteStemcellJob(), "update_release": UpdateReleaseJob(),
          "delete_release": DeleteReleaseJob(), "update_deployment": UpdateDeploymentJob(), "delete_deployment": DeleteDeploymentJob(),
-         "vms": VMsJob(), "change_state": ChangeStateJob()]
+         "vms": VMsJob(), "change_state": ChangeStateJob(),
+         "run_errand": RunErrandJob()]
     }
 }
