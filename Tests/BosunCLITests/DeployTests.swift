@@ -91,6 +91,14 @@ struct DeployTests {
               - name: greeter
                 release: dummy
                 properties: {who: \(who), secret: ((greeter-secret))}
+            - name: smoke
+              lifecycle: errand
+              instances: 1
+              azs: [z1]
+              vm_type: small
+              stemcell: default
+              networks: [{name: default}]
+              jobs: [{name: checker, release: dummy}]
             variables:
             - name: greeter-secret
               type: password
@@ -341,6 +349,17 @@ struct DeployTests {
         let runs = try JSONCoding.decoder.decode(JSONValue.self, from: Data(errand.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
         #expect(runs.count == 2, "\(errand)")
         #expect(runs.allSatisfy { $0["exit_code"] == "0" && ($0["stdout"]?.stringValue ?? "").contains("greets everyone") }, "\(runs)")
+        // An errand instance group: a VM made for the run, the errand's output, the VM gone again.
+        let vmsBeforeErrand = try await bed.vmCIDs()
+        let smokeText = try await bed.bosun(["-d", "greet", "run-errand", "smoke"])
+        #expect(smokeText.status == 0, "\(smokeText.stdout)\(smokeText.stderr)")
+        let smoke = try await bed.succeed(["-d", "greet", "run-errand", "smoke", "--json"])
+        let smokeRuns = try JSONCoding.decoder.decode(JSONValue.self, from: Data(smoke.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        #expect(smokeRuns.count == 1 && smokeRuns.first?["exit_code"] == "0", "\(smoke)")
+        #expect(smokeRuns.first?["stdout"]?.stringValue?.contains("greets everyone") == true, "\(smokeRuns)")
+        #expect(smokeRuns.first?["instance"]?.stringValue?.hasPrefix("smoke/") == true)
+        #expect(try await bed.vmCIDs() == vmsBeforeErrand)
+        #expect(try await bed.instances().count == 2)
         let unknown = try await bed.bosun(["-d", "greet", "run-errand", "nope"])
         #expect(unknown.status == 1)
         #expect((unknown.stdout + unknown.stderr).contains("Errand 'nope' doesn't exist"), "\(unknown.stdout)")

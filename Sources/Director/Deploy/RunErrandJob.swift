@@ -23,29 +23,106 @@ struct RunErrandJob: TaskJob {
                 return (instance, vm)
             }
             guard !targets.isEmpty else {
-                let manifest = state.deployment.flatMap { try? YAMLValue.parse($0.manifest, source: "manifest") }
-                let isGroup = (manifest?["instance_groups"]?.arrayValue ?? []).contains { $0["name"]?.stringValue == errand }
-                throw DeployError(
-                    isGroup
-                        ? "Errand '\(errand)' is an instance group of its own (lifecycle: errand), which Bosun cannot run yet; colocate the job on a service instance group"
-                        : "Errand '\(errand)' doesn't exist: no instance of deployment '\(deployment)' has that job")
-            }
-            try await ParallelRun.forEach(targets, limit: 5) { position, target in
-                let (instance, vm) = target
-                let label = "\(instance.group)/\(instance.uuid) (\(instance.index))"
-                let agent = try await environment.agents.client(agentID: vm.agentID, instanceName: label, ledger: context.ledger)
-                let reply = try await context.events.step(
-                    stage: "Running errand", task: label, tags: [errand], index: position + 1, total: targets.count
-                ) {
-                    try await agent.send(.runErrand(name: errand))
+                guard let stored = state.deployment?.manifest, let manifest = try? YAMLValue.parse(stored, source: "manifest"),
+                    (manifest["instance_groups"]?.arrayValue ?? []).contains(where: { $0["name"]?.stringValue == errand })
+                else {
+                    throw DeployError("Errand '\(errand)' doesn't exist: no instance of deployment '\(deployment)' has that job")
                 }
-                let line: JSONValue = [
-                    "errand_name": .string(errand), "instance": ["group": .string(instance.group), "id": .string(instance.uuid)],
-                    "exit_code": reply["exit_code"] ?? .int(-1), "stdout": reply["stdout"] ?? "", "stderr": reply["stderr"] ?? "",
-                ]
-                try context.output.append(.result, String(decoding: try JSONCoding.encoder.encode(line), as: UTF8.self) + "\n")
+                return try await Self.runErrandGroup(errand, manifest: manifest, context: context, environment: environment)
             }
+            try await Self.run(errand, job: errand, on: targets, context: context, environment: environment)
             return "\(targets.count) errand run\(targets.count == 1 ? "" : "s")"
+        }
+    }
+
+    /// Runs `job`'s `bin/run` on each instance, a few at a time, writing a result line for each.
+    static func run(
+        _ errand: String, job: String?, on targets: [(InstanceRecord, VMRecord)], context: TaskContext, environment: DeployEnvironment
+    ) async throws {
+        try await ParallelRun.forEach(targets, limit: 5) { position, target in
+            let (instance, vm) = target
+            let label = "\(instance.group)/\(instance.uuid) (\(instance.index))"
+            let agent = try await environment.agents.client(agentID: vm.agentID, instanceName: label, ledger: context.ledger)
+            let reply = try await context.events.step(
+                stage: "Running errand", task: label, tags: [errand], index: position + 1, total: targets.count
+            ) {
+                try await agent.send(.runErrand(name: job))
+            }
+            let line: JSONValue = [
+                "errand_name": .string(errand), "instance": ["group": .string(instance.group), "id": .string(instance.uuid)],
+                "exit_code": reply["exit_code"] ?? .int(-1), "stdout": reply["stdout"] ?? "", "stderr": reply["stderr"] ?? "",
+            ]
+            try context.output.append(.result, String(decoding: try JSONCoding.encoder.encode(line), as: UTF8.self) + "\n")
+        }
+    }
+
+    /// An errand that is an instance group of its own (`lifecycle: errand`): its VMs are made as a
+    /// deploy makes them (compiled packages, rendered jobs, disks) but with the jobs not started,
+    /// the errand runs on each, and the VMs, disks and addresses are deleted again. Nothing else of
+    /// the deployment is touched and its recorded manifest stays as it was.
+    static func runErrandGroup(
+        _ group: String, manifest: YAMLValue, context: TaskContext, environment: DeployEnvironment
+    ) async throws -> String {
+        guard let deployment = context.deployment, case .map(var root) = manifest, case .array(var groups)? = root["instance_groups"] else {
+            throw DeployError("The deployed manifest has no instance groups")
+        }
+        for index in groups.indices where groups[index]["name"]?.stringValue == group {
+            if case .map(var entry) = groups[index] {
+                entry["lifecycle"] = "service"
+                groups[index] = .map(entry)
+            }
+        }
+        root["instance_groups"] = .array(groups)
+        let prepared = try await context.events.step(stage: "Preparing deployment", task: "Preparing errand \(group)") {
+            try await Preparation.prepare(
+                name: deployment, manifestText: YAMLValue.map(root).yamlText(), recreate: .none, context: context, environment: environment)
+        }
+        guard let groupPlan = prepared.plan.instanceGroups.first(where: { $0.name == group }),
+            let instanceGroup = prepared.manifest.instanceGroup(named: group), let stemcell = prepared.stemcells[instanceGroup.stemcell]
+        else { throw DeployError("Errand '\(group)' has no instances to run on") }
+        let steps = VMSteps(context: context, environment: environment)
+        let compiled = try await CompileStage(context: context, steps: steps, deploymentID: prepared.deploymentID, cloud: prepared.cloud)
+            .run(UpdateDeploymentJob.compileNeeds(prepared))
+        let render = RenderStage(
+            context: context, environment: environment, deploymentName: deployment, manifest: prepared.manifest,
+            releases: prepared.releases, stemcells: prepared.stemcells, compiled: compiled, secrets: prepared.variables.secretStrings)
+        let rendered = try await context.events.step(stage: "Rendering templates", task: "Rendering templates") {
+            try await render.run(prepared.plan)
+        }
+        try await environment.configServer.store(prepared.variables.generated, on: context.database)
+        let records = try await Preparation.recordInstances(prepared, on: context.database)
+        let updater = InstanceUpdater(context: context, steps: steps, render: render, deploymentID: prepared.deploymentID, skipDrain: false)
+        var created: [(InstanceRecord, VMRecord)] = []
+        do {
+            for plan in groupPlan.instances {
+                guard let record = records[plan.id], let output = rendered[plan.id] else { continue }
+                record.state = "stopped"  // installed, not started: the errand runs it
+                try await context.events.step(stage: "Creating errand VM", task: plan.displayName, tags: [group]) {
+                    try await updater.update(InstanceUpdater.Work(
+                        plan: plan, record: record, vm: nil, disk: nil, rendered: output, stemcellCID: stemcell.cid,
+                        watch: WatchTime(minimumMilliseconds: 0, maximumMilliseconds: 0)))
+                }
+                if let id = record.id, let vm = try await VMRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).first() {
+                    created.append((record, vm))
+                }
+            }
+            try await run(group, job: nil, on: created, context: context, environment: environment)
+        } catch {
+            try? await deleteErrandInstances(group, context: context, steps: steps)
+            throw error
+        }
+        try await deleteErrandInstances(group, context: context, steps: steps)
+        return "\(created.count) errand run\(created.count == 1 ? "" : "s")"
+    }
+
+    private static func deleteErrandInstances(_ group: String, context: TaskContext, steps: VMSteps) async throws {
+        guard let deployment = context.deployment else { return }
+        let state = try await DeploymentState.load(deployment, on: context.database)
+        let deleter = InstanceDeleter(context: context, steps: steps, skipDrain: true)
+        for instance in state.actualInstances where instance.group == group {
+            try await context.events.step(stage: "Deleting errand instances", task: instance.displayName, tags: [group]) {
+                try await deleter.delete(instance, state: state)
+            }
         }
     }
 }

@@ -33,17 +33,8 @@ struct UpdateDeploymentJob: TaskJob {
         }
         try await context.checkCancelled()
         let steps = VMSteps(context: context, environment: environment)
-        var needs: [CompileStage.Need] = []
-        for group in prepared.manifest.instanceGroups where group.lifecycle == .service {
-            guard let stemcell = prepared.stemcells[group.stemcell] else { continue }
-            for job in group.jobs {
-                guard let release = prepared.releases[job.release] else { continue }
-                for package in release.packages(ofJob: job.name) {
-                    needs.append(.init(package: package, release: release, stemcell: stemcell))
-                }
-            }
-        }
-        let compiled = try await CompileStage(context: context, steps: steps, deploymentID: prepared.deploymentID, cloud: prepared.cloud).run(needs)
+        let compiled = try await CompileStage(context: context, steps: steps, deploymentID: prepared.deploymentID, cloud: prepared.cloud)
+            .run(compileNeeds(prepared))
         try await context.checkCancelled()
         let render = RenderStage(
             context: context, environment: environment, deploymentName: name, manifest: prepared.manifest,
@@ -90,6 +81,19 @@ struct UpdateDeploymentJob: TaskJob {
         }
         try await Preparation.finish(prepared, manifestText: manifestText, on: database)
         try reportTiming(context)
+    }
+
+    /// Every package the service groups' jobs need, on their stemcells (compiled ones are reused).
+    static func compileNeeds(_ prepared: Preparation.Prepared) -> [CompileStage.Need] {
+        var needs: [CompileStage.Need] = []
+        for group in prepared.manifest.instanceGroups where group.lifecycle == .service {
+            guard let stemcell = prepared.stemcells[group.stemcell] else { continue }
+            for job in group.jobs {
+                guard let release = prepared.releases[job.release] else { continue }
+                needs += release.packages(ofJob: job.name).map { CompileStage.Need(package: $0, release: release, stemcell: stemcell) }
+            }
+        }
+        return needs
     }
 
     /// How the deploy's wall time split between waiting on others and the director's own work;
