@@ -41,8 +41,11 @@ public enum DirectorCommand {
             let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
             let cpi = try DirectorCPI.make(configuration, directorUUID: identity.uuid, binariesDirectory: binaries)
             let metrics = DirectorMetrics()
-            let nats = try ManagedNATSServer.forDirector(configuration, logger: logger)
-            let deploy = try DeployEnvironment.forDirector(configuration, identity: identity, natsServer: nats, logger: logger)
+            let natsCertificates = try NATSCertificates.loadOrCreate(
+                directory: configuration.certificatesDirectory, serverAddresses: [configuration.natsAddressForAgents])
+            let nats = try ManagedNATSServer.forDirector(configuration, certificates: natsCertificates, logger: logger)
+            let deploy = try DeployEnvironment.forDirector(
+                configuration, identity: identity, natsServer: nats, natsCertificates: natsCertificates, logger: logger)
             let tasks = TaskRunner(
                 database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all, cpi: cpi,
                 uploadsDirectory: configuration.uploadsDirectory, blobs: try BlobStorage(root: configuration.blobstoreDirectory),

@@ -11,3 +11,10 @@ public enum JSONCoding {
 
     public static var decoder: JSONDecoder { JSONDecoder() }
 }
+
+extension JSONCoding {
+    /// A value as JSON text (sorted keys), as the director stores JSON columns and result lines.
+    public static func string(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

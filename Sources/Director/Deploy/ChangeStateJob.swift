@@ -31,7 +31,7 @@ struct ChangeStateJob: TaskJob {
             for (position, instance) in chosen.enumerated() {
                 let label = "\(instance.group)/\(instance.uuid) (\(instance.index))"
                 let vm = instance.id.flatMap { state.vms[$0] }
-                let spec = instance.spec.flatMap { try? JSONCoding.decoder.decode(ApplySpec.self, from: Data($0.utf8)) }
+                let spec = instance.appliedSpec
                 switch (wanted, vm) {
                 case ("recreate", _), ("started", nil), ("restart", nil):
                     if vm == nil { wake.insert(instance.uuid) } else { recreate.insert(instance.uuid) }

@@ -39,11 +39,11 @@ public struct DeployEnvironment: Sendable {
 extension DeployEnvironment {
     /// Deploys on embedded defaults: the director's own nats-server and blobstore, both reached
     /// by agents at `agent_address`, the config server key in the state directory.
-    public static func forDirector(
-        _ configuration: DirectorConfiguration, identity: DirectorIdentity, natsServer: ManagedNATSServer, logger: Logger
+    static func forDirector(
+        _ configuration: DirectorConfiguration, identity: DirectorIdentity, natsServer: ManagedNATSServer,
+        natsCertificates: NATSCertificates, logger: Logger
     ) throws -> DeployEnvironment {
         let certs = configuration.certificatesDirectory
-        let natsCertificates = try NATSCertificates.loadOrCreate(directory: certs, serverAddresses: [configuration.natsAddressForAgents])
         let hub = AgentHub(
             directorUUID: identity.uuid,
             tls: .init(caFile: natsCertificates.caPath, certificateFile: certs + "/nats-director.crt", privateKeyFile: certs + "/nats-director.key"),

@@ -1,6 +1,14 @@
+import AgentProtocol
 import BosunCore
 import FluentKit
 import Foundation
+
+extension InstanceRecord {
+    /// The apply spec last sent to the instance's agent, if any.
+    var appliedSpec: ApplySpec? {
+        spec.flatMap { try? JSONCoding.decoder.decode(ApplySpec.self, from: Data($0.utf8)) }
+    }
+}
 
 /// What the database knows about one deployment: its instances with their active VM, addresses
 /// and persistent disk — the actual state the planner compares the manifest with.

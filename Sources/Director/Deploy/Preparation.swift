@@ -144,15 +144,15 @@ enum Preparation {
         let deployment = prepared.deployment
         deployment.manifest = manifestText
         deployment.cloudConfigID = prepared.cloudConfigID
-        deployment.runtimeConfigIDs = String(decoding: try JSONCoding.encoder.encode(prepared.runtimeConfigIDs), as: UTF8.self)
+        deployment.runtimeConfigIDs = try JSONCoding.string(prepared.runtimeConfigIDs)
         let releases: [JSONValue] = prepared.releases.values.sorted { $0.name < $1.name }.map {
             ["name": .string($0.name), "version": .string($0.version)]
         }
         let stemcells: [JSONValue] = prepared.stemcells.values.sorted { $0.name < $1.name }.map {
             ["name": .string($0.name), "version": .string($0.version)]
         }
-        deployment.releases = String(decoding: try JSONCoding.encoder.encode(JSONValue.array(releases)), as: UTF8.self)
-        deployment.stemcells = String(decoding: try JSONCoding.encoder.encode(JSONValue.array(stemcells)), as: UTF8.self)
+        deployment.releases = try JSONCoding.string(JSONValue.array(releases))
+        deployment.stemcells = try JSONCoding.string(JSONValue.array(stemcells))
         try await deployment.save(on: database)
     }
 }

@@ -17,7 +17,7 @@ struct RunErrandJob: TaskJob {
             let state = try await DeploymentState.load(deployment, on: context.database)
             let targets: [(InstanceRecord, VMRecord)] = state.instances.compactMap { instance in
                 guard let id = instance.id, let vm = state.vms[id],
-                    let spec = instance.spec.flatMap({ try? JSONCoding.decoder.decode(ApplySpec.self, from: Data($0.utf8)) }),
+                    let spec = instance.appliedSpec,
                     spec.job.templates.contains(where: { $0.name == errand })
                 else { return nil }
                 return (instance, vm)
@@ -52,7 +52,7 @@ struct RunErrandJob: TaskJob {
                 "errand_name": .string(errand), "instance": ["group": .string(instance.group), "id": .string(instance.uuid)],
                 "exit_code": reply["exit_code"] ?? .int(-1), "stdout": reply["stdout"] ?? "", "stderr": reply["stderr"] ?? "",
             ]
-            try context.output.append(.result, String(decoding: try JSONCoding.encoder.encode(line), as: UTF8.self) + "\n")
+            try context.output.append(.result, try JSONCoding.string(line) + "\n")
         }
     }
 

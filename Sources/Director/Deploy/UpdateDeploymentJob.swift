@@ -107,7 +107,7 @@ struct UpdateDeploymentJob: TaskJob {
             "render_seconds": .double(summary.sums["render"] ?? 0), "watch_seconds": .double(summary.sums["watch"] ?? 0),
             "drain_seconds": .double(summary.sums["drain"] ?? 0),
         ]
-        let line = String(decoding: try JSONCoding.encoder.encode(timing), as: UTF8.self)
+        let line = try JSONCoding.string(timing)
         context.events.debug("Deploy timing: \(line)")
         try context.output.append(.result, line + "\n")
     }

@@ -23,7 +23,7 @@ struct VMsJob: TaskJob {
             return rows.sorted { $0.0 < $1.0 }.map(\.1)
         }
         for row in rows {
-            try context.output.append(.result, String(decoding: try JSONCoding.encoder.encode(row), as: UTF8.self) + "\n")
+            try context.output.append(.result, try JSONCoding.string(row) + "\n")
         }
         return "\(rows.count) \(includeInstancesWithoutVM ? "instances" : "VMs")"
     }

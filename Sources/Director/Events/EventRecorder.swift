@@ -22,7 +22,7 @@ public struct EventRecorder: Sendable {
         event.task = task.map(String.init)
         event.deployment = deployment
         event.instance = instance
-        event.context = String(decoding: try JSONCoding.encoder.encode(context), as: UTF8.self)
+        event.context = try JSONCoding.string(context)
         event.error = error
         event.parentID = parentID
         try await event.create(on: database)

@@ -56,22 +56,22 @@ public final class ManagedNATSServer: Service, Sendable {
 
     /// Lets these agents connect (with their own certificates, to their own subjects only).
     public func allow(agentIDs: Set<String>) throws {
-        let (changed, process) = state.withLock { state -> (Bool, Process?) in
-            let before = state.configuration.agentIDs
-            state.configuration.agentIDs.formUnion(agentIDs)
-            return (state.configuration.agentIDs != before, state.process)
-        }
-        guard changed else { return }
-        try writeConfiguration()
-        if let process, process.isRunning { kill(process.processIdentifier, SIGHUP) }
+        try changeAgents { $0.formUnion(agentIDs) }
     }
 
     /// Stops letting these agents in (their VMs are gone).
     public func revoke(agentIDs: Set<String>) throws {
-        let process = state.withLock { state -> Process? in
-            state.configuration.agentIDs.subtract(agentIDs)
-            return state.process
+        try changeAgents { $0.subtract(agentIDs) }
+    }
+
+    /// Rewrites the configuration and reloads the server when the set of agents changed.
+    private func changeAgents(_ change: (inout Set<String>) -> Void) throws {
+        let (changed, process) = state.withLock { state -> (Bool, Process?) in
+            let before = state.configuration.agentIDs
+            change(&state.configuration.agentIDs)
+            return (state.configuration.agentIDs != before, state.process)
         }
+        guard changed else { return }
         try writeConfiguration()
         if let process, process.isRunning { kill(process.processIdentifier, SIGHUP) }
     }
@@ -196,9 +196,10 @@ public final class ManagedNATSServer: Service, Sendable {
 extension ManagedNATSServer {
     /// The server for a director's configuration: certificates from its CA with a SAN for the
     /// address agents use, files under `<state>/nats`.
-    public static func forDirector(_ configuration: DirectorConfiguration, logger: Logger) throws -> ManagedNATSServer {
+    static func forDirector(
+        _ configuration: DirectorConfiguration, certificates: NATSCertificates, logger: Logger
+    ) throws -> ManagedNATSServer {
         let address = configuration.natsAddressForAgents
-        let certificates = try NATSCertificates.loadOrCreate(directory: configuration.certificatesDirectory, serverAddresses: [address])
         return ManagedNATSServer(
             configuration: NATSServerConfiguration(
                 host: configuration.listenHost(advertised: address), port: configuration.natsPort, certificatePath: certificates.serverCertificatePath,

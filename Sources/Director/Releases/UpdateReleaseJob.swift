@@ -106,7 +106,7 @@ struct UpdateReleaseJob: TaskJob {
                         if let id = job.existingID { templateIDs.append(id); continue }
                         let record = TemplateRecord()
                         job.fill(record, releaseID: owner.id!)
-                        record.spec = String(decoding: try JSONCoding.encoder.encode(job.spec), as: UTF8.self)
+                        record.spec = try JSONCoding.string(job.spec)
                         try await record.create(on: database)
                         templateIDs.append(record.id!)
                     }

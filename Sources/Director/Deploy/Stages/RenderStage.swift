@@ -88,20 +88,21 @@ struct RenderStage {
         } catch {
             throw DeployError(error.description)
         }
+        let instancesByID = Dictionary(plan.allInstances.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var failures: [String] = []
         var files: [String: [String: String]] = [:]
         for result in results {
             let parts = result.id.split(separator: "|", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
             if !result.errors.isEmpty {
-                let instance = plan.allInstances.first { $0.id == parts[0] }
+                let instance = instancesByID[parts[0]]
                 failures.append(
                     "- Unable to render templates for job '\(parts[1])' of instance '\(instance?.displayName ?? parts[0])'. Errors are:\n"
                         + result.errors.map { "    - " + $0 }.joined(separator: "\n"))
                 continue
             }
             for (path, text) in result.files { files[parts[0], default: [:]]["\(parts[1])/\(path)"] = text }
-            let consumed = links["\(plan.allInstances.first { $0.id == parts[0] }?.group ?? "")/\(parts[1])"] ?? [:]
+            let consumed = links["\(instancesByID[parts[0]]?.group ?? "")/\(parts[1])"] ?? [:]
             files[parts[0], default: [:]]["\(parts[1])/.bosh/links.json"] = Self.linksFile(consumed)
         }
         if !failures.isEmpty {

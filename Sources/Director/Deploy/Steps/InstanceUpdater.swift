@@ -32,7 +32,7 @@ struct InstanceUpdater: Sendable {
     func update(_ work: Work) async throws {
         var vm = work.vm
         let name = work.plan.displayName
-        let previousSpec = work.record.spec.flatMap { try? JSONCoding.decoder.decode(ApplySpec.self, from: Data($0.utf8)) }
+        let previousSpec = work.record.appliedSpec
         var agent: AgentClient? = nil
         if let current = vm {
             agent = try await steps.environment.agents.client(agentID: current.agentID, instanceName: name, ledger: context.ledger)
@@ -89,7 +89,7 @@ struct InstanceUpdater: Sendable {
 
     private func record(_ work: Work, spec: ApplySpec) async throws {
         work.record.configurationHash = work.rendered.configurationHash
-        work.record.spec = String(decoding: try JSONCoding.encoder.encode(spec), as: UTF8.self)
+        work.record.spec = try JSONCoding.string(spec)
         work.record.bootstrap = work.plan.bootstrap
         try await work.record.save(on: context.database)
     }
@@ -105,7 +105,7 @@ struct InstanceUpdater: Sendable {
             }
             return
         }
-        let wantedProperties = String(decoding: try JSONCoding.encoder.encode(wanted.cloudProperties), as: UTF8.self)
+        let wantedProperties = try JSONCoding.string(wanted.cloudProperties)
         if let current = work.disk, let cid = current.cid {
             if !attached { try await attach(cid, to: vm, agent: agent) }
             if current.sizeMB == wanted.sizeMB && current.cloudProperties == wantedProperties {

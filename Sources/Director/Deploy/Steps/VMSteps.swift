@@ -43,7 +43,7 @@ struct VMSteps: Sendable {
         record.deploymentID = deploymentID
         record.agentID = agentID
         record.active = false
-        record.description = String(decoding: try JSONCoding.encoder.encode(description), as: UTF8.self)
+        record.description = try JSONCoding.string(description)
         record.createdAt = Date().timeIntervalSince1970
         try await record.save(on: context.database)
         do {
