@@ -92,7 +92,7 @@ public enum AgentBootstrap {
         let servers = urls.compactMap(URL.init(string:))
         guard !servers.isEmpty else { throw Failure(description: "Agent settings name no NATS server (mbus)") }
         var configuration = NATSClientConfiguration(
-            servers: servers, name: "agent-" + settings.agentID, reconnectDelay: .seconds(2), maxReconnectDelay: .seconds(10))
+            servers: servers, name: "agent-" + settings.agentID, reconnectDelay: .seconds(1), maxReconnectDelay: .seconds(5))
         // A certificate from update_settings (rotation) wins over the one the VM was created with.
         let updated = FileManager.default.contents(atPath: UpdateSettingsAction.file(paths))
             .flatMap { try? JSONCoding.decoder.decode(JSONValue.self, from: $0) }?["mbus"]?["cert"]

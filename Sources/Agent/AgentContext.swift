@@ -84,7 +84,7 @@ final class AgentContext: Sendable {
     /// `running`, `starting`, `failing` or `stopped` from the supervisor (reference §2.4), or
     /// `templates_missing`, with each process's state.
     /// `spec`: the applied spec when the caller has read it already (one read of `spec.json`).
-    func stateSnapshot(spec: JSONValue? = nil) async -> (jobState: String, processes: [(name: String, state: String, uptime: Int)]) {
+    func stateSnapshot(spec: JSONValue? = nil) async -> (jobState: String, processes: [(name: String, state: String, uptime: Double)]) {
         let jobs = appliedJobNames(in: spec)
         return await supervisor.snapshot(templatesMissing: !jobsWithMissingTemplates(jobs).isEmpty, jobsApplied: !jobs.isEmpty)
     }

@@ -83,6 +83,11 @@ public struct CPIRequestHandler: Sendable {
                 throw CPIError(.cpiError, "calculate_vm_cloud_properties: argument 0 must be {cpu, ram, ephemeral_disk_size} integers")
             }
             return try await p.calculateVMCloudProperties(cpu: cpu, ramMB: ram, ephemeralDiskMB: disk)
+        case "move_address":
+            return try await p.moveAddress(
+                from: try args.string(0, "source_vm_cid"), to: try args.string(1, "target_vm_cid"), networks: args.any(2))
+        case "find_vms_by_agent":
+            return .array(try await p.findVMs(agentID: try args.string(0, "agent_id")).map(JSONValue.string))
         case "snapshot_disk", "delete_snapshot", "update_disk", "create_network", "delete_network":
             throw CPIError(.notImplemented, "'\(request.method)' is not implemented by this CPI")
         default:

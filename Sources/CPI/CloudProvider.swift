@@ -25,6 +25,31 @@ public protocol CloudProvider: Sendable {
     func setDiskMetadata(_ diskCID: String, _ metadata: [String: String]) async throws(CPIError)
     func resizeDisk(_ diskCID: String, newSizeMB: Int) async throws(CPIError)
     func calculateVMCloudProperties(cpu: Int, ramMB: Int, ephemeralDiskMB: Int) async throws(CPIError) -> JSONValue
+    /// Bosun extension `move_address` (advertised in `info.extensions`): takes the addresses in
+    /// `networks` away from `sourceVMCID` and gives them to `targetVMCID` in place of its own, so
+    /// a replacement VM answers on the instance's address. Connections from the target's old
+    /// address are cut (its agent reconnects); caches that mapped the address to the old VM are
+    /// flushed. Returns the target's networks as configured.
+    func moveAddress(from sourceVMCID: String, to targetVMCID: String, networks: JSONValue) async throws(CPIError) -> JSONValue
+    /// Bosun extension `find_vms_by_agent`: the VMs created for an agent id. A director killed
+    /// while `create_vm` ran never learnt the CID; this finds the VM so it can be deleted.
+    func findVMs(agentID: String) async throws(CPIError) -> [String]
+}
+
+extension CloudProvider {
+    public func moveAddress(from sourceVMCID: String, to targetVMCID: String, networks: JSONValue) async throws(CPIError) -> JSONValue {
+        throw CPIError(.notImplemented, "'move_address' is not implemented by this CPI")
+    }
+
+    public func findVMs(agentID: String) async throws(CPIError) -> [String] {
+        throw CPIError(.notImplemented, "'find_vms_by_agent' is not implemented by this CPI")
+    }
+}
+
+/// Names of Bosun's CPI extensions, as `info` lists them.
+public enum CPIExtension {
+    public static let moveAddress = "move_address"
+    public static let findVMsByAgent = "find_vms_by_agent"
 }
 
 /// `info`'s result. Capacity is a Bosun extension (other CPIs leave it out) that lets the director
@@ -33,6 +58,10 @@ public struct CPIInfo: Codable, Sendable, Equatable {
     public var apiVersion: Int
     public var stemcellFormats: [String]
     public var capacity: Capacity?
+    /// Bosun extensions the CPI implements (`CPIExtension`); absent from other CPIs.
+    public var extensions: [String]?
+
+    public func supports(_ name: String) -> Bool { extensions?.contains(name) ?? false }
 
     public struct Capacity: Codable, Sendable, Equatable {
         public var cpus: Int
@@ -58,15 +87,16 @@ public struct CPIInfo: Codable, Sendable, Equatable {
         }
     }
 
-    public init(apiVersion: Int, stemcellFormats: [String], capacity: Capacity? = nil) {
+    public init(apiVersion: Int, stemcellFormats: [String], capacity: Capacity? = nil, extensions: [String]? = nil) {
         self.apiVersion = apiVersion
         self.stemcellFormats = stemcellFormats
         self.capacity = capacity
+        self.extensions = extensions
     }
 
     enum CodingKeys: String, CodingKey {
         case apiVersion = "api_version"
         case stemcellFormats = "stemcell_formats"
-        case capacity
+        case capacity, extensions
     }
 }

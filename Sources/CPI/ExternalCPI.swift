@@ -123,6 +123,17 @@ extension ExternalCPI {
 
     public func deleteVM(_ vmCID: String) async throws(CPIError) { _ = try await call("delete_vm", [.string(vmCID)]) }
 
+    public func findVMs(agentID: String) async throws(CPIError) -> [String] {
+        guard case .array(let items) = try await call("find_vms_by_agent", [.string(agentID)]) else {
+            throw CPIError(.invalidResponse, "'find_vms_by_agent' did not return a list of VM CIDs")
+        }
+        return items.compactMap(\.stringValue)
+    }
+
+    public func moveAddress(from sourceVMCID: String, to targetVMCID: String, networks: JSONValue) async throws(CPIError) -> JSONValue {
+        try await call("move_address", [.string(sourceVMCID), .string(targetVMCID), networks])
+    }
+
     public func hasVM(_ vmCID: String) async throws(CPIError) -> Bool {
         try bool(try await call("has_vm", [.string(vmCID)]), method: "has_vm")
     }

@@ -1,4 +1,5 @@
 import Blobstore
+import FluentKit
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -43,7 +44,8 @@ public enum DirectorCommand {
             let metrics = DirectorMetrics()
             let natsCertificates = try NATSCertificates.loadOrCreate(
                 directory: configuration.certificatesDirectory, serverAddresses: [configuration.natsAddressForAgents])
-            let nats = try ManagedNATSServer.forDirector(configuration, certificates: natsCertificates, logger: logger)
+            let knownAgents = Set(try await VMRecord.query(on: database.database).all().map(\.agentID))
+            let nats = try ManagedNATSServer.forDirector(configuration, certificates: natsCertificates, agentIDs: knownAgents, logger: logger)
             let deploy = try DeployEnvironment.forDirector(
                 configuration, identity: identity, natsServer: nats, natsCertificates: natsCertificates, logger: logger)
             let tasks = TaskRunner(
@@ -62,7 +64,11 @@ public enum DirectorCommand {
                 privateKeyPEM: identity.privateKeyPEM, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [nats, deploy.agents, tasks, api, blobstore, NATSAnnouncement(server: nats, directory: configuration.natsDirectory, logger: logger)],
+                    services: [
+                        nats, deploy.agents, tasks, api, blobstore, NATSAnnouncement(server: nats, directory: configuration.natsDirectory, logger: logger),
+                        OrphanedVMCleanupScheduler(
+                            tasks: tasks, database: database.database, interval: configuration.orphanedVMCleanupInterval, logger: logger),
+                    ],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {
                 try await group.run()

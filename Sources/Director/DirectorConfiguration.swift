@@ -37,6 +37,8 @@ public struct DirectorConfiguration: Sendable, Equatable {
     public var natsAddress: String?
     /// 0 lets the server pick a free port.
     public var natsPort: Int = 4222
+    /// How often orphaned VMs are looked for and deleted (`vms.cleanup_interval`, seconds).
+    public var orphanedVMCleanupInterval: Duration = .seconds(300)
 
     public init(
         stateDirectory: String, name: String = "bosun", address: String = "127.0.0.1", apiPort: Int = 25555,
@@ -120,6 +122,14 @@ public struct DirectorConfiguration: Sendable, Equatable {
             case let other?: throw Invalid(description: "\(path): nats.address must be a string, found \(other.goTypeName)")
             }
             if let port = try port("port", in: nats, named: "nats.port") { configuration.natsPort = port }
+        }
+        if let vms = yaml["vms"] {
+            switch vms["cleanup_interval"] {
+            case nil, .null?: break
+            case .int(let seconds)? where seconds > 0: configuration.orphanedVMCleanupInterval = .seconds(seconds)
+            case let other?:
+                throw Invalid(description: "\(path): vms.cleanup_interval must be a positive number of seconds, found \(other.goDisplayString)")
+            }
         }
         if case .array(let addresses)? = yaml["certificate_addresses"] {
             configuration.certificateAddresses = addresses.compactMap(\.stringValue)

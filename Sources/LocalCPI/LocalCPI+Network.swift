@@ -14,28 +14,28 @@ struct VMNetwork: Codable, Equatable {
         case prefixLength = "prefix_length"
     }
 
-    static func parse(_ networks: JSONValue) throws(CPIError) -> VMNetwork {
+    static func parse(_ networks: JSONValue, method: String = "create_vm") throws(CPIError) -> VMNetwork {
         guard case .object(let all) = networks, !all.isEmpty else {
-            throw CPIError(.vmCreationFailed, "create_vm: networks must name one manual network")
+            throw CPIError(.vmCreationFailed, "\(method): networks must name one manual network")
         }
         guard all.count == 1, let (name, settings) = all.first else {
-            throw CPIError(.vmCreationFailed, "create_vm: the local CPI supports one network per VM, got \(all.keys.sorted())")
+            throw CPIError(.vmCreationFailed, "\(method): the local CPI supports one network per VM, got \(all.keys.sorted())")
         }
         guard settings["type"]?.stringValue ?? "manual" == "manual" else {
-            throw CPIError(.vmCreationFailed, "create_vm: network '\(name)' is \(settings["type"]?.stringValue ?? "?"); the local CPI needs manual networks")
+            throw CPIError(.vmCreationFailed, "\(method): network '\(name)' is \(settings["type"]?.stringValue ?? "?"); the local CPI needs manual networks")
         }
         guard let ip = settings["ip"]?.stringValue, IPv4Address(ip) != nil else {
-            throw CPIError(.vmCreationFailed, "create_vm: network '\(name)' has no valid ip")
+            throw CPIError(.vmCreationFailed, "\(method): network '\(name)' has no valid ip")
         }
         guard let netmask = settings["netmask"]?.stringValue, let mask = IPv4Address(netmask) else {
-            throw CPIError(.vmCreationFailed, "create_vm: network '\(name)' has no valid netmask")
+            throw CPIError(.vmCreationFailed, "\(method): network '\(name)' has no valid netmask")
         }
         let prefix = mask.value.nonzeroBitCount
         guard mask.value == (prefix == 0 ? 0 : UInt32.max << (32 - UInt32(prefix))) else {
-            throw CPIError(.vmCreationFailed, "create_vm: network '\(name)' netmask \(netmask) is not contiguous")
+            throw CPIError(.vmCreationFailed, "\(method): network '\(name)' netmask \(netmask) is not contiguous")
         }
         guard let gateway = settings["gateway"]?.stringValue, IPv4Address(gateway) != nil else {
-            throw CPIError(.vmCreationFailed, "create_vm: network '\(name)' has no valid gateway")
+            throw CPIError(.vmCreationFailed, "\(method): network '\(name)' has no valid gateway")
         }
         return VMNetwork(name: name, ip: ip, prefixLength: prefix, gateway: gateway)
     }
@@ -69,6 +69,66 @@ extension LocalCPI {
         try await HostCommand.cpi(
             .vmCreationFailed, "/usr/sbin/ip", ["-n", ns, "addr", "add", "\(record.network.ip)/\(record.network.prefixLength)", "dev", "eth0"])
         try await HostCommand.cpi(.vmCreationFailed, "/usr/sbin/ip", ["-n", ns, "link", "set", "eth0", "up"])
+    }
+
+    /// `move_address`: the address leaves the source VM (its sockets on it are cut) and replaces
+    /// the target's own (whose sockets are cut too, so its agent reconnects from the new one);
+    /// the host forgets both neighbours so the next packet finds the new VM. Repeatable.
+    public func moveAddress(from sourceVMCID: String, to targetVMCID: String, networks: JSONValue) async throws(CPIError) -> JSONValue {
+        let final = try VMNetwork.parse(networks, method: "move_address")
+        try await paths.locked { () throws(CPIError) in
+            let targetFile = paths.vm(targetVMCID) + "/vm.json"
+            guard var target = RecordFile.read(VMRecord.self, from: targetFile) else {
+                throw CPIError(.vmNotFound, "move_address: VM '\(targetVMCID)' does not exist")
+            }
+            let sourceFile = paths.vm(sourceVMCID) + "/vm.json"
+            if var source = RecordFile.read(VMRecord.self, from: sourceFile), source.network.ip == final.ip {
+                await HostCommand.bestEffort("/usr/sbin/ip", ["-n", source.netns, "addr", "del", "\(final.ip)/\(source.network.prefixLength)", "dev", "eth0"])
+                await cutConnections(in: source.netns, from: final.ip)
+                source.network.ip = ""
+                try RecordFile.write(source, to: sourceFile)
+            }
+            let previous = target.network.ip
+            if previous != final.ip {
+                // The new address joins as a secondary; deleting the old primary promotes it.
+                await HostCommand.bestEffort(
+                    "/usr/sbin/ip", ["netns", "exec", target.netns, "sysctl", "-q", "-w", "net.ipv4.conf.eth0.promote_secondaries=1"])
+                try await HostCommand.cpi(
+                    .cloudError, "/usr/sbin/ip", ["-n", target.netns, "addr", "replace", "\(final.ip)/\(final.prefixLength)", "dev", "eth0"])
+                // The host learns the new owner before anything reconnects (else its answers go to
+                // the old VM's MAC until the neighbour entry ages out).
+                await pointNeighbour(final.ip, to: target.netns)
+                if !previous.isEmpty {
+                    await HostCommand.bestEffort("/usr/sbin/ip", ["-n", target.netns, "addr", "del", "\(previous)/\(target.network.prefixLength)", "dev", "eth0"])
+                    await HostCommand.bestEffort("/usr/sbin/ip", ["neigh", "del", previous, "dev", configuration.bridgeName])
+                    await cutConnections(in: target.netns, from: previous)
+                }
+                target.network = final
+                try RecordFile.write(target, to: targetFile)
+                try? "127.0.0.1 localhost\n\(final.ip) \(target.cid)\n".write(
+                    toFile: paths.vm(targetVMCID) + "/etc/hosts", atomically: true, encoding: .utf8)
+            } else {
+                await pointNeighbour(final.ip, to: target.netns)
+            }
+        }
+        return networks
+    }
+
+    /// Sets the host's neighbour entry for `address` to the MAC of `netns`'s eth0.
+    private func pointNeighbour(_ address: String, to netns: String) async {
+        let link = (try? await HostCommand.run("/usr/sbin/ip", ["-n", netns, "-o", "link", "show", "dev", "eth0"])) ?? ""
+        guard let range = link.range(of: "link/ether ") else {
+            await HostCommand.bestEffort("/usr/sbin/ip", ["neigh", "del", address, "dev", configuration.bridgeName])
+            return
+        }
+        let mac = String(link[range.upperBound...].prefix(17))
+        await HostCommand.bestEffort("/usr/sbin/ip", ["neigh", "replace", address, "lladdr", mac, "dev", configuration.bridgeName, "nud", "reachable"])
+    }
+
+    /// Aborts the TCP sockets bound to `address` in a namespace (an address that left keeps its
+    /// sockets half-alive otherwise: they time out minutes later).
+    private func cutConnections(in netns: String, from address: String) async {
+        await HostCommand.bestEffort("/usr/sbin/ip", ["netns", "exec", netns, "/usr/bin/ss", "-K", "-t", "src", address])
     }
 
     func deleteNetworkNamespace(_ record: VMRecord) async {

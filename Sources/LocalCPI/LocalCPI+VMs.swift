@@ -62,6 +62,12 @@ extension LocalCPI {
         await removeVM(record)
     }
 
+    /// VMs whose record names the agent; one a `create_vm` is still building counts.
+    public func findVMs(agentID: String) async throws(CPIError) -> [String] {
+        let all = (try? FileManager.default.contentsOfDirectory(atPath: paths.vms)) ?? []
+        return all.filter { RecordFile.read(VMRecord.self, from: paths.vm($0) + "/vm.json")?.agentID == agentID }.sorted()
+    }
+
     public func hasVM(_ vmCID: String) async throws(CPIError) -> Bool {
         guard FileManager.default.fileExists(atPath: paths.vm(vmCID) + "/vm.json") else { return false }
         return (try? await containerPID(vmCID)) != nil

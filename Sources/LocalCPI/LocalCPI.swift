@@ -23,7 +23,8 @@ public struct LocalCPI: CloudProvider {
         let vms = (try? FileManager.default.contentsOfDirectory(atPath: paths.vms).count) ?? 0
         return CPIInfo(
             apiVersion: 2, stemcellFormats: [LocalStemcell.format],
-            capacity: .init(cpus: cpus, memoryMB: memoryMB, diskFreeMB: diskFreeMB, maxVMs: configuration.maxVMs, vms: vms))
+            capacity: .init(cpus: cpus, memoryMB: memoryMB, diskFreeMB: diskFreeMB, maxVMs: configuration.maxVMs, vms: vms),
+            extensions: [CPIExtension.moveAddress, CPIExtension.findVMsByAgent])
     }
 
     /// `cpu` → CPU quota, `ram` and `ephemeral_disk` in MB, as the VM type's cloud properties say.

@@ -69,7 +69,10 @@ final class ScratchDirectory {
         FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path)
     }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    /// `BOSUN_TEST_KEEP_SCRATCH=1` keeps it (director logs, task debug logs) for a post-mortem.
+    deinit {
+        if ProcessInfo.processInfo.environment["BOSUN_TEST_KEEP_SCRATCH"] == nil { try? FileManager.default.removeItem(at: url) }
+    }
 }
 
 extension BosunBinary {

@@ -18,7 +18,8 @@ struct DeployTests {
         var runtimeRoot: String { "/run/bosun-deploy-\(token)" }
         let director: DirectorCrashTests.DirectorProcess
 
-        init() async throws {
+        /// - Parameter directorConfig: extra lines for the director's config.yml.
+        init(directorConfig: String = "") async throws {
             scratch = try ScratchDirectory()
             let state = scratch.url.path + "/state"
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
@@ -36,6 +37,7 @@ struct DeployTests {
                 agent_address: \(subnet).1
                 nats: {port: 0}
                 cpi: {path: \(BuiltProduct.path("bosun-local-cpi")), config: \(cpiConfig)}
+                \(directorConfig)
 
                 """.write(toFile: state + "/config.yml", atomically: true, encoding: .utf8)
             director = DirectorCrashTests.DirectorProcess(state: state, port: port)
@@ -57,7 +59,7 @@ struct DeployTests {
         func cloudConfig() -> String {
             """
             azs: [{name: z1}, {name: z2}]
-            vm_types: [{name: small, cloud_properties: {ram: 512}}]
+            vm_types: [{name: small, cloud_properties: {ram: 512}}, {name: medium, cloud_properties: {ram: 768}}]
             disk_types: [{name: small, disk_size: 64}, {name: default, disk_size: 64}]
             networks:
             - name: default
@@ -168,6 +170,18 @@ struct DeployTests {
             return list.stdout.split(separator: "\n").map(String.init).filter { $0.contains(scratch.url.path) }
         }
 
+        /// Runs `body` on a fresh bed and tears it down afterwards, whatever happened.
+        static func with(directorConfig: String = "", _ body: (Bed) async throws -> Void) async throws {
+            let bed = try await Bed(directorConfig: directorConfig)
+            do {
+                try await body(bed)
+            } catch {
+                await bed.tearDown()
+                throw error
+            }
+            await bed.tearDown()
+        }
+
         func tearDown() async {
             director.stop()
             for container in (try? await containers()) ?? [] {
@@ -188,7 +202,7 @@ struct DeployTests {
     }
 
     /// The stemcell and cloud config every deploy here needs.
-    private func prepare(_ bed: Bed) async throws {
+    static func prepare(_ bed: Bed) async throws {
         let stemcellBuild = try await BosunBinary.runProgram(
             BuiltProduct.path("bosun-local-cpi"), ["build-stemcell", bed.scratch.url.path, "1"], in: bed.scratch.url)
         #expect(stemcellBuild.status == 0, "\(stemcellBuild.stderr)")
@@ -199,18 +213,11 @@ struct DeployTests {
 
     @Test("the example release: built by create-release, its Go server compiled from source, answering on every instance with the generated password; a template error touches no VM")
     func exampleRelease() async throws {
-        let bed = try await Bed()
-        do {
-            try await runExample(bed)
-        } catch {
-            await bed.tearDown()
-            throw error
-        }
-        await bed.tearDown()
+        try await Bed.with { try await runExample($0) }
     }
 
-    private func runExample(_ bed: Bed) async throws {
-        try await prepare(bed)
+    /// Builds the example kv release with `create-release`, uploads it and returns the example manifest.
+    static func uploadExampleRelease(_ bed: Bed) async throws -> String {
         let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("examples")
         let release = bed.scratch.url.path + "/kv-release"
@@ -218,7 +225,12 @@ struct DeployTests {
         let created = try await bed.succeed(["create-release", "--dir", release, "--force", "--tarball", bed.scratch.url.path + "/kv.tgz"])
         #expect(created.contains("Added package 'kv-server/"), "\(created)")
         try await bed.succeed(["-n", "upload-release", bed.scratch.url.path + "/kv.tgz"])
-        let manifest = try String(contentsOfFile: examples.path + "/manifests/kv.yml", encoding: .utf8)
+        return try String(contentsOfFile: examples.path + "/manifests/kv.yml", encoding: .utf8)
+    }
+
+    private func runExample(_ bed: Bed) async throws {
+        try await Self.prepare(bed)
+        let manifest = try await Self.uploadExampleRelease(bed)
 
         // Without the password the kv-server template cannot render: the deploy stops there.
         let broken = try await bed.deployNamed("kv", manifest.replacingOccurrences(of: "      password: ((kv_password))\n", with: ""))
@@ -254,18 +266,11 @@ struct DeployTests {
 
     @Test("deploy compiles, renders, starts; no-op redeploy; bad manifest touches nothing; disk survives recreate; property roll; scale frees IPs; delete leaves nothing")
     func deployAndDelete() async throws {
-        let bed = try await Bed()
-        do {
-            try await run(bed)
-        } catch {
-            await bed.tearDown()
-            throw error
-        }
-        await bed.tearDown()
+        try await Bed.with { try await run($0) }
     }
 
     private func run(_ bed: Bed) async throws {
-        try await prepare(bed)
+        try await Self.prepare(bed)
         try await bed.succeed(["-n", "upload-release", DirectorCommandsTests.fixtureRelease])
 
         try bed.scratch.write("greet.yml", bed.manifest(instances: 2))

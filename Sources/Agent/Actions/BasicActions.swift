@@ -44,7 +44,8 @@ struct GetStateAction: AgentAction {
         let snapshot = await agent.stateSnapshot(spec: spec)
         state["job_state"] = .string(snapshot.jobState)
         state["processes"] = .array(snapshot.processes.map {
-            ["name": .string($0.name), "state": .string($0.state), "uptime": ["secs": .int($0.uptime)]]
+            // `ms` is Bosun's: the director times an instance's downtime from it.
+            ["name": .string($0.name), "state": .string($0.state), "uptime": ["secs": .int(Int($0.uptime)), "ms": .int(Int($0.uptime * 1000))]]
         })
         state["vm"] = ["name": .string(agent.settings.vm.name)]
         if arguments.first == "full" {

@@ -109,12 +109,12 @@ actor Supervisor {
     /// reboot); that outranks whatever the processes say. `jobsApplied`: with jobs applied but never
     /// started (or stopped), the state is `stopped` even though no process is loaded.
     func snapshot(templatesMissing: Bool = false, jobsApplied: Bool = false)
-        -> (jobState: String, processes: [(name: String, state: String, uptime: Int)])
+        -> (jobState: String, processes: [(name: String, state: String, uptime: Double)])
     {
         let now = Self.now()
-        let processes = order.compactMap { key -> (String, String, Int)? in
+        let processes = order.compactMap { key -> (String, String, Double)? in
             guard let entry = entries[key] else { return nil }
-            return (entry.name, entry.machine.status, entry.startedAt.map { Int(now - $0) } ?? 0)
+            return (entry.name, entry.machine.status, entry.startedAt.map { max(0, now - $0) } ?? 0)
         }
         let jobState = JobState.compute(
             processes: order.compactMap { entries[$0]?.machine }, stopped: stopped && (jobsApplied || !order.isEmpty),

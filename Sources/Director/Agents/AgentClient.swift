@@ -63,10 +63,13 @@ public struct AgentClient: Sendable {
         return try await follow(task, of: method)
     }
 
-    /// Polls `get_task` until the task stops running.
+    /// Polls `get_task` until the task stops running: soon at first (most tasks are short and
+    /// an instance's downtime adds them up), then every `taskPollInterval`.
     private func follow(_ task: AgentTaskHandle, of method: AgentMethod) async throws(AgentClientError) -> JSONValue {
+        var interval = min(Duration.milliseconds(10), taskPollInterval)
         while true {
-            try? await Task.sleep(for: taskPollInterval)
+            try? await Task.sleep(for: interval)
+            interval = min(interval * 2, taskPollInterval)
             let response = try await exchange(.getTask(agentTaskID: task.agentTaskID))
             if let still = response.runningTask, still.agentTaskID == task.agentTaskID { continue }
             return try value(of: response, method: method)

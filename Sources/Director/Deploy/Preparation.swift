@@ -22,7 +22,13 @@ enum Preparation {
         name: String, manifestText: String, recreate: DeploymentPlanner.Recreate, context: TaskContext, environment: DeployEnvironment
     ) async throws -> Prepared {
         let database = context.database
-        let state = try await DeploymentState.load(name, on: database)
+        var state = try await DeploymentState.load(name, on: database)
+        if let id = state.deployment?.id {
+            // A swap a killed director left half-done is put right before anything is planned.
+            try await UnfinishedSwaps(context: context, steps: VMSteps(context: context, environment: environment), deploymentName: name)
+                .resolve(deploymentID: id)
+            state = try await DeploymentState.load(name, on: database)
+        }
         let deployment: DeploymentRecord
         if let existing = state.deployment {
             deployment = existing

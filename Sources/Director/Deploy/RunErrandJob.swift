@@ -91,13 +91,15 @@ struct RunErrandJob: TaskJob {
         }
         try await environment.configServer.store(prepared.variables.generated, on: context.database)
         let records = try await Preparation.recordInstances(prepared, on: context.database)
-        let updater = InstanceUpdater(context: context, steps: steps, render: render, deploymentID: prepared.deploymentID, skipDrain: false)
+        let updater = InstanceUpdater(
+            context: context, steps: steps, render: render, deploymentID: prepared.deploymentID, deploymentName: deployment,
+            cloud: prepared.cloud, skipDrain: false, canMoveAddresses: false)
         var created: [(InstanceRecord, VMRecord)] = []
         do {
             for plan in groupPlan.instances {
                 guard let record = records[plan.id], let output = rendered[plan.id] else { continue }
                 record.state = "stopped"  // installed, not started: the errand runs it
-                try await context.events.step(stage: "Creating errand VM", task: plan.displayName, tags: [group]) {
+                _ = try await context.events.step(stage: "Creating errand VM", task: plan.displayName, tags: [group]) {
                     try await updater.update(InstanceUpdater.Work(
                         plan: plan, record: record, vm: nil, disk: nil, rendered: output, stemcellCID: stemcell.cid,
                         watch: WatchTime(minimumMilliseconds: 0, maximumMilliseconds: 0)))

@@ -1,4 +1,5 @@
 import BosunCore
+import CPI
 import FluentKit
 import Foundation
 
@@ -48,8 +49,9 @@ struct UpdateDeploymentJob: TaskJob {
         try await context.checkCancelled()
 
         let updater = InstanceUpdater(
-            context: context, steps: steps, render: render, deploymentID: prepared.deploymentID,
-            skipDrain: context.arguments["skip_drain"] == .bool(true))
+            context: context, steps: steps, render: render, deploymentID: prepared.deploymentID, deploymentName: name,
+            cloud: prepared.cloud, skipDrain: context.arguments["skip_drain"] == .bool(true),
+            canMoveAddresses: try await context.cpi.info().supports(CPIExtension.moveAddress))
         let overrides = UpdateStage.Overrides(
             canaries: context.arguments["canaries"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)),
             maxInFlight: context.arguments["max_in_flight"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)))
@@ -59,26 +61,33 @@ struct UpdateDeploymentJob: TaskJob {
             context.events.debug("Deleting instance group '\(dropped)', gone from the manifest")
             try await stage.deleteObsolete(instances, state: prepared.state, maxInFlight: 5)
         }
-        for groupPlan in prepared.plan.instanceGroups {
-            guard let group = prepared.manifest.instanceGroup(named: groupPlan.name), let policy = group.update,
-                let stemcell = prepared.stemcells[group.stemcell]
-            else { continue }
-            try await stage.deleteObsolete(groupPlan.obsolete, state: prepared.state, maxInFlight: policy.maxInFlight(of: max(1, groupPlan.obsolete.count)))
-            var works: [InstanceUpdater.Work] = []
-            for plan in groupPlan.instances {
-                guard let record = records[plan.id], let id = record.id, let output = rendered[plan.id] else { continue }
-                if record.state == "detached" {
-                    guard wake.contains(plan.id) else { continue }
-                    record.state = "started"
-                }
-                let changed = plan.isChanged || record.configurationHash != output.configurationHash
-                guard changed else { continue }
-                works.append(InstanceUpdater.Work(
-                    plan: plan, record: record, vm: prepared.state.vms[id], disk: prepared.state.disks[id], rendered: output,
-                    stemcellCID: stemcell.cid, watch: policy.updateWatchTime))
-            }
-            try await stage.update(group: group, works: works, firstDeploy: firstDeploy)
+        let groupPlans = prepared.plan.instanceGroups.compactMap { plan in
+            prepared.manifest.instanceGroup(named: plan.name).flatMap { group in group.update.map { (plan, group, $0) } }
         }
+        // Consecutive `serial: false` groups update at once; serial ones one after another.
+        for partition in UpdateSchedule.partitions(groupPlans, serial: { $0.2.serial }) {
+            try await ParallelRun.forEach(partition.groups, limit: partition.serial ? 1 : partition.groups.count) { _, entry in
+                let (groupPlan, group, policy) = entry
+                guard let stemcell = prepared.stemcells[group.stemcell] else { return }
+                try await stage.deleteObsolete(
+                    groupPlan.obsolete, state: prepared.state, maxInFlight: policy.maxInFlight(of: max(1, groupPlan.obsolete.count)))
+                var works: [InstanceUpdater.Work] = []
+                for plan in groupPlan.instances {
+                    guard let record = records[plan.id], let id = record.id, let output = rendered[plan.id] else { continue }
+                    if record.state == "detached" {
+                        guard wake.contains(plan.id) else { continue }
+                        record.state = "started"
+                    }
+                    let changed = plan.isChanged || record.configurationHash != output.configurationHash
+                    guard changed else { continue }
+                    works.append(InstanceUpdater.Work(
+                        plan: plan, record: record, vm: prepared.state.vms[id], disk: prepared.state.disks[id], rendered: output,
+                        stemcellCID: stemcell.cid, watch: policy.updateWatchTime, strategy: policy.vmStrategy))
+                }
+                try await stage.update(group: group, works: works, firstDeploy: firstDeploy)
+            }
+        }
+        try stage.reportDowntime()
         try await Preparation.finish(prepared, manifestText: manifestText, on: database)
         try reportTiming(context)
     }

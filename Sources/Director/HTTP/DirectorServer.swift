@@ -40,6 +40,7 @@ public struct DirectorServer: Sendable {
         ConfigController(store: ConfigStore(database: database.database)).addRoutes(to: router)
         EventController(database: database.database).addRoutes(to: router)
         DeploymentController(database: database.database, runner: tasks).addRoutes(to: router)
+        CleanupController(database: database.database, runner: tasks).addRoutes(to: router)
         StemcellController(database: database.database, runner: tasks, uploadsDirectory: configuration.uploadsDirectory)
             .addRoutes(to: router)
         ReleaseController(database: database.database, runner: tasks, uploadsDirectory: configuration.uploadsDirectory)

@@ -195,16 +195,29 @@ public final class ManagedNATSServer: Service, Sendable {
 
 extension ManagedNATSServer {
     /// The server for a director's configuration: certificates from its CA with a SAN for the
-    /// address agents use, files under `<state>/nats`.
+    /// address agents use, files under `<state>/nats`; `agentIDs` are the agents of the VMs the
+    /// director already has, so a restarted director hears them again.
     static func forDirector(
-        _ configuration: DirectorConfiguration, certificates: NATSCertificates, logger: Logger
+        _ configuration: DirectorConfiguration, certificates: NATSCertificates, agentIDs: Set<String>, logger: Logger
     ) throws -> ManagedNATSServer {
         let address = configuration.natsAddressForAgents
         return ManagedNATSServer(
             configuration: NATSServerConfiguration(
-                host: configuration.listenHost(advertised: address), port: configuration.natsPort, certificatePath: certificates.serverCertificatePath,
-                keyPath: certificates.serverKeyPath, caPath: certificates.caPath, agentIDs: []),
+                host: configuration.listenHost(advertised: address), port: previousPort(configuration), certificatePath: certificates.serverCertificatePath,
+                keyPath: certificates.serverKeyPath, caPath: certificates.caPath, agentIDs: agentIDs),
             directory: configuration.natsDirectory, logger: logger)
+    }
+}
+
+extension ManagedNATSServer {
+    /// `nats.port: 0` picks a free port once: agents on running VMs were given it, so a restarted
+    /// director listens on the port it announced last time.
+    static func previousPort(_ configuration: DirectorConfiguration) -> Int {
+        guard configuration.natsPort == 0,
+            let url = try? String(contentsOfFile: configuration.natsDirectory + "/url", encoding: .utf8),
+            let port = url.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        else { return configuration.natsPort }
+        return port
     }
 }
 

@@ -53,6 +53,9 @@ public final class VMRecord: Model, @unchecked Sendable {
     @OptionalField(key: "cid") public var cid: String?
     @Field(key: "agent_id") public var agentID: String
     @Field(key: "active") public var active: Bool
+    /// `moving` while a create-swap-delete moves the instance's address to this (not yet active)
+    /// VM: a director that dies then finishes the swap when it deploys again.
+    @OptionalField(key: "swap_state") public var swapState: String?
     /// JSON `VMDescription`: stemcell, cloud properties and env it was created with.
     @Field(key: "description") public var description: String
     @Field(key: "created_at") public var createdAt: Double
@@ -71,6 +74,7 @@ public final class IPAddressRecord: Model, @unchecked Sendable {
     @Field(key: "deployment_id") public var deploymentID: Int
     @OptionalField(key: "instance_id") public var instanceID: Int?
     @OptionalField(key: "vm_id") public var vmID: Int?
+    @OptionalField(key: "orphaned_vm_id") public var orphanedVMID: Int?
     @Field(key: "static") public var isStatic: Bool
     @Field(key: "created_at") public var createdAt: Double
 

@@ -79,6 +79,12 @@ struct TimedCloudProvider: CloudProvider {
         }
     }
     func deleteVM(_ vmCID: String) async throws(CPIError) { try await ledger.measure("cpi") { () async throws(CPIError) in try await base.deleteVM(vmCID) } }
+    func findVMs(agentID: String) async throws(CPIError) -> [String] {
+        try await ledger.measure("cpi") { () async throws(CPIError) in try await base.findVMs(agentID: agentID) }
+    }
+    func moveAddress(from sourceVMCID: String, to targetVMCID: String, networks: JSONValue) async throws(CPIError) -> JSONValue {
+        try await ledger.measure("cpi") { () async throws(CPIError) in try await base.moveAddress(from: sourceVMCID, to: targetVMCID, networks: networks) }
+    }
     func hasVM(_ vmCID: String) async throws(CPIError) -> Bool { try await ledger.measure("cpi") { () async throws(CPIError) in try await base.hasVM(vmCID) } }
     func rebootVM(_ vmCID: String) async throws(CPIError) { try await ledger.measure("cpi") { () async throws(CPIError) in try await base.rebootVM(vmCID) } }
     func setVMMetadata(_ vmCID: String, _ metadata: [String: String]) async throws(CPIError) {

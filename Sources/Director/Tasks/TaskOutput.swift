@@ -53,14 +53,15 @@ public struct TaskEventLog: Sendable {
     let output: TaskOutput
 
     /// `started`, then `finished` or `failed` around `body`, as one CLI line with its duration.
+    /// `data` turns the result into the `finished` event's data (measurements, choices made).
     public func step<T: Sendable>(
         stage: String, task: String, tags: [String] = [], index: Int = 1, total: Int = 1,
-        _ body: () async throws -> T
+        data: (T) -> JSONValue = { _ in [:] }, _ body: () async throws -> T
     ) async throws -> T {
         try record(stage: stage, task: task, tags: tags, index: index, total: total, state: "started", progress: 0)
         do {
             let value = try await body()
-            try record(stage: stage, task: task, tags: tags, index: index, total: total, state: "finished", progress: 100)
+            try record(stage: stage, task: task, tags: tags, index: index, total: total, state: "finished", progress: 100, data: data(value))
             return value
         } catch {
             try? record(
@@ -86,6 +87,8 @@ public struct TaskEventLog: Sendable {
     }
 
     public func debug(_ line: String) {
-        try? output.append(.debug, "\(ISO8601DateFormatter().string(from: Date())) \(line)\n")
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        try? output.append(.debug, "\(formatter.string(from: Date())) \(line)\n")
     }
 }

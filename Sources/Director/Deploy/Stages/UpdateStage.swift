@@ -3,15 +3,16 @@ import BosunCore
 import FluentKit
 import Foundation
 
-/// "Updating instance groups": groups one after another in manifest order; inside a group,
-/// instances the manifest no longer wants are deleted first, then changed instances are updated
-/// one AZ at a time — canaries first (in the first AZ only), then the rest — with at most
-/// `max_in_flight` at once (reference §1.3). The first failure stops the group: updates already
-/// running finish, none starts.
+/// "Updating instance groups": inside a group, instances the manifest no longer wants are deleted
+/// first, then changed instances are updated in `UpdateSchedule`'s order — one AZ at a time,
+/// canaries first (in the first AZ only), then the rest — with at most `max_in_flight` at once
+/// (reference §1.3). The first failure stops the group: updates already running finish, none starts.
 struct UpdateStage {
     let context: TaskContext
     let updater: InstanceUpdater
     let overrides: Overrides
+    /// Instance name → how long its jobs were down, for the task's summary.
+    let downtimes = Collected<[(instance: String, downtime: Duration)]>([])
 
     /// `--canaries` / `--max-in-flight` given with the deploy.
     struct Overrides: Sendable {
@@ -30,41 +31,23 @@ struct UpdateStage {
         }
     }
 
-    /// Updates the changed instances of one group.
+    /// Updates the changed instances of one group in `UpdateSchedule`'s batches.
     func update(group: InstanceGroup, works: [InstanceUpdater.Work], firstDeploy: Bool) async throws {
         guard !works.isEmpty, let policy = group.update else { return }
-        // Bootstrap's AZ first, then the others alphabetically; no AZ sorts as "".
-        let bootstrapAZ = works.first { $0.plan.bootstrap }?.plan.az
-        let zones = Set(works.map { $0.plan.az ?? "" }).sorted { lhs, rhs in
-            if lhs == (bootstrapAZ ?? "") { return rhs != lhs }
-            if rhs == (bootstrapAZ ?? "") { return false }
-            return lhs < rhs
-        }
-        let batches: [[InstanceUpdater.Work]] =
-            firstDeploy && policy.initialDeployAZUpdateStrategy == .parallel
-            ? [works] : zones.map { zone in works.filter { ($0.plan.az ?? "") == zone } }
-        var canariesDone = false
+        let batches = UpdateSchedule.batches(
+            works, item: { UpdateSchedule.Item(az: $0.plan.az, index: $0.plan.index, bootstrap: $0.plan.bootstrap) },
+            canaries: overrides.canaries ?? policy.canaries, maxInFlight: overrides.maxInFlight ?? policy.maxInFlight,
+            allZonesAtOnce: firstDeploy && policy.initialDeployAZUpdateStrategy == .parallel)
         var index = 0
         let total = works.count
         for batch in batches {
-            let ordered = batch.sorted { ($0.plan.bootstrap ? 0 : 1, $0.plan.index) < ($1.plan.bootstrap ? 0 : 1, $1.plan.index) }
-            let limit = max(1, (overrides.maxInFlight ?? policy.maxInFlight).resolve(of: ordered.count))
-            var rest = ordered[...]
-            if !canariesDone {
-                let count = min(ordered.count, (overrides.canaries ?? policy.canaries).resolve(of: ordered.count))
-                let canaries = Array(rest.prefix(count))
-                rest = rest.dropFirst(count)
+            for (phase, canary) in [(batch.canaries, true), (batch.rest, false)] where !phase.isEmpty {
                 let start = index
-                index += canaries.count
-                try await ParallelRun.forEach(canaries, limit: limit) { offset, work in
-                    try await self.step(work, index: start + offset + 1, total: total, canary: true, watch: policy.canaryWatchTime)
+                index += phase.count
+                let watch = canary ? policy.canaryWatchTime : policy.updateWatchTime
+                try await ParallelRun.forEach(phase, limit: batch.maxInFlight) { offset, work in
+                    try await self.step(work, index: start + offset + 1, total: total, canary: canary, watch: watch)
                 }
-                canariesDone = true
-            }
-            let start = index
-            index += rest.count
-            try await ParallelRun.forEach(Array(rest), limit: limit) { offset, work in
-                try await self.step(work, index: start + offset + 1, total: total, canary: false, watch: policy.updateWatchTime)
             }
         }
     }
@@ -73,8 +56,43 @@ struct UpdateStage {
         var work = work
         work.watch = watch
         let task = work.plan.displayName + (canary ? " (canary)" : "")
-        try await context.events.step(stage: "Updating instance", task: task, tags: [work.plan.group], index: index, total: total) {
+        let replaced = work.vm != nil && work.plan.needsRecreate
+        let strategy = replaced ? (updater.swaps(work) ? "create-swap-delete" : "delete-create") : nil
+        let downtime = try await context.events.step(
+            stage: "Updating instance", task: task, tags: [work.plan.group], index: index, total: total,
+            data: { downtime in
+                var data: [String: JSONValue] = [:]
+                if let downtime { data["downtime_ms"] = .int(Int(downtime.milliseconds)) }
+                if let strategy { data["vm_strategy"] = .string(strategy) }
+                return .object(data)
+            }
+        ) {
             try await self.updater.update(work)
         }
+        if let downtime {
+            context.events.debug("\(work.plan.displayName): jobs down for \(downtime.milliseconds) ms\(strategy.map { " (\($0))" } ?? "")")
+            downtimes.update { $0.append((work.plan.displayName, downtime)) }
+        }
     }
+
+    /// The last event of the update: how long jobs were down, in total and at worst.
+    func reportDowntime() throws {
+        let all = downtimes.value
+        guard !all.isEmpty else { return }
+        let total = all.reduce(Duration.zero) { $0 + $1.downtime }
+        let worst = all.max { $0.downtime < $1.downtime }!
+        let line = "\(all.count) instance\(all.count == 1 ? "" : "s") stopped and started: jobs down \(Self.seconds(total)) in total, longest \(Self.seconds(worst.downtime)) (\(worst.instance))"
+        try context.events.record(
+            stage: "Downtime", task: line, tags: [], index: 1, total: 1, state: "finished", progress: 100,
+            data: ["instances": .object(Dictionary(all.map { ($0.instance, JSONValue.int(Int($0.downtime.milliseconds))) }, uniquingKeysWith: { $1 })),
+                   "total_ms": .int(Int(total.milliseconds))])
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.2f s", Double(duration.milliseconds) / 1000)
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

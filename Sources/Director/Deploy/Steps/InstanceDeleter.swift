@@ -20,7 +20,7 @@ struct InstanceDeleter: Sendable {
             let agent = try? await steps.environment.agents.client(
                 agentID: vm.agentID, instanceName: instance.displayName, requestTimeout: .seconds(10), ledger: context.ledger)
             if let agent {
-                try? await InstanceLifecycle(context: context).stop(agent, spec: nil, shuttingDown: true, skipDrain: skipDrain)
+                _ = try? await InstanceLifecycle(context: context).stop(agent, spec: nil, shuttingDown: true, skipDrain: skipDrain)
             }
             for disk in try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id).all() {
                 guard let diskCID = disk.cid else { continue }

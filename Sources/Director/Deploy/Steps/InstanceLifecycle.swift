@@ -9,7 +9,9 @@ struct InstanceLifecycle: Sendable {
     let context: TaskContext
 
     /// Drains and stops the jobs; `shutdown` when the VM goes away, `update` when it stays.
-    func stop(_ agent: AgentClient, spec: ApplySpec?, shuttingDown: Bool, skipDrain: Bool) async throws {
+    /// Returns when the jobs were told to stop: the start of the instance's downtime.
+    @discardableResult
+    func stop(_ agent: AgentClient, spec: ApplySpec?, shuttingDown: Bool, skipDrain: Bool) async throws -> ContinuousClock.Instant {
         if !skipDrain {
             var wait = try await agent.send(.drain(shuttingDown ? .shutdown : .update, spec)).intValue ?? 0
             // Negative: dynamic drain — wait that long, then ask again.
@@ -20,28 +22,51 @@ struct InstanceLifecycle: Sendable {
             }
             if wait > 0 { try await context.ledger.measure("drain") { () async throws in try await Task.sleep(for: .seconds(wait)) } }
         }
+        let stopping = ContinuousClock.now
         _ = try await agent.send(.stop)
         _ = try await agent.send(.runScript(name: "post-stop", env: [:]))
+        return stopping
     }
 
     /// Applies the spec, runs pre-start, starts the jobs and watches them come up; then post-start.
-    func start(_ agent: AgentClient, spec: ApplySpec, watch: WatchTime, instanceName: String) async throws {
+    /// Returns when the jobs were first seen running: the end of the instance's downtime.
+    func start(
+        _ agent: AgentClient, spec: ApplySpec, watch: WatchTime, instanceName: String, timer: inout StepTimer
+    ) async throws -> ContinuousClock.Instant {
         _ = try await agent.send(.apply(spec))
+        timer.lap("apply")
         _ = try await agent.send(.runScript(name: "pre-start", env: [:]))
+        timer.lap("pre-start")
         _ = try await agent.send(.start)
-        try await waitUntilRunning(agent, watch: watch, instanceName: instanceName)
+        timer.lap("start")
+        let running = try await waitUntilRunning(agent, watch: watch, instanceName: instanceName)
+        timer.lap("watch")
         _ = try await agent.send(.runScript(name: "post-start", env: [:]))
+        timer.lap("post-start")
+        return running
+    }
+
+    @discardableResult
+    func start(_ agent: AgentClient, spec: ApplySpec, watch: WatchTime, instanceName: String) async throws -> ContinuousClock.Instant {
+        var timer = StepTimer()
+        return try await start(agent, spec: spec, watch: watch, instanceName: instanceName, timer: &timer)
     }
 
     /// BOSH's watch: sleep the low bound, then poll every step until `running` or the high bound.
-    func waitUntilRunning(_ agent: AgentClient, watch: WatchTime, instanceName: String) async throws {
+    /// Returns since when the jobs run: the agent reports each process's uptime, so the moment
+    /// is known however late the watch looks (the youngest process decides).
+    @discardableResult
+    func waitUntilRunning(_ agent: AgentClient, watch: WatchTime, instanceName: String) async throws -> ContinuousClock.Instant {
         var state: JSONValue = [:]
         for milliseconds in watch.pollSchedule {
             try await context.checkCancelled()
             // Watching is waiting for the jobs to come up, not the director's work.
             try await context.ledger.measure("watch") { () async throws in try await Task.sleep(for: .milliseconds(milliseconds)) }
             state = try await agent.send(.getState(full: false))
-            if state["job_state"] == "running" { return }
+            if state["job_state"] == "running" {
+                let uptimes = (state["processes"]?.arrayValue ?? []).compactMap { $0["uptime"]?["ms"]?.intValue }
+                return .now - .milliseconds(uptimes.min() ?? 0)
+            }
         }
         let failing = (state["processes"]?.arrayValue ?? []).filter { $0["state"] != "running" }.compactMap { $0["name"]?.stringValue }
         throw DeployError(

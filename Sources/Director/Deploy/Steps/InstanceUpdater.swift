@@ -13,10 +13,18 @@ struct InstanceUpdater: Sendable {
     let steps: VMSteps
     let render: RenderStage
     let deploymentID: Int
+    let deploymentName: String
+    /// For temporary addresses of replacement VMs.
+    let cloud: CloudConfig
     let skipDrain: Bool
+    /// The CPI implements `move_address`, so create-swap-delete keeps instances' addresses.
+    let canMoveAddresses: Bool
 
     var lifecycle: InstanceLifecycle { InstanceLifecycle(context: context) }
     var disks: DiskSteps { DiskSteps(context: context) }
+
+    /// How long an existing VM's agent may take to answer before its update fails.
+    static let existingAgentTimeout: Duration = .seconds(60)
 
     /// What the updater needs to know about one instance.
     struct Work: Sendable {
@@ -27,22 +35,57 @@ struct InstanceUpdater: Sendable {
         var rendered: RenderStage.Rendered
         var stemcellCID: String
         var watch: WatchTime
+        /// The group's `vm_strategy`; what happens also depends on the CPI (see `SwapPlan`).
+        var strategy: VMStrategy = .deleteCreate
     }
 
-    func update(_ work: Work) async throws {
+    /// Brings the instance to its plan. Returns how long its jobs were down (old jobs told to
+    /// stop → new jobs first seen running), nil when no running jobs were stopped.
+    @discardableResult
+    func update(_ work: Work) async throws -> Duration? {
         var vm = work.vm
         let name = work.plan.displayName
         let previousSpec = work.record.appliedSpec
         var agent: AgentClient? = nil
         if let current = vm {
-            agent = try await steps.environment.agents.client(agentID: current.agentID, instanceName: name, ledger: context.ledger)
+            // The agent may be reconnecting (a director restart): a request sent now would be lost.
+            agent = try await steps.waitForAgent(agentID: current.agentID, instanceName: name, timeout: Self.existingAgentTimeout)
         }
         let configurationChanged = work.record.configurationHash != work.rendered.configurationHash
         let replace = vm == nil || work.plan.needsRecreate
+        var spec = work.rendered.spec
+        spec.configurationHash = work.rendered.configurationHash
+        var stoppedAt: ContinuousClock.Instant?
+        var timer = StepTimer()
 
-        // Stop what runs when the VM goes or its jobs change.
-        if let current = vm, let running = agent, replace || configurationChanged {
-            try await lifecycle.stop(running, spec: previousSpec, shuttingDown: replace, skipDrain: skipDrain)
+        if let current = vm, replace, swaps(work) {
+            spec.renderedTemplatesArchive = try await archive(work, previous: previousSpec, configurationChanged: configurationChanged)
+            let swap = VMSwap(updater: self)
+            let replacement = try await swap.createReplacement(work, spec: spec)
+            do {
+                timer = StepTimer()
+                if let running = agent, work.record.state != "stopped" {
+                    stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: true, skipDrain: skipDrain)
+                    timer.lap("drain and stop")
+                }
+                if let disk = work.disk, let cid = disk.cid, let oldCID = current.cid {
+                    _ = try? await agent?.send(.unmountDisk(diskCID: cid))
+                    try await detach(cid, from: oldCID)
+                    timer.lap("disk off the old VM")
+                }
+                agent = try await swap.swap(old: current, oldAgent: agent, to: replacement, work: work, timer: &timer)
+            } catch {
+                // Before the address moved the old VM still holds the instance; after, the next
+                // deploy finishes the swap (`UnfinishedSwaps`).
+                if replacement.vm.swapState == nil { try? await steps.delete(replacement.vm) }
+                throw error
+            }
+            vm = replacement.vm
+        } else if let current = vm, let running = agent, replace || configurationChanged {
+            // Stop what runs when the VM goes or its jobs change.
+            if work.record.state != "stopped" {
+                stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: replace, skipDrain: skipDrain)
+            }
             if replace {
                 if let disk = work.disk, let cid = disk.cid {
                     _ = try? await running.send(.unmountDisk(diskCID: cid))
@@ -66,25 +109,37 @@ struct InstanceUpdater: Sendable {
         guard let vm, let agent, let vmCID = vm.cid else { throw DeployError("'\(name)' has no VM after creating one") }
 
         try await ensureDisk(work, vm: vmCID, agent: agent, attached: !replace)
+        timer.lap("disk")
 
-        var spec = work.rendered.spec
-        spec.configurationHash = work.rendered.configurationHash
         if !replace && !configurationChanged, let archive = previousSpec?.renderedTemplatesArchive {
             spec.renderedTemplatesArchive = archive
-            return try await record(work, spec: spec)
+            try await record(work, spec: spec)
+            return nil
         }
-        if !configurationChanged, let archive = previousSpec?.renderedTemplatesArchive {
-            spec.renderedTemplatesArchive = archive
-        } else {
-            spec.renderedTemplatesArchive = try await render.storeArchive(of: work.rendered)
+        if spec.renderedTemplatesArchive == nil {
+            spec.renderedTemplatesArchive = try await archive(work, previous: previousSpec, configurationChanged: configurationChanged)
         }
+        var runningAt: ContinuousClock.Instant?
         if work.record.state == "stopped" {
             // `bosun stop` left it stopped: the new configuration is applied, the jobs stay down.
             _ = try await agent.send(.apply(spec))
         } else {
-            try await lifecycle.start(agent, spec: spec, watch: work.watch, instanceName: name)
+            runningAt = try await lifecycle.start(agent, spec: spec, watch: work.watch, instanceName: name, timer: &timer)
         }
         try await record(work, spec: spec)
+        guard let stoppedAt, let runningAt else { return nil }
+        context.events.debug("\(name) stop to running \(Double((runningAt - stoppedAt).milliseconds) / 1000) s; steps: \(timer.summary)")
+        return runningAt - stoppedAt
+    }
+
+    /// Whether this instance's VM is replaced by create-swap-delete: the group asks for it and
+    /// the CPI can move the instance's address to the new VM.
+    func swaps(_ work: Work) -> Bool { work.strategy == .createSwapDelete && canMoveAddresses }
+
+    /// The rendered templates' blob: the one already applied when nothing changed, else a new one.
+    private func archive(_ work: Work, previous: ApplySpec?, configurationChanged: Bool) async throws -> ApplySpec.RenderedTemplatesArchive {
+        if !configurationChanged, let archive = previous?.renderedTemplatesArchive { return archive }
+        return try await render.storeArchive(of: work.rendered)
     }
 
     private func record(_ work: Work, spec: ApplySpec) async throws {

@@ -35,7 +35,7 @@ struct VMSteps: Sendable {
     /// Creates a VM, records it and waits until its agent answers.
     func create(
         deploymentID: Int, instanceID: Int?, instanceName: String, stemcellCID: String, description: VMDescription,
-        networks: [PlannedNetwork], diskCIDs: [String] = []
+        networks: [PlannedNetwork], diskCIDs: [String] = [], addresses: [IPAddressRecord] = []
     ) async throws -> CreatedVM {
         let agentID = UUID().uuidString.lowercased()
         let record = VMRecord()
@@ -46,6 +46,11 @@ struct VMSteps: Sendable {
         record.description = try JSONCoding.string(description)
         record.createdAt = Date().timeIntervalSince1970
         try await record.save(on: context.database)
+        // Addresses reserved for this VM alone go with it (and are freed when it is deleted).
+        for address in addresses {
+            address.vmID = record.id
+            try await address.save(on: context.database)
+        }
         do {
             try environment.natsServer?.allow(agentIDs: [agentID])
             let env = description.env.deepMerging(try await environment.agentEnvironment(agentID: agentID))
@@ -63,9 +68,16 @@ struct VMSteps: Sendable {
         }
     }
 
-    /// Deletes the VM (a VM the IaaS no longer has counts as deleted) and forgets it.
+    /// Deletes the VM (a VM the IaaS no longer has counts as deleted) and forgets it. A row
+    /// without a CID is a `create_vm` whose answer was lost: the VM is looked up by its agent
+    /// id where the CPI can (others cannot tell, as with BOSH).
     func delete(_ record: VMRecord) async throws {
-        if let cid = record.cid {
+        var cids = record.cid.map { [$0] } ?? []
+        if record.cid == nil, let found = try? await context.cpi.findVMs(agentID: record.agentID) {
+            cids = found
+            if !found.isEmpty { context.events.debug("Found VM(s) \(found.joined(separator: ", ")) of agent \(record.agentID), whose creation was interrupted") }
+        }
+        for cid in cids {
             do {
                 try await context.cpi.deleteVM(cid)
             } catch {
@@ -80,21 +92,25 @@ struct VMSteps: Sendable {
         try await record.delete(on: context.database)
     }
 
-    /// Pings until the agent answers, for at most `agentStartTimeout`. The wait is the VM's boot,
-    /// not the director's work, and is timed as such.
-    func waitForAgent(agentID: String, instanceName: String) async throws -> AgentClient {
-        var probe = try await environment.agents.client(agentID: agentID, instanceName: instanceName, requestTimeout: .seconds(2))
-        let deadline = ContinuousClock.now + environment.agentStartTimeout
+    /// Pings until the agent answers, for at most `timeout` (default `agentStartTimeout`). The
+    /// wait is the VM's boot (or the agent reconnecting), not the director's work, and is timed
+    /// as such. Each ping waits half a second: one sent while the agent was not on the bus is
+    /// lost, and the next one should not wait long behind it.
+    func waitForAgent(agentID: String, instanceName: String, timeout: Duration? = nil) async throws -> AgentClient {
+        var probe = try await environment.agents.client(agentID: agentID, instanceName: instanceName, requestTimeout: .milliseconds(500))
+        let deadline = ContinuousClock.now + (timeout ?? environment.agentStartTimeout)
         let answered = try await context.ledger.measure("agent") { () async throws -> Bool in
             while ContinuousClock.now < deadline {
                 try await context.checkCancelled()
+                let sent = ContinuousClock.now
                 if (try? await probe.send(.ping)) == "pong" { return true }
-                try await Task.sleep(for: .milliseconds(100))
+                // A refused ping (no agent on the bus yet) comes back at once: do not spin.
+                if ContinuousClock.now - sent < .milliseconds(100) { try await Task.sleep(for: .milliseconds(100)) }
             }
             return false
         }
         guard answered else {
-            throw DeployError("Timed out pinging the agent of '\(instanceName)' (agent \(agentID)) after \(environment.agentStartTimeout)")
+            throw DeployError("Timed out pinging the agent of '\(instanceName)' (agent \(agentID)) after \(timeout ?? environment.agentStartTimeout)")
         }
         probe.requestTimeout = .seconds(45)
         probe.ledger = context.ledger

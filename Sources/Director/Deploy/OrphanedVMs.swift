@@ -1,0 +1,85 @@
+import BosunCore
+import CPI
+import FluentKit
+import Foundation
+
+/// Orphaned VMs (reference §1.8): recording one, listing them, and deleting them through the CPI.
+enum OrphanedVMs {
+    /// Turns a VM row into an orphaned VM, in the caller's transaction: addresses the VM still
+    /// holds stay reserved to the orphan; the VM row goes.
+    static func orphan(_ vm: VMRecord, instanceName: String, deploymentName: String, az: String? = nil, on database: any Database) async throws {
+        guard let cid = vm.cid, let vmID = vm.id else {
+            try await vm.delete(on: database)
+            return
+        }
+        let orphan = OrphanedVMRecord()
+        orphan.cid = cid
+        orphan.deploymentName = deploymentName
+        orphan.instanceName = instanceName
+        orphan.az = az
+        orphan.description = vm.description
+        orphan.orphanedAt = Date().timeIntervalSince1970
+        try await orphan.save(on: database)
+        for address in try await IPAddressRecord.query(on: database).filter(\.$vmID == vmID).all() {
+            address.vmID = nil
+            address.orphanedVMID = orphan.id
+            try await address.save(on: database)
+        }
+        try await vm.delete(on: database)
+    }
+
+    /// One row of `GET /orphaned_vms`, in the CLI's shape.
+    static func listing(on database: any Database) async throws -> [JSONValue] {
+        let orphans = try await OrphanedVMRecord.query(on: database).sort(\.$orphanedAt).all()
+        let ids = orphans.compactMap(\.id)
+        let addresses = ids.isEmpty ? [] : try await IPAddressRecord.query(on: database).filter(\.$orphanedVMID ~~ ids).all()
+        let formatter = ISO8601DateFormatter()
+        return orphans.map { orphan in
+            [
+                "cid": .string(orphan.cid), "deployment_name": .string(orphan.deploymentName), "instance_name": .string(orphan.instanceName),
+                "az": orphan.az.map(JSONValue.string) ?? .null,
+                "ip_addresses": .array(addresses.filter { $0.orphanedVMID == orphan.id }.map { .string($0.address) }),
+                "orphaned_at": .string(formatter.string(from: Date(timeIntervalSince1970: orphan.orphanedAt))),
+            ]
+        }
+    }
+
+    /// Result of one cleanup round.
+    struct CleanupResult: Sendable {
+        var deleted: [String] = []
+        var failed: [String: String] = [:]
+    }
+
+    /// Deletes every orphaned VM (at most `parallel` at once): CPI `delete_vm` (a VM already gone
+    /// counts as deleted), then its addresses and its row. A failure is noted on the row and
+    /// left for the next round. Each VM is locked while it is deleted, so two rounds never race.
+    static func deleteAll(context: TaskContext, parallel: Int = 5) async throws -> CleanupResult {
+        let orphans = try await OrphanedVMRecord.query(on: context.database).sort(\.$orphanedAt).all()
+        let result = Collected(CleanupResult())
+        try await ParallelRun.forEach(orphans, limit: parallel) { index, orphan in
+            do {
+                try await context.locks.withLock(type: "orphan_vm_cleanup", resource: [orphan.cid], taskID: context.taskID, user: context.user) {
+                    try await context.events.step(stage: "Deleting orphaned VMs", task: orphan.cid, index: index + 1, total: orphans.count) {
+                        do {
+                            try await context.cpi.deleteVM(orphan.cid)
+                        } catch let error as CPIError where error.kind == .vmNotFound {
+                            context.events.debug("Orphaned VM \(orphan.cid) was already gone")
+                        }
+                        try await context.database.transaction { database in
+                            if let id = orphan.id { try await IPAddressRecord.query(on: database).filter(\.$orphanedVMID == id).delete() }
+                            try await orphan.delete(on: database)
+                        }
+                    }
+                }
+                result.update { $0.deleted.append(orphan.cid) }
+            } catch {
+                let message = "\(error)"
+                context.events.debug("Deleting orphaned VM \(orphan.cid) failed, left for the next round: \(message)")
+                orphan.lastError = message
+                try? await orphan.save(on: context.database)
+                result.update { $0.failed[orphan.cid] = message }
+            }
+        }
+        return result.value
+    }
+}

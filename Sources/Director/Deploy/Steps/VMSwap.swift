@@ -1,0 +1,105 @@
+import AgentProtocol
+import BosunCore
+import CPI
+import FluentKit
+import Foundation
+
+/// `vm_strategy: create-swap-delete` for one instance whose VM must be replaced, keeping the
+/// instance's address (reference §1.7, done better): the replacement VM boots on a temporary
+/// address and gets its packages and jobs while the old VM still serves; then the old VM's jobs
+/// stop, the disk leaves it, the CPI moves the instance's address to the new VM, the new VM
+/// becomes the active one and the old one is orphaned (deleted later by the cleanup).
+///
+/// Every step is in the database as it happens: the replacement is an inactive VM row of the
+/// instance (with its temporary addresses) until the swap, so a director that dies before the
+/// swap leaves a VM the next deploy deletes (`discardUnfinished`), and one that dies after it
+/// leaves an orphan the cleanup deletes.
+struct VMSwap: Sendable {
+    let updater: InstanceUpdater
+
+    var context: TaskContext { updater.context }
+    var steps: VMSteps { updater.steps }
+
+    /// The replacement, ready to take over.
+    struct Replacement: Sendable {
+        var vm: VMRecord
+        var agent: AgentClient
+    }
+
+    /// Creates the replacement VM on temporary addresses and has it fetch everything `spec` needs.
+    func createReplacement(_ work: InstanceUpdater.Work, spec: ApplySpec) async throws -> Replacement {
+        let name = work.plan.displayName
+        var networks: [PlannedNetwork] = []
+        var reservations: [IPAddressRecord] = []
+        do {
+            for network in work.plan.networks {
+                guard network.kind == .manual, network.ip != nil else {
+                    networks.append(network)
+                    continue
+                }
+                let (temporary, record) = try await AddressBook.reserveForVM(
+                    network: network.name, az: work.plan.az, cloud: updater.cloud, deploymentID: updater.deploymentID, on: context.database)
+                var planned = temporary
+                planned.defaults = network.defaults
+                networks.append(planned)
+                if let record { reservations.append(record) }
+            }
+            let created = try await steps.create(
+                deploymentID: updater.deploymentID, instanceID: work.record.id, instanceName: name, stemcellCID: work.stemcellCID,
+                description: work.plan.vm, networks: networks, addresses: reservations)
+            context.events.debug(
+                "Replacement VM \(created.record.cid ?? "?") for \(name) is up on \(networks.compactMap { $0.ip?.description }.joined(separator: ", ")); preparing it")
+            _ = try await created.agent.send(.prepare(spec))
+            return Replacement(vm: created.record, agent: created.agent)
+        } catch {
+            for record in reservations { try? await record.delete(on: context.database) }
+            throw error
+        }
+    }
+
+    /// The swap window: the old VM's jobs are already stopped and its disk detached. Moves the
+    /// instance's addresses to the replacement, makes it the active VM and orphans the old one.
+    /// Returns the replacement's agent, reconnected from its final address.
+    func swap(
+        old: VMRecord, oldAgent: AgentClient?, to replacement: Replacement, work: InstanceUpdater.Work, timer: inout StepTimer
+    ) async throws -> AgentClient {
+        guard let oldCID = old.cid, let newCID = replacement.vm.cid, let newID = replacement.vm.id else {
+            throw DeployError("'\(work.plan.displayName)' has no VM CID to swap")
+        }
+        // The old agent powers its VM off; it does not answer once its address is gone.
+        if let oldAgent {
+            var quick = oldAgent
+            quick.requestTimeout = .seconds(5)
+            _ = try? await quick.send(.shutdown)
+            timer.lap("old agent shutdown")
+        }
+        replacement.vm.swapState = "moving"
+        try await replacement.vm.save(on: context.database)
+        _ = try await context.cpi.moveAddress(from: oldCID, to: newCID, networks: VMSteps.cpiNetworks(work.plan.networks))
+        timer.lap("address move")
+        try await context.database.transaction { database in
+            try await IPAddressRecord.query(on: database).filter(\.$vmID == newID).delete()
+            replacement.vm.active = true
+            replacement.vm.swapState = nil
+            try await replacement.vm.save(on: database)
+            try await OrphanedVMs.orphan(old, instanceName: work.plan.displayName, deploymentName: updater.deploymentName, on: database)
+        }
+        try? steps.environment.natsServer?.revoke(agentIDs: [old.agentID])
+        context.events.debug("Moved \(work.plan.displayName)'s address from \(oldCID) to \(newCID); \(oldCID) is orphaned")
+        timer.lap("records")
+        // Cut from its temporary address, the agent reconnects from the final one.
+        let agent = try await steps.waitForAgent(agentID: replacement.vm.agentID, instanceName: work.plan.displayName)
+        timer.lap("agent reconnect")
+        return agent
+    }
+
+    /// Deletes replacement VMs a swap left behind before their turn came (a director killed
+    /// mid-update): inactive VMs of the instance, with their temporary addresses.
+    func discardUnfinished(instanceID: Int) async throws {
+        let stale = try await VMRecord.query(on: context.database).filter(\.$instanceID == instanceID).filter(\.$active == false).all()
+        for vm in stale {
+            context.events.debug("Deleting VM \(vm.cid ?? "(never created)") left by an unfinished swap")
+            try await steps.delete(vm)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import BosunCore
+import Foundation
+import Testing
+import TestSupport
+
+/// `vm_strategy: create-swap-delete` end to end on the local CPI, which can move addresses:
+/// instances keep their IPs (static ones too), their data, and their downtime is measured; the
+/// old VMs are orphaned and the scheduled cleanup deletes them; a director killed mid-swap
+/// leaks nothing. Needs root.
+@Suite("create-swap-delete", .serialized, .timeLimit(.minutes(10)), .enabled(if: getuid() == 0, "needs root"))
+struct SwapTests {
+    typealias Bed = DeployTests.Bed
+
+    /// The example manifest with swaps, two servers on static IPs, and a VM type to change.
+    static func manifest(_ base: String, bed: Bed, vmType: String) -> String {
+        base
+            .replacingOccurrences(of: "  update_watch_time: 1000-30000\n", with: "  update_watch_time: 1000-30000\n  vm_strategy: create-swap-delete\n")
+            .replacingOccurrences(
+                of: "  instances: 3\n  vm_type: small\n  stemcell: default\n  persistent_disk_type: default\n  networks: [{name: default}]\n",
+                with: "  instances: 2\n  vm_type: \(vmType)\n  stemcell: default\n  persistent_disk_type: default\n"
+                    + "  networks: [{name: default, static_ips: [\(bed.subnet).10, \(bed.subnet).11]}]\n")
+    }
+
+    /// What `/var/vcap/store` holds, file by file, with checksums.
+    static func storeDigest(_ bed: Bed, vm: String) async throws -> String {
+        try await bed.inVM(vm, "cd /var/vcap/store && find . -type f ! -path './lost+found/*' | sort | xargs -r sha256sum")
+    }
+
+    static func orphanedVMs(_ bed: Bed) async throws -> [JSONValue] {
+        let output = try await bed.succeed(["orphaned-vms", "--json"])
+        return try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+    }
+
+    @Test("a vm_type change swaps every server onto a new VM with the same static IP and the same data; old VMs are orphaned, then deleted by the cleanup; a director killed mid-swap leaks nothing")
+    func swapKeepsAddressesAndData() async throws {
+        try await Bed.with(directorConfig: "vms: {cleanup_interval: 2}") { try await run($0) }
+    }
+
+    private func run(_ bed: Bed) async throws {
+        try await DeployTests.prepare(bed)
+        let base = try await DeployTests.uploadExampleRelease(bed)
+        let first = try await bed.deployNamed("kv", Self.manifest(base, bed: bed, vmType: "small"))
+        #expect(first.status == 0, "\(first.stdout)")
+        let before = try await bed.instances(deployment: "kv").filter { ($0["instance"]?.stringValue ?? "").hasPrefix("kv-server/") }
+        let ips = Dictionary(uniqueKeysWithValues: before.map { ($0["instance"]?.stringValue ?? "", $0["ips"]?.stringValue ?? "") })
+        #expect(Set(ips.values) == ["\(bed.subnet).10", "\(bed.subnet).11"], "\(ips)")
+        let oldVMs = try await bed.vmCIDs(deployment: "kv").filter { $0.key.hasPrefix("kv-server/") }
+        let anyVM = try #require(oldVMs.values.first)
+        let config = try await bed.inVM(anyVM, "cat /var/vcap/jobs/kv-server/config/config.json")
+        let password = try #require(try JSONCoding.decoder.decode(JSONValue.self, from: Data(config.utf8))["password"]?.stringValue)
+        var digests: [String: String] = [:]
+        for (instance, ip) in ips {
+            #expect(try await bed.http("PUT", "http://\(ip):8080/kv/owner", body: instance, password: password) == "204")
+            digests[instance] = try await Self.storeDigest(bed, vm: oldVMs[instance] ?? "")
+            #expect(digests[instance]?.isEmpty == false)
+        }
+
+        // The swap: new VMs, same addresses, same data, downtime measured per instance.
+        let swapped = try await bed.deployNamed("kv", Self.manifest(base, bed: bed, vmType: "medium"))
+        #expect(swapped.status == 0, "\(swapped.stdout)")
+        #expect(swapped.stdout.contains("Downtime: 2 instances stopped and started: jobs down"), "\(swapped.stdout)")
+        let newVMs = try await bed.vmCIDs(deployment: "kv").filter { $0.key.hasPrefix("kv-server/") }
+        #expect(Set(newVMs.values).isDisjoint(with: Set(oldVMs.values)), "\(newVMs) vs \(oldVMs)")
+        let after = try await bed.instances(deployment: "kv").filter { ($0["instance"]?.stringValue ?? "").hasPrefix("kv-server/") }
+        #expect(after.allSatisfy { $0["process_state"] == "running" }, "\(after)")
+        for row in after {
+            let instance = row["instance"]?.stringValue ?? ""
+            #expect(row["ips"]?.stringValue == ips[instance], "\(instance) kept its address")
+            let ip = ips[instance] ?? ""
+            #expect(try await bed.http("GET", "http://\(ip):8080/kv/owner", password: password) == "200 \(instance)")
+            #expect(try await Self.storeDigest(bed, vm: newVMs[instance] ?? "") == digests[instance], "\(instance)'s data")
+        }
+
+        // The old VMs were orphaned; the cleanup (every 2 s here) deletes them.
+        var orphans = try await Self.orphanedVMs(bed)
+        for _ in 0..<60 where !orphans.isEmpty {
+            try await Task.sleep(for: .seconds(1))
+            orphans = try await Self.orphanedVMs(bed)
+        }
+        #expect(orphans.isEmpty, "\(orphans)")
+        let running = Set(try await bed.containers())
+        #expect(running.isDisjoint(with: Set(oldVMs.values)), "old VMs are gone: \(running)")
+
+        // A director killed while a replacement VM boots: after a restart the next deploy
+        // deletes that VM, finishes the update and leaks nothing.
+        let vmsDirectory = bed.scratch.url.path + "/cpi/vms"
+        let baseline = try FileManager.default.contentsOfDirectory(atPath: vmsDirectory).count
+        let interrupted = Task { try await bed.deployNamed("kv", Self.manifest(base, bed: bed, vmType: "small")) }
+        for _ in 0..<600 {
+            if (try FileManager.default.contentsOfDirectory(atPath: vmsDirectory).count) > baseline { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        bed.director.kill9()
+        _ = try? await interrupted.value
+        try await bed.director.start()
+        let resumed = try await bed.deployNamed("kv", Self.manifest(base, bed: bed, vmType: "small"))
+        #expect(resumed.status == 0, "\(resumed.stdout)")
+        let final = try await bed.instances(deployment: "kv")
+        #expect(final.allSatisfy { $0["process_state"] == "running" }, "\(final)")
+        for row in final where (row["instance"]?.stringValue ?? "").hasPrefix("kv-server/") {
+            let instance = row["instance"]?.stringValue ?? ""
+            #expect(row["ips"]?.stringValue == ips[instance])
+            #expect(try await bed.http("GET", "http://\(ips[instance] ?? ""):8080/kv/owner", password: password) == "200 \(instance)")
+        }
+        for _ in 0..<60 where !(try await Self.orphanedVMs(bed)).isEmpty { try await Task.sleep(for: .seconds(1)) }
+        let deployed = Set(try await bed.vmCIDs(deployment: "kv").values)
+        #expect(Set(try await bed.containers()) == deployed, "only the deployment's VMs run")
+
+        try await bed.succeed(["-n", "-d", "kv", "delete-deployment"])
+        #expect(try await bed.containers().isEmpty)
+        #expect(try await bed.loopDevices().isEmpty)
+    }
+}
