@@ -8,6 +8,7 @@ import Foundation
 //   swift build -c release --product bosun --product bosun-benchmarks
 //   .build/release/bosun-benchmarks [interpolate|nats|local-cpi|agent|director|all] [runs]   (local-cpi needs root)
 //   .build/release/bosun-benchmarks deploy [instances] [max_in_flight]                       (root, from the repository root)
+//   .build/release/bosun-benchmarks swap [instances]                                        (root, from the repository root)
 
 func runInterpolationBenchmark() throws {
     let runs = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 30 : 30
@@ -96,9 +97,11 @@ case "director":
     try await runDirectorBenchmark()
 case "deploy":
     try await runDeployBenchmark()
+case "swap":
+    try await runSwapBenchmark()
 case "all":
     try runInterpolationBenchmark()
     try await runNATSBenchmark()
 default:
-    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|deploy|all] [runs]")
+    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|deploy|swap|all] [runs]")
 }

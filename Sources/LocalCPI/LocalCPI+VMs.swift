@@ -32,7 +32,7 @@ extension LocalCPI {
         guard FileManager.default.isExecutableFile(atPath: configuration.agentPath) else {
             throw CPIError(.vmCreationFailed, "agent binary '\(configuration.agentPath)' is missing or not executable")
         }
-        let existing = (try? FileManager.default.contentsOfDirectory(atPath: paths.vms).count) ?? 0
+        let existing = runningVMCount()
         guard existing < configuration.maxVMs else {
             throw CPIError(.vmCreationFailed, "the local CPI already runs \(existing) VMs (max_vms \(configuration.maxVMs))", okToRetry: false)
         }
@@ -60,6 +60,21 @@ extension LocalCPI {
             return
         }
         await removeVM(record)
+    }
+
+    /// VMs whose main process runs (from their pid files). A VM whose agent shut it down — an
+    /// orphaned VM waiting for the cleanup — holds no CPU or memory and does not count.
+    func runningVMCount() -> Int {
+        let all = (try? FileManager.default.contentsOfDirectory(atPath: paths.vms)) ?? []
+        return all.filter { cid in
+            guard let text = try? String(contentsOfFile: paths.vm(cid) + "/pid", encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")")
+            else {
+                // Being created (no pid file yet) counts: it is about to run.
+                return !FileManager.default.fileExists(atPath: paths.vm(cid) + "/pid")
+            }
+            return stat[stat.index(close, offsetBy: 2)] != "Z"
+        }.count
     }
 
     /// VMs whose record names the agent; one a `create_vm` is still building counts.

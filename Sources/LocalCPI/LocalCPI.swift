@@ -20,7 +20,7 @@ public struct LocalCPI: CloudProvider {
         let memoryMB = Int(ProcessInfo.processInfo.physicalMemory / 1024 / 1024)
         var stats = statvfs()
         let diskFreeMB = statvfs(paths.root, &stats) == 0 ? Int(UInt64(stats.f_bavail) * UInt64(stats.f_frsize) / 1024 / 1024) : 0
-        let vms = (try? FileManager.default.contentsOfDirectory(atPath: paths.vms).count) ?? 0
+        let vms = runningVMCount()
         return CPIInfo(
             apiVersion: 2, stemcellFormats: [LocalStemcell.format],
             capacity: .init(cpus: cpus, memoryMB: memoryMB, diskFreeMB: diskFreeMB, maxVMs: configuration.maxVMs, vms: vms),

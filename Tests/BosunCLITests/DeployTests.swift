@@ -18,8 +18,10 @@ struct DeployTests {
         var runtimeRoot: String { "/run/bosun-deploy-\(token)" }
         let director: DirectorCrashTests.DirectorProcess
 
-        /// - Parameter directorConfig: extra lines for the director's config.yml.
-        init(directorConfig: String = "") async throws {
+        /// - Parameters:
+        ///   - directorConfig: extra lines for the director's config.yml.
+        ///   - cpiConfig: extra lines for the local CPI's config.
+        init(directorConfig: String = "", cpiConfig: String = "") async throws {
             scratch = try ScratchDirectory()
             let state = scratch.url.path + "/state"
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
@@ -28,6 +30,7 @@ struct DeployTests {
                 bridge: bd\(token.prefix(8))
                 agent_path: \(BuiltProduct.path("bosun-agent"))
                 runtime_root: /run/bosun-deploy-\(token)
+                \(cpiConfig)
 
                 """)
             let port = try PostgresServerProcess.freePort()
@@ -171,8 +174,8 @@ struct DeployTests {
         }
 
         /// Runs `body` on a fresh bed and tears it down afterwards, whatever happened.
-        static func with(directorConfig: String = "", _ body: (Bed) async throws -> Void) async throws {
-            let bed = try await Bed(directorConfig: directorConfig)
+        static func with(directorConfig: String = "", cpiConfig: String = "", _ body: (Bed) async throws -> Void) async throws {
+            let bed = try await Bed(directorConfig: directorConfig, cpiConfig: cpiConfig)
             do {
                 try await body(bed)
             } catch {

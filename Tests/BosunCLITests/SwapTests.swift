@@ -11,9 +11,11 @@ import TestSupport
 struct SwapTests {
     typealias Bed = DeployTests.Bed
 
-    /// The example manifest with swaps, two servers on static IPs, and a VM type to change.
+    /// The example manifest with swaps, two servers on static IPs in one AZ (so both may be
+    /// updated at once), and a VM type to change.
     static func manifest(_ base: String, bed: Bed, vmType: String) -> String {
         base
+            .replacingOccurrences(of: "- name: kv-server\n  azs: [z1, z2]\n", with: "- name: kv-server\n  azs: [z1]\n")
             .replacingOccurrences(of: "  update_watch_time: 1000-30000\n", with: "  update_watch_time: 1000-30000\n  vm_strategy: create-swap-delete\n")
             .replacingOccurrences(
                 of: "  instances: 3\n  vm_type: small\n  stemcell: default\n  persistent_disk_type: default\n  networks: [{name: default}]\n",
@@ -33,7 +35,8 @@ struct SwapTests {
 
     @Test("a vm_type change swaps every server onto a new VM with the same static IP and the same data; old VMs are orphaned, then deleted by the cleanup; a director killed mid-swap leaks nothing")
     func swapKeepsAddressesAndData() async throws {
-        try await Bed.with(directorConfig: "vms: {cleanup_interval: 2}") { try await run($0) }
+        // Room for four running VMs: the three instances and one replacement.
+        try await Bed.with(directorConfig: "vms: {cleanup_interval: 2}", cpiConfig: "max_vms: 4") { try await run($0) }
     }
 
     private func run(_ bed: Bed) async throws {
@@ -55,8 +58,28 @@ struct SwapTests {
             #expect(digests[instance]?.isEmpty == false)
         }
 
-        // The swap: new VMs, same addresses, same data, downtime measured per instance.
-        let swapped = try await bed.deployNamed("kv", Self.manifest(base, bed: bed, vmType: "medium"))
+        // A dry run shows the plan and changes nothing.
+        let medium = Self.manifest(base, bed: bed, vmType: "medium")
+        let dry = try await bed.deployNamed("kv", medium, ["--dry-run"])
+        #expect(dry.status == 0, "\(dry.stdout)")
+        #expect(
+            dry.stdout.contains("Planning update: kv-server: 2 VMs to replace by create-swap-delete, keeping their addresses (cloud properties changed)"),
+            "\(dry.stdout)")
+        #expect(dry.stdout.contains("Planning update: at worst 1 replacement VM next to the VMs they replace, 768 MB RAM"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("Dry run: nothing was changed"), "\(dry.stdout)")
+        #expect(try await bed.vmCIDs(deployment: "kv").filter { $0.key.hasPrefix("kv-server/") } == oldVMs)
+        #expect(try await bed.succeed(["-d", "kv", "manifest"]).contains("vm_type: small"))
+
+        // Both servers at once need two replacement VMs; the CPI has room for one.
+        let tooWide = try await bed.deployNamed("kv", medium, ["--canaries", "0", "--max-in-flight", "2"])
+        #expect(tooWide.status == 1)
+        #expect(tooWide.stdout.contains("2 replacement VMs at once, room for 1 (short by 1)"), "\(tooWide.stdout)")
+        #expect(try await bed.vmCIDs(deployment: "kv").filter { $0.key.hasPrefix("kv-server/") } == oldVMs)
+
+        // The swap, one at a time as --fit-surge chooses: new VMs, same addresses, same data,
+        // downtime measured per instance.
+        let swapped = try await bed.deployNamed("kv", medium, ["--canaries", "0", "--max-in-flight", "2", "--fit-surge"])
+        #expect(swapped.stdout.contains("surge lowered to 1 swap at once per group to fit"), "\(swapped.stdout)")
         #expect(swapped.status == 0, "\(swapped.stdout)")
         #expect(swapped.stdout.contains("Downtime: 2 instances stopped and started: jobs down"), "\(swapped.stdout)")
         let newVMs = try await bed.vmCIDs(deployment: "kv").filter { $0.key.hasPrefix("kv-server/") }

@@ -32,9 +32,13 @@ struct DeployCommand: DirectorCommand {
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
     @Option(name: .long, help: "Override manifest values for canaries") var canaries: String?
     @Option(name: .customLong("max-in-flight"), help: "Override manifest values for max_in_flight") var maxInFlight: String?
+    @Flag(name: .customLong("dry-run"), help: "Plan, check capacity and render templates; change nothing") var dryRun = false
+    @Option(name: .long, help: "At most this many create-swap-delete replacement VMs at once per instance group") var surge: Int?
+    @Flag(name: .customLong("fit-surge"), help: "Lower the surge until the replacements fit the IaaS's capacity") var fitSurge = false
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         let name = try deploymentName()
+        if let surge, surge < 1 { throw CommandFailure(message: "--surge must be at least 1") }
         let text = try InterpolationRequest(
             manifestPath: manifest, vars: variables.vars, varFiles: variables.varFiles, varsFiles: variables.varsFiles,
             varsEnv: variables.varsEnv, varsStore: variables.varsStore, opsFiles: variables.opsFiles
@@ -50,7 +54,8 @@ struct DeployCommand: DirectorCommand {
         try confirm(output)
         let query = Self.query([
             ("recreate", recreate ? "true" : nil), ("skip_drain", skipDrain ? "*" : nil), ("canaries", canaries),
-            ("max_in_flight", maxInFlight),
+            ("max_in_flight", maxInFlight), ("dry_run", dryRun ? "true" : nil), ("surge", surge.map(String.init)),
+            ("fit_surge", fitSurge ? "true" : nil),
         ])
         let id = try await client.startTask(.POST, "/deployments" + query, body: body, contentType: "text/yaml")
         try await TaskFollower(client: client, output: output).follow(id)

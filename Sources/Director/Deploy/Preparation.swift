@@ -18,12 +18,15 @@ enum Preparation {
         var plan: DeploymentPlan
     }
 
+    /// - Parameter dryRun: plan without writing anything (no deployment record for a new
+    ///   deployment, interrupted swaps left as they are).
     static func prepare(
-        name: String, manifestText: String, recreate: DeploymentPlanner.Recreate, context: TaskContext, environment: DeployEnvironment
+        name: String, manifestText: String, recreate: DeploymentPlanner.Recreate, dryRun: Bool = false, context: TaskContext,
+        environment: DeployEnvironment
     ) async throws -> Prepared {
         let database = context.database
         var state = try await DeploymentState.load(name, on: database)
-        if let id = state.deployment?.id {
+        if !dryRun, let id = state.deployment?.id {
             // A swap a killed director left half-done is put right before anything is planned.
             try await UnfinishedSwaps(context: context, steps: VMSteps(context: context, environment: environment), deploymentName: name)
                 .resolve(deploymentID: id)
@@ -40,9 +43,9 @@ enum Preparation {
             deployment.releases = "[]"
             deployment.stemcells = "[]"
             deployment.createdAt = Date().timeIntervalSince1970
-            try await deployment.save(on: database)
+            if !dryRun { try await deployment.save(on: database) }
         }
-        guard let deploymentID = deployment.id else { throw DeployError("Deployment '\(name)' has no id") }
+        guard let deploymentID = deployment.id ?? (dryRun ? -1 : nil) else { throw DeployError("Deployment '\(name)' has no id") }
 
         let variables = DeploymentVariables(
             server: environment.configServer, deployment: name,

@@ -6,7 +6,7 @@ import Foundation
 /// `update_deployment` (`POST /deployments`), in the order of reference §1.2: take the lock,
 /// resolve variables, validate, plan, compile, render (all before any VM is touched), then
 /// delete unneeded instances and update the changed ones group by group. Arguments:
-/// `{manifest, recreate?, skip_drain?, canaries?, max_in_flight?}`.
+/// `{manifest, recreate?, skip_drain?, canaries?, max_in_flight?, dry_run?, surge?, fit_surge?}`.
 struct UpdateDeploymentJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
         guard let environment = context.deploy else { throw DeployError("This director cannot deploy: it has no agent bus configured") }
@@ -29,19 +29,38 @@ struct UpdateDeploymentJob: TaskJob {
         environment: DeployEnvironment
     ) async throws {
         let database = context.database
+        let dryRun = context.arguments["dry_run"] == .bool(true)
         let prepared = try await context.events.step(stage: "Preparing deployment", task: "Preparing deployment") {
-            try await Preparation.prepare(name: name, manifestText: manifestText, recreate: recreate, context: context, environment: environment)
+            try await Preparation.prepare(
+                name: name, manifestText: manifestText, recreate: recreate, dryRun: dryRun, context: context, environment: environment)
         }
         try await context.checkCancelled()
+        let overrides = UpdateStage.Overrides(
+            canaries: context.arguments["canaries"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)),
+            maxInFlight: context.arguments["max_in_flight"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)))
+        let canMoveAddresses = try await context.cpi.info().supports(CPIExtension.moveAddress)
+        let firstDeploy = prepared.state.deployment?.manifest.isEmpty ?? true
+        let updatePlan = try await UpdatePlanStage(
+            context: context, prepared: prepared, overrides: overrides, canMoveAddresses: canMoveAddresses, firstDeploy: firstDeploy
+        ).run(surge: context.arguments["surge"]?.intValue, fitSurge: context.arguments["fit_surge"] == .bool(true))
         let steps = VMSteps(context: context, environment: environment)
-        let compiled = try await CompileStage(context: context, steps: steps, deploymentID: prepared.deploymentID, cloud: prepared.cloud)
-            .run(compileNeeds(prepared))
+        let needs = compileNeeds(prepared)
+        let compiled =
+            dryRun
+            ? [:] : try await CompileStage(context: context, steps: steps, deploymentID: prepared.deploymentID, cloud: prepared.cloud).run(needs)
         try await context.checkCancelled()
         let render = RenderStage(
             context: context, environment: environment, deploymentName: name, manifest: prepared.manifest,
-            releases: prepared.releases, stemcells: prepared.stemcells, compiled: compiled, secrets: prepared.variables.secretStrings)
+            releases: prepared.releases, stemcells: prepared.stemcells, compiled: compiled, secrets: prepared.variables.secretStrings,
+            packagesMayBeUncompiled: dryRun)
         let rendered = try await context.events.step(stage: "Rendering templates", task: "Rendering templates") {
             try await render.run(prepared.plan)
+        }
+        if dryRun {
+            try context.events.record(
+                stage: "Dry run", task: "nothing was changed (\(updatePlan.lines.isEmpty ? "no instance to update" : "plan above"))",
+                tags: [], index: 1, total: 1, state: "finished", progress: 100)
+            return
         }
         // Only now, with everything checked, are generated variables kept and instances recorded.
         try await environment.configServer.store(prepared.variables.generated, on: database)
@@ -50,13 +69,8 @@ struct UpdateDeploymentJob: TaskJob {
 
         let updater = InstanceUpdater(
             context: context, steps: steps, render: render, deploymentID: prepared.deploymentID, deploymentName: name,
-            cloud: prepared.cloud, skipDrain: context.arguments["skip_drain"] == .bool(true),
-            canMoveAddresses: try await context.cpi.info().supports(CPIExtension.moveAddress))
-        let overrides = UpdateStage.Overrides(
-            canaries: context.arguments["canaries"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)),
-            maxInFlight: context.arguments["max_in_flight"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)))
-        let stage = UpdateStage(context: context, updater: updater, overrides: overrides)
-        let firstDeploy = prepared.state.deployment?.manifest.isEmpty ?? true
+            cloud: prepared.cloud, skipDrain: context.arguments["skip_drain"] == .bool(true), canMoveAddresses: canMoveAddresses)
+        let stage = UpdateStage(context: context, updater: updater, overrides: overrides, surge: updatePlan.surge)
         for (dropped, instances) in prepared.plan.obsoleteGroups.sorted(by: { $0.key < $1.key }) {
             context.events.debug("Deleting instance group '\(dropped)', gone from the manifest")
             try await stage.deleteObsolete(instances, state: prepared.state, maxInFlight: 5)

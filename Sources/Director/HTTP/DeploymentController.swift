@@ -79,8 +79,14 @@ struct DeploymentController {
         ]
         if let canaries = query.get("canaries") { arguments["canaries"] = .string(canaries) }
         if let maxInFlight = query.get("max_in_flight") { arguments["max_in_flight"] = .string(maxInFlight) }
+        if query.get("dry_run") == "true" { arguments["dry_run"] = true }
+        if let surge = query.get("surge") {
+            guard let count = Int(surge), count >= 1 else { throw DirectorError(.badRequest, code: 40_001, "surge must be a positive number, got '\(surge)'") }
+            arguments["surge"] = .int(count)
+        }
+        if query.get("fit_surge") == "true" { arguments["fit_surge"] = true }
         let task = try await runner.enqueue(
-            type: "update_deployment", description: "create deployment", user: context.user ?? "", deployment: name,
+            type: "update_deployment", description: query.get("dry_run") == "true" ? "create deployment (dry run)" : "create deployment", user: context.user ?? "", deployment: name,
             arguments: .object(arguments))
         return Response.redirect(to: task)
     }

@@ -18,6 +18,8 @@ struct RenderStage {
     let compiled: CompileStage.Compiled
     /// Secret values, kept out of error messages.
     let secrets: [String]
+    /// A dry run renders before anything is compiled: packages get a placeholder blob.
+    var packagesMayBeUncompiled = false
 
     struct Rendered: Sendable {
         var spec: ApplySpec
@@ -174,6 +176,10 @@ struct RenderStage {
             templates.append(BlobReference(name: job.name, version: record.version, sha1: record.sha1, blobstoreID: record.blobstoreID))
             for package in release.packages(ofJob: job.name) {
                 guard let id = package.id, let done = compiledHere[id] else {
+                    if packagesMayBeUncompiled {
+                        packages[package.name] = BlobReference(name: package.name, version: package.version + ".1", sha1: "", blobstoreID: "")
+                        continue
+                    }
                     throw DeployError("Package '\(package.name)' of job '\(job.name)' is not compiled for stemcell \(stemcell.name)/\(stemcell.version)")
                 }
                 packages[package.name] = BlobReference(

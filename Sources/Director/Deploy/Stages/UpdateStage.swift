@@ -11,6 +11,8 @@ struct UpdateStage {
     let context: TaskContext
     let updater: InstanceUpdater
     let overrides: Overrides
+    /// Swaps at once per group (`--surge`, or what `--fit-surge` chose); nil: `max_in_flight`.
+    var surge: Int? = nil
     /// Instance name → how long its jobs were down, for the task's summary.
     let downtimes = Collected<[(instance: String, downtime: Duration)]>([])
 
@@ -45,7 +47,9 @@ struct UpdateStage {
                 let start = index
                 index += phase.count
                 let watch = canary ? policy.canaryWatchTime : policy.updateWatchTime
-                try await ParallelRun.forEach(phase, limit: batch.maxInFlight) { offset, work in
+                let swapping = phase.contains { $0.plan.needsRecreate && updater.swaps($0) }
+                let limit = swapping ? min(batch.maxInFlight, surge ?? batch.maxInFlight) : batch.maxInFlight
+                try await ParallelRun.forEach(phase, limit: limit) { offset, work in
                     try await self.step(work, index: start + offset + 1, total: total, canary: canary, watch: watch)
                 }
             }

@@ -1,0 +1,117 @@
+import BosunCore
+import CPI
+import FluentKit
+import Foundation
+
+/// "Planning update", before anything is touched: per instance group, how many instances change
+/// and how their VMs are replaced (create-swap-delete, or delete-create and why), and what the
+/// swaps need at worst — replacement VMs, RAM, temporary addresses — against the room the CPI
+/// and the networks have. An update that does not fit fails here, saying what is short and by
+/// how much, unless `--fit-surge` lets it lower the number of swaps at once until it fits.
+struct UpdatePlanStage {
+    let context: TaskContext
+    let prepared: Preparation.Prepared
+    let overrides: UpdateStage.Overrides
+    let canMoveAddresses: Bool
+    let firstDeploy: Bool
+
+    struct Outcome: Sendable {
+        /// Swaps at once per group; nil for no limit beyond `max_in_flight`.
+        var surge: Int?
+        var lines: [String]
+    }
+
+    func run(surge requested: Int?, fitSurge: Bool) async throws -> Outcome {
+        var lines: [String] = []
+        var groups: [UpdateSurge.Group] = []
+        for groupPlan in prepared.plan.instanceGroups {
+            guard let group = prepared.manifest.instanceGroup(named: groupPlan.name), group.lifecycle == .service, let policy = group.update
+            else { continue }
+            let changed = groupPlan.instances.filter(\.isChanged)
+            let replaced = changed.filter(\.needsRecreate)
+            if !changed.isEmpty || !groupPlan.obsolete.isEmpty {
+                lines.append(describe(groupPlan, changed: changed, replaced: replaced, strategy: policy.vmStrategy))
+            }
+            let swaps = policy.vmStrategy == .createSwapDelete && canMoveAddresses
+            let batches = UpdateSchedule.batches(
+                changed, item: { UpdateSchedule.Item(az: $0.az, index: $0.index, bootstrap: $0.bootstrap) },
+                canaries: overrides.canaries ?? policy.canaries, maxInFlight: overrides.maxInFlight ?? policy.maxInFlight,
+                allZonesAtOnce: firstDeploy && policy.initialDeployAZUpdateStrategy == .parallel)
+            let phases = batches.flatMap { [$0.canaries, $0.rest] }.filter { !$0.isEmpty }
+            let sample = replaced.first?.vm.cloudProperties
+            groups.append(
+                UpdateSurge.Group(
+                    name: group.name, serial: policy.serial, phases: phases.map { $0.map { swaps && $0.needsRecreate } },
+                    limits: batches.flatMap { batch in [batch.canaries, batch.rest].filter { !$0.isEmpty }.map { _ in batch.maxInFlight } },
+                    ramMB: sample?["ram"]?.intValue ?? 0, cpus: sample?["cpu"]?.intValue ?? 0,
+                    networks: (replaced.first?.networks ?? []).filter { $0.kind == .manual && $0.ip != nil }.map(\.name)))
+        }
+        var surge = requested
+        let peak = UpdateSurge.peak(groups, surge: surge)
+        if peak.vms > 0 {
+            let room = try await self.room(for: peak)
+            let short = UpdateSurge.shortfalls(peak, room: room)
+            if !short.isEmpty {
+                guard fitSurge, let fitting = UpdateSurge.fittingSurge(groups, room: room) else {
+                    throw DeployError(
+                        "Not enough capacity for this update's create-swap-delete replacements: " + short.joined(separator: "; ")
+                            + ". Lower max_in_flight, deploy with --surge N, or let --fit-surge choose")
+                }
+                surge = fitting
+                lines.append("surge lowered to \(fitting) swap\(fitting == 1 ? "" : "s") at once per group to fit: \(short.joined(separator: "; "))")
+            }
+            let final = UpdateSurge.peak(groups, surge: surge)
+            let addresses = final.addresses.sorted { $0.key < $1.key }.map { "\($0.value) on \($0.key)" }.joined(separator: ", ")
+            lines.append(
+                "at worst \(final.vms) replacement VM\(final.vms == 1 ? "" : "s") next to the VMs they replace"
+                    + (final.ramMB > 0 ? ", \(final.ramMB) MB RAM" : "") + (addresses.isEmpty ? "" : ", temporary addresses: \(addresses)"))
+        }
+        for line in lines {
+            try context.events.record(stage: "Planning update", task: line, tags: [], index: 1, total: 1, state: "finished", progress: 100)
+        }
+        return Outcome(surge: surge, lines: lines)
+    }
+
+    private func describe(_ groupPlan: InstanceGroupPlan, changed: [InstancePlan], replaced: [InstancePlan], strategy: VMStrategy) -> String {
+        var parts: [String] = []
+        let new = changed.filter(\.isNew).count
+        if new > 0 { parts.append("\(new) to create") }
+        if !groupPlan.obsolete.isEmpty { parts.append("\(groupPlan.obsolete.count) to delete") }
+        if !replaced.isEmpty {
+            let reasons = Set(replaced.flatMap { $0.reasons.filter(\.replacesVM).map(\.description) }).sorted().joined(separator: ", ")
+            let how: String
+            switch strategy {
+            case .deleteCreate: how = "delete-create"
+            case .createSwapDelete where canMoveAddresses: how = "create-swap-delete, keeping their addresses"
+            case .createSwapDelete: how = "create-swap-delete → delete-create (the CPI cannot move addresses)"
+            }
+            parts.append("\(replaced.count) VM\(replaced.count == 1 ? "" : "s") to replace by \(how) (\(reasons))")
+        }
+        let inPlace = changed.count - new - replaced.count
+        if inPlace > 0 { parts.append("\(inPlace) to update in place") }
+        return "\(groupPlan.name): " + parts.joined(separator: "; ")
+    }
+
+    /// Room for replacement VMs: the CPI's VM slots and memory (what its VMs do not already
+    /// take), and free addresses on each network the swaps need.
+    private func room(for peak: UpdateSurge.Peak) async throws -> UpdateSurge.Room {
+        let capacity = try await context.cpi.info().capacity
+        var ramFree: Int?
+        if let capacity {
+            let descriptions = try await VMRecord.query(on: context.database).all().compactMap {
+                try? JSONCoding.decoder.decode(VMDescription.self, from: Data($0.description.utf8))
+            }
+            ramFree = capacity.memoryMB - descriptions.reduce(0) { $0 + ($1.cloudProperties["ram"]?.intValue ?? 0) }
+        }
+        let taken = Set(try await IPAddressRecord.query(on: context.database).all().compactMap { IPv4Address($0.address) })
+        var addresses: [String: Int] = [:]
+        for (network, needed) in peak.addresses {
+            guard let subnets = prepared.cloud.network(named: network)?.subnets else { continue }
+            var allocator = IPAllocator(taken: taken)
+            var free = 0
+            while free < needed + 1, allocator.allocate(in: subnets) != nil { free += 1 }
+            addresses[network] = free
+        }
+        return UpdateSurge.Room(vms: capacity.map { $0.maxVMs - $0.vms }, ramMB: ramFree, addresses: addresses)
+    }
+}
