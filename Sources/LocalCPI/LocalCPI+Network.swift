@@ -75,6 +75,7 @@ extension LocalCPI {
     /// the target's own (whose sockets are cut too, so its agent reconnects from the new one);
     /// the host forgets both neighbours so the next packet finds the new VM. Repeatable.
     public func moveAddress(from sourceVMCID: String, to targetVMCID: String, networks: JSONValue) async throws(CPIError) -> JSONValue {
+        guard configuration.movesAddresses else { throw CPIError(.notImplemented, "'move_address' is turned off in this local CPI's config") }
         let final = try VMNetwork.parse(networks, method: "move_address")
         try await paths.locked { () throws(CPIError) in
             let targetFile = paths.vm(targetVMCID) + "/vm.json"

@@ -24,6 +24,9 @@ public struct LocalCPIConfiguration: Sendable, Equatable {
     /// Default agent settings: NATS URL and blobstore, as a CPI config would carry them.
     public var mbus: String?
     public var blobstore: JSONValue?
+    /// `move_address: false` turns the extension off, to see what the director does with a CPI
+    /// that cannot move addresses (as most cannot).
+    public var movesAddresses = true
 
     public init(
         workDirectory: String, bridgeName: String = "bosun0", runtime: String = "runc",
@@ -69,6 +72,11 @@ public struct LocalCPIConfiguration: Sendable, Equatable {
             agentPath: text("agent_path") ?? "/usr/local/bin/bosun-agent", maxVMs: maxVMs,
             runtimeRoot: text("runtime_root"), mbus: text("mbus"),
             blobstore: document["blobstore"].map(JSONValue.init(yaml:)))
+        switch document["move_address"] {
+        case nil, .null?: break
+        case .bool(let value)?: movesAddresses = value
+        case let other?: throw InvalidError(description: "\(path): move_address must be true or false, got \(other.goDisplayString)")
+        }
     }
 }
 

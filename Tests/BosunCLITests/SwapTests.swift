@@ -134,4 +134,52 @@ struct SwapTests {
         #expect(try await bed.containers().isEmpty)
         #expect(try await bed.loopDevices().isEmpty)
     }
+
+    @Test("with a CPI that cannot move addresses: static-IP servers fall back to delete-create, the dynamic-IP group swaps onto a new address, its old VM orphaned with the old one until clean-up")
+    func swapWithoutMovingAddresses() async throws {
+        try await Bed.with(cpiConfig: "move_address: false") { bed in
+            try await DeployTests.prepare(bed)
+            let base = try await DeployTests.uploadExampleRelease(bed)
+            func manifest(_ vmType: String) -> String {
+                Self.manifest(base, bed: bed, vmType: vmType)
+                    .replacingOccurrences(of: "- name: kv-smoke\n  azs: [z1]\n  instances: 1\n  vm_type: small\n",
+                                          with: "- name: kv-smoke\n  azs: [z1]\n  instances: 1\n  vm_type: \(vmType)\n")
+            }
+            #expect(try await bed.deployNamed("kv", manifest("small")).status == 0)
+            let before = try await bed.instances(deployment: "kv")
+            let ips = Dictionary(uniqueKeysWithValues: before.map { ($0["instance"]?.stringValue ?? "", $0["ips"]?.stringValue ?? "") })
+            let oldVMs = try await bed.vmCIDs(deployment: "kv")
+
+            let swapped = try await bed.deployNamed("kv", manifest("medium"))
+            #expect(swapped.status == 0, "\(swapped.stdout)")
+            #expect(swapped.stdout.contains(
+                "kv-server: 2 VMs to replace by create-swap-delete → delete-create (static IPs, the CPI cannot move addresses)"), "\(swapped.stdout)")
+            #expect(swapped.stdout.contains(
+                "kv-smoke: 1 VM to replace by create-swap-delete with new addresses (the CPI cannot move addresses)"), "\(swapped.stdout)")
+            let after = try await bed.instances(deployment: "kv")
+            #expect(after.allSatisfy { $0["process_state"] == "running" }, "\(after)")
+            let newVMs = try await bed.vmCIDs(deployment: "kv")
+            #expect(Set(newVMs.values).isDisjoint(with: Set(oldVMs.values)))
+            var smokeOldIP = ""
+            for row in after {
+                let instance = row["instance"]?.stringValue ?? ""
+                if instance.hasPrefix("kv-server/") {
+                    #expect(row["ips"]?.stringValue == ips[instance], "static addresses stay")
+                } else {
+                    smokeOldIP = ips[instance] ?? ""
+                    #expect(row["ips"]?.stringValue != smokeOldIP, "the swapped smoke instance has a new address")
+                }
+            }
+            // Only the swapped VM is orphaned (delete-create deleted the servers' old VMs), holding the old address.
+            let orphans = try await Self.orphanedVMs(bed)
+            #expect(orphans.count == 1, "\(orphans)")
+            #expect(orphans.first?["ips"]?.stringValue == smokeOldIP, "\(orphans)")
+            try await bed.succeed(["-n", "clean-up"])
+            #expect(try await Self.orphanedVMs(bed).isEmpty)
+            #expect(Set(try await bed.containers()) == Set(newVMs.values))
+
+            try await bed.succeed(["-n", "-d", "kv", "delete-deployment"])
+            #expect(try await bed.containers().isEmpty)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import BosunCore
+import CPI
 import FluentKit
 import Foundation
 
@@ -16,6 +17,11 @@ enum Preparation {
         var variables: DeploymentVariables
         var state: DeploymentState
         var plan: DeploymentPlan
+        /// The CPI implements `move_address`.
+        var canMoveAddresses: Bool
+        /// Instances (by id) whose replacement VM gets new addresses (BOSH-style swaps); their old
+        /// addresses stay with the old VM until it is deleted.
+        var renumbered: Set<String>
     }
 
     /// - Parameter dryRun: plan without writing anything (no deployment record for a new
@@ -104,16 +110,38 @@ enum Preparation {
         try DeploymentInputs.checkJobs(of: manifest, in: releases)
         let stemcells = try await DeploymentInputs.stemcells(of: manifest, on: database)
         let taken = try await DeploymentState.addressesTakenElsewhere(than: deploymentID, on: database)
-        let plan: DeploymentPlan
-        do {
-            plan = try DeploymentPlanner(
-                manifest: manifest, cloudConfig: cloud, stemcells: stemcells.mapValues { "\($0.name)/\($0.version)" },
-                actual: state.actualInstances,
-                ipsTakenElsewhere: taken,
-                recreate: recreate, makeID: { UUID().uuidString.lowercased() }
-            ).plan()
-        } catch {
-            throw DeployError(error.description)
+        func makePlan(actual: [ActualInstance], taken: Set<IPv4Address>) throws -> DeploymentPlan {
+            do {
+                return try DeploymentPlanner(
+                    manifest: manifest, cloudConfig: cloud, stemcells: stemcells.mapValues { "\($0.name)/\($0.version)" },
+                    actual: actual, ipsTakenElsewhere: taken, recreate: recreate, makeID: { UUID().uuidString.lowercased() }
+                ).plan()
+            } catch {
+                throw DeployError(error.description)
+            }
+        }
+        var plan = try makePlan(actual: state.actualInstances, taken: taken)
+        // BOSH-style swaps (the CPI cannot move addresses) give replacements new addresses: the
+        // plan is made again with theirs taken, so templates and links see the new ones.
+        let canMoveAddresses = try await context.cpi.info().supports(CPIExtension.moveAddress)
+        var renumbered: Set<String> = []
+        for groupPlan in plan.instanceGroups {
+            guard let policy = manifest.instanceGroup(named: groupPlan.name)?.update else { continue }
+            for instance in groupPlan.instances where instance.needsRecreate {
+                let mode = SwapMode.choose(strategy: policy.vmStrategy, canMoveAddresses: canMoveAddresses, networks: instance.networks)
+                if mode == .newAddress && instance.networks.contains(where: { $0.kind == .manual && $0.ip != nil }) {
+                    renumbered.insert(instance.id)
+                }
+            }
+        }
+        if !renumbered.isEmpty {
+            var actual = state.actualInstances
+            var stillTaken = taken
+            for position in actual.indices where renumbered.contains(actual[position].id) {
+                stillTaken.formUnion(actual[position].ips.values)
+                actual[position].ips = [:]
+            }
+            plan = try makePlan(actual: actual, taken: stillTaken)
         }
         for instance in plan.allInstances where instance.isChanged {
             context.events.debug("\(instance.displayName): \(instance.reasons.map(\.description).joined(separator: ", "))")
@@ -121,7 +149,8 @@ enum Preparation {
         return Prepared(
             deploymentID: deploymentID, deployment: deployment, manifest: manifest, cloud: cloud, cloudConfigID: cloudRecord.id,
             runtimeConfigIDs: runtimeRecords.compactMap(\.id).sorted(),
-            releases: releases, stemcells: stemcells, variables: variables, state: state, plan: plan)
+            releases: releases, stemcells: stemcells, variables: variables, state: state, plan: plan,
+            canMoveAddresses: canMoveAddresses, renumbered: renumbered)
     }
 
     /// Writes new instances and every instance's addresses before any VM is made, so the
@@ -141,6 +170,14 @@ enum Preparation {
             record.az = plan.az
             record.bootstrap = plan.bootstrap
             try await record.save(on: database)
+            if prepared.renumbered.contains(plan.id), let id = record.id, let oldVM = prepared.state.vms[id]?.id {
+                // The old VM keeps its addresses until it is orphaned and deleted.
+                for address in prepared.state.addresses[id] ?? [] {
+                    address.instanceID = nil
+                    address.vmID = oldVM
+                    try await address.save(on: database)
+                }
+            }
             try await AddressBook.record(plan, instanceID: record.id!, deploymentID: prepared.deploymentID, on: database)
             records[plan.id] = record
         }

@@ -38,7 +38,7 @@ struct UpdateDeploymentJob: TaskJob {
         let overrides = UpdateStage.Overrides(
             canaries: context.arguments["canaries"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)),
             maxInFlight: context.arguments["max_in_flight"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)))
-        let canMoveAddresses = try await context.cpi.info().supports(CPIExtension.moveAddress)
+        let canMoveAddresses = prepared.canMoveAddresses
         let firstDeploy = prepared.state.deployment?.manifest.isEmpty ?? true
         let updatePlan = try await UpdatePlanStage(
             context: context, prepared: prepared, overrides: overrides, canMoveAddresses: canMoveAddresses, firstDeploy: firstDeploy

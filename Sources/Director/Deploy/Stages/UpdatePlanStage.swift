@@ -32,7 +32,9 @@ struct UpdatePlanStage {
             if !changed.isEmpty || !groupPlan.obsolete.isEmpty {
                 lines.append(describe(groupPlan, changed: changed, replaced: replaced, strategy: policy.vmStrategy))
             }
-            let swaps = policy.vmStrategy == .createSwapDelete && canMoveAddresses
+            func mode(_ instance: InstancePlan) -> SwapMode? {
+                SwapMode.choose(strategy: policy.vmStrategy, canMoveAddresses: canMoveAddresses, networks: instance.networks)
+            }
             let batches = UpdateSchedule.batches(
                 changed, item: { UpdateSchedule.Item(az: $0.az, index: $0.index, bootstrap: $0.bootstrap) },
                 canaries: overrides.canaries ?? policy.canaries, maxInFlight: overrides.maxInFlight ?? policy.maxInFlight,
@@ -41,10 +43,11 @@ struct UpdatePlanStage {
             let sample = replaced.first?.vm.cloudProperties
             groups.append(
                 UpdateSurge.Group(
-                    name: group.name, serial: policy.serial, phases: phases.map { $0.map { swaps && $0.needsRecreate } },
+                    name: group.name, serial: policy.serial, phases: phases.map { $0.map { $0.needsRecreate && mode($0) != nil } },
                     limits: batches.flatMap { batch in [batch.canaries, batch.rest].filter { !$0.isEmpty }.map { _ in batch.maxInFlight } },
                     ramMB: sample?["ram"]?.intValue ?? 0, cpus: sample?["cpu"]?.intValue ?? 0,
-                    networks: (replaced.first?.networks ?? []).filter { $0.kind == .manual && $0.ip != nil }.map(\.name)))
+                    // Only address-keeping swaps boot replacements on temporary addresses.
+                    networks: replaced.first.map { mode($0) == .keepAddress ? $0.networks.filter { $0.kind == .manual && $0.ip != nil }.map(\.name) : [] } ?? []))
         }
         var surge = requested
         let peak = UpdateSurge.peak(groups, surge: surge)
@@ -77,15 +80,16 @@ struct UpdatePlanStage {
         let new = changed.filter(\.isNew).count
         if new > 0 { parts.append("\(new) to create") }
         if !groupPlan.obsolete.isEmpty { parts.append("\(groupPlan.obsolete.count) to delete") }
-        if !replaced.isEmpty {
-            let reasons = Set(replaced.flatMap { $0.reasons.filter(\.replacesVM).map(\.description) }).sorted().joined(separator: ", ")
-            let how: String
-            switch strategy {
-            case .deleteCreate: how = "delete-create"
-            case .createSwapDelete where canMoveAddresses: how = "create-swap-delete, keeping their addresses"
-            case .createSwapDelete: how = "create-swap-delete → delete-create (the CPI cannot move addresses)"
+        let byHow = Dictionary(grouping: replaced) { instance -> String in
+            switch SwapMode.choose(strategy: strategy, canMoveAddresses: canMoveAddresses, networks: instance.networks) {
+            case .keepAddress?: "create-swap-delete, keeping their addresses"
+            case .newAddress?: "create-swap-delete with new addresses (the CPI cannot move addresses)"
+            case nil: strategy == .deleteCreate ? "delete-create" : "create-swap-delete → delete-create (static IPs, the CPI cannot move addresses)"
             }
-            parts.append("\(replaced.count) VM\(replaced.count == 1 ? "" : "s") to replace by \(how) (\(reasons))")
+        }
+        for (how, instances) in byHow.sorted(by: { $0.key < $1.key }) {
+            let reasons = Set(instances.flatMap { $0.reasons.filter(\.replacesVM).map(\.description) }).sorted().joined(separator: ", ")
+            parts.append("\(instances.count) VM\(instances.count == 1 ? "" : "s") to replace by \(how) (\(reasons))")
         }
         let inPlace = changed.count - new - replaced.count
         if inPlace > 0 { parts.append("\(inPlace) to update in place") }

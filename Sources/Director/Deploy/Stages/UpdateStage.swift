@@ -47,7 +47,7 @@ struct UpdateStage {
                 let start = index
                 index += phase.count
                 let watch = canary ? policy.canaryWatchTime : policy.updateWatchTime
-                let swapping = phase.contains { $0.plan.needsRecreate && updater.swaps($0) }
+                let swapping = phase.contains { $0.plan.needsRecreate && updater.swapMode($0) != nil }
                 let limit = swapping ? min(batch.maxInFlight, surge ?? batch.maxInFlight) : batch.maxInFlight
                 try await ParallelRun.forEach(phase, limit: limit) { offset, work in
                     try await self.step(work, index: start + offset + 1, total: total, canary: canary, watch: watch)
@@ -61,7 +61,13 @@ struct UpdateStage {
         work.watch = watch
         let task = work.plan.displayName + (canary ? " (canary)" : "")
         let replaced = work.vm != nil && work.plan.needsRecreate
-        let strategy = replaced ? (updater.swaps(work) ? "create-swap-delete" : "delete-create") : nil
+        let strategy: String? =
+            switch (replaced, updater.swapMode(work)) {
+            case (false, _): nil
+            case (true, .keepAddress?): "create-swap-delete"
+            case (true, .newAddress?): "create-swap-delete, new address"
+            case (true, nil): work.strategy == .createSwapDelete ? "delete-create, static IPs" : "delete-create"
+            }
         let downtime = try await context.events.step(
             stage: "Updating instance", task: task, tags: [work.plan.group], index: index, total: total,
             data: { downtime in

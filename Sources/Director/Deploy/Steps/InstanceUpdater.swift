@@ -17,7 +17,8 @@ struct InstanceUpdater: Sendable {
     /// For temporary addresses of replacement VMs.
     let cloud: CloudConfig
     let skipDrain: Bool
-    /// The CPI implements `move_address`, so create-swap-delete keeps instances' addresses.
+    /// The CPI implements `move_address`, so create-swap-delete keeps instances' addresses
+    /// (else it gives them new ones, as BOSH does).
     let canMoveAddresses: Bool
 
     var lifecycle: InstanceLifecycle { InstanceLifecycle(context: context) }
@@ -58,9 +59,9 @@ struct InstanceUpdater: Sendable {
         var stoppedAt: ContinuousClock.Instant?
         var timer = StepTimer()
 
-        if let current = vm, replace, swaps(work) {
+        if let current = vm, replace, let mode = swapMode(work) {
             spec.renderedTemplatesArchive = try await archive(work, previous: previousSpec, configurationChanged: configurationChanged)
-            let swap = VMSwap(updater: self)
+            let swap = VMSwap(updater: self, mode: mode)
             let replacement = try await swap.createReplacement(work, spec: spec)
             do {
                 timer = StepTimer()
@@ -132,9 +133,10 @@ struct InstanceUpdater: Sendable {
         return runningAt - stoppedAt
     }
 
-    /// Whether this instance's VM is replaced by create-swap-delete: the group asks for it and
-    /// the CPI can move the instance's address to the new VM.
-    func swaps(_ work: Work) -> Bool { work.strategy == .createSwapDelete && canMoveAddresses }
+    /// How this instance's VM is replaced by create-swap-delete; nil for delete-create.
+    func swapMode(_ work: Work) -> SwapMode? {
+        SwapMode.choose(strategy: work.strategy, canMoveAddresses: canMoveAddresses, networks: work.plan.networks)
+    }
 
     /// The rendered templates' blob: the one already applied when nothing changed, else a new one.
     private func archive(_ work: Work, previous: ApplySpec?, configurationChanged: Bool) async throws -> ApplySpec.RenderedTemplatesArchive {

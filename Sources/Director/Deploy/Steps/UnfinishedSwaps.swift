@@ -67,6 +67,20 @@ struct UnfinishedSwaps: Sendable {
         else { return }
         instance.configurationHash = nil
         try await instance.save(on: database)
+        // A new-address swap left the old addresses with the old VM: they are the instance's again.
+        if let oldID = old.id {
+            let kept = try await IPAddressRecord.query(on: database).filter(\.$vmID == oldID).all()
+            if !kept.isEmpty {
+                try await database.transaction { database in
+                    try await IPAddressRecord.query(on: database).filter(\.$instanceID == instanceID).delete()
+                    for address in kept {
+                        address.vmID = nil
+                        address.instanceID = instanceID
+                        try await address.save(on: database)
+                    }
+                }
+            }
+        }
         guard let disk = try await PersistentDiskRecord.query(on: database).filter(\.$instanceID == instanceID).filter(\.$active == true).first(),
             let diskCID = disk.cid, !(try await context.cpi.getDisks(vmCID: oldCID)).contains(diskCID)
         else { return }

@@ -14,8 +14,26 @@ import Foundation
 /// instance (with its temporary addresses) until the swap, so a director that dies before the
 /// swap leaves a VM the next deploy deletes (`discardUnfinished`), and one that dies after it
 /// leaves an orphan the cleanup deletes.
+/// How an instance's VM is replaced under `vm_strategy: create-swap-delete`.
+enum SwapMode: Sendable, Equatable {
+    /// The CPI moves the instance's addresses to the replacement (Bosun's way).
+    case keepAddress
+    /// BOSH's way, on CPIs that cannot move addresses: the replacement gets new addresses
+    /// (planned, so templates and links see them); the old ones stay with the orphaned VM.
+    case newAddress
+
+    /// Nil means delete-create: asked for, or the fallback for static IPs on a CPI that cannot
+    /// move addresses (a static address cannot be on two VMs).
+    static func choose(strategy: VMStrategy, canMoveAddresses: Bool, networks: [PlannedNetwork]) -> SwapMode? {
+        guard strategy == .createSwapDelete else { return nil }
+        if canMoveAddresses { return .keepAddress }
+        return networks.contains(where: \.isStatic) ? nil : .newAddress
+    }
+}
+
 struct VMSwap: Sendable {
     let updater: InstanceUpdater
+    let mode: SwapMode
 
     var context: TaskContext { updater.context }
     var steps: VMSteps { updater.steps }
@@ -33,7 +51,8 @@ struct VMSwap: Sendable {
         var reservations: [IPAddressRecord] = []
         do {
             for network in work.plan.networks {
-                guard network.kind == .manual, network.ip != nil else {
+                // New-address swaps boot on the addresses planned for the instance.
+                guard mode == .keepAddress, network.kind == .manual, network.ip != nil else {
                     networks.append(network)
                     continue
                 }
@@ -73,10 +92,12 @@ struct VMSwap: Sendable {
             _ = try? await quick.send(.shutdown)
             timer.lap("old agent shutdown")
         }
-        replacement.vm.swapState = "moving"
-        try await replacement.vm.save(on: context.database)
-        _ = try await context.cpi.moveAddress(from: oldCID, to: newCID, networks: VMSteps.cpiNetworks(work.plan.networks))
-        timer.lap("address move")
+        if mode == .keepAddress {
+            replacement.vm.swapState = "moving"
+            try await replacement.vm.save(on: context.database)
+            _ = try await context.cpi.moveAddress(from: oldCID, to: newCID, networks: VMSteps.cpiNetworks(work.plan.networks))
+            timer.lap("address move")
+        }
         try await context.database.transaction { database in
             try await IPAddressRecord.query(on: database).filter(\.$vmID == newID).delete()
             replacement.vm.active = true
@@ -85,7 +106,10 @@ struct VMSwap: Sendable {
             try await OrphanedVMs.orphan(old, instanceName: work.plan.displayName, deploymentName: updater.deploymentName, on: database)
         }
         try? steps.environment.natsServer?.revoke(agentIDs: [old.agentID])
-        context.events.debug("Moved \(work.plan.displayName)'s address from \(oldCID) to \(newCID); \(oldCID) is orphaned")
+        context.events.debug(
+            mode == .keepAddress
+                ? "Moved \(work.plan.displayName)'s address from \(oldCID) to \(newCID); \(oldCID) is orphaned"
+                : "\(newCID) took over \(work.plan.displayName) on its new address; \(oldCID) is orphaned with the old one")
         timer.lap("records")
         // Cut from its temporary address, the agent reconnects from the final one.
         let agent = try await steps.waitForAgent(agentID: replacement.vm.agentID, instanceName: work.plan.displayName)
