@@ -58,8 +58,10 @@ extension LocalCPI {
         }
     }
 
-    /// A network namespace with `eth0` on the bridge, addressed, with no default route.
-    func createNetworkNamespace(_ record: VMRecord) async throws(CPIError) {
+    /// A network namespace with `eth0` on the bridge, addressed, with no default route; secondary
+    /// addresses are promoted when the primary goes (what `move_address` relies on). Returns
+    /// eth0's MAC.
+    func createNetworkNamespace(_ record: VMRecord) async throws(CPIError) -> String? {
         let ns = record.netns
         try await HostCommand.cpi(.vmCreationFailed, "/usr/sbin/ip", ["netns", "add", ns])
         try await HostCommand.cpi(
@@ -69,6 +71,14 @@ extension LocalCPI {
         try await HostCommand.cpi(
             .vmCreationFailed, "/usr/sbin/ip", ["-n", ns, "addr", "add", "\(record.network.ip)/\(record.network.prefixLength)", "dev", "eth0"])
         try await HostCommand.cpi(.vmCreationFailed, "/usr/sbin/ip", ["-n", ns, "link", "set", "eth0", "up"])
+        await HostCommand.bestEffort("/usr/sbin/ip", ["netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.conf.eth0.promote_secondaries=1"])
+        return await macAddress(in: ns)
+    }
+
+    func macAddress(in netns: String) async -> String? {
+        let link = (try? await HostCommand.run("/usr/sbin/ip", ["-n", netns, "-o", "link", "show", "dev", "eth0"])) ?? ""
+        guard let range = link.range(of: "link/ether ") else { return nil }
+        return String(link[range.upperBound...].prefix(17))
     }
 
     /// `move_address`: the address leaves the source VM (its sockets on it are cut) and replaces
@@ -92,13 +102,15 @@ extension LocalCPI {
             let previous = target.network.ip
             if previous != final.ip {
                 // The new address joins as a secondary; deleting the old primary promotes it.
-                await HostCommand.bestEffort(
-                    "/usr/sbin/ip", ["netns", "exec", target.netns, "sysctl", "-q", "-w", "net.ipv4.conf.eth0.promote_secondaries=1"])
+                if target.mac == nil {
+                    await HostCommand.bestEffort(
+                        "/usr/sbin/ip", ["netns", "exec", target.netns, "sysctl", "-q", "-w", "net.ipv4.conf.eth0.promote_secondaries=1"])
+                }
                 try await HostCommand.cpi(
                     .cloudError, "/usr/sbin/ip", ["-n", target.netns, "addr", "replace", "\(final.ip)/\(final.prefixLength)", "dev", "eth0"])
                 // The host learns the new owner before anything reconnects (else its answers go to
                 // the old VM's MAC until the neighbour entry ages out).
-                await pointNeighbour(final.ip, to: target.netns)
+                await pointNeighbour(final.ip, to: target)
                 if !previous.isEmpty {
                     await HostCommand.bestEffort("/usr/sbin/ip", ["-n", target.netns, "addr", "del", "\(previous)/\(target.network.prefixLength)", "dev", "eth0"])
                     await HostCommand.bestEffort("/usr/sbin/ip", ["neigh", "del", previous, "dev", configuration.bridgeName])
@@ -109,20 +121,20 @@ extension LocalCPI {
                 try? "127.0.0.1 localhost\n\(final.ip) \(target.cid)\n".write(
                     toFile: paths.vm(targetVMCID) + "/etc/hosts", atomically: true, encoding: .utf8)
             } else {
-                await pointNeighbour(final.ip, to: target.netns)
+                await pointNeighbour(final.ip, to: target)
             }
         }
         return networks
     }
 
-    /// Sets the host's neighbour entry for `address` to the MAC of `netns`'s eth0.
-    private func pointNeighbour(_ address: String, to netns: String) async {
-        let link = (try? await HostCommand.run("/usr/sbin/ip", ["-n", netns, "-o", "link", "show", "dev", "eth0"])) ?? ""
-        guard let range = link.range(of: "link/ether ") else {
+    /// Sets the host's neighbour entry for `address` to the VM's eth0 MAC.
+    private func pointNeighbour(_ address: String, to vm: VMRecord) async {
+        var mac = vm.mac
+        if mac == nil { mac = await macAddress(in: vm.netns) }
+        guard let mac else {
             await HostCommand.bestEffort("/usr/sbin/ip", ["neigh", "del", address, "dev", configuration.bridgeName])
             return
         }
-        let mac = String(link[range.upperBound...].prefix(17))
         await HostCommand.bestEffort("/usr/sbin/ip", ["neigh", "replace", address, "lladdr", mac, "dev", configuration.bridgeName, "nud", "reachable"])
     }
 

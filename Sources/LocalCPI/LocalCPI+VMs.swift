@@ -9,13 +9,16 @@ struct VMRecord: Codable {
     var stemcellCID: String
     var network: VMNetwork
     var metadata: [String: String] = [:]
+    /// eth0's MAC, learnt when the network was made (with secondary-address promotion on), so
+    /// `move_address` need not look them up in the swap window. Nil for VMs made before.
+    var mac: String?
 
     var netns: String { cid }
     /// Host side of the veth pair; at most 15 characters.
     var hostVeth: String { "bv" + cid.dropFirst(3).prefix(12) }
 
     enum CodingKeys: String, CodingKey {
-        case cid, network, metadata
+        case cid, network, metadata, mac
         case agentID = "agent_id"
         case stemcellCID = "stemcell_cid"
     }
@@ -37,11 +40,12 @@ extension LocalCPI {
             throw CPIError(.vmCreationFailed, "the local CPI already runs \(existing) VMs (max_vms \(configuration.maxVMs))", okToRetry: false)
         }
         let cid = "vm-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
-        let record = VMRecord(cid: cid, agentID: agentID, stemcellCID: stemcellCID, network: network)
+        var record = VMRecord(cid: cid, agentID: agentID, stemcellCID: stemcellCID, network: network)
         do {
             try await ensureBridge(gateway: network.gateway, prefixLength: network.prefixLength)
             try writeVMFiles(record, stemcell: stemcell, cloudProperties: cloudProperties, networks: networks, env: env)
-            try await createNetworkNamespace(record)
+            record.mac = try await createNetworkNamespace(record)
+            try RecordFile.write(record, to: paths.vm(cid) + "/vm.json")
             try await startContainer(record)
         } catch {
             await removeVM(record)

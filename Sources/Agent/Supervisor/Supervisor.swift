@@ -100,8 +100,12 @@ actor Supervisor {
         stopped = true
         let now = Self.now()
         for key in order.reversed() { perform(entries[key]!.machine.stop(now: now), for: key) }
+        // Most processes exit within milliseconds of their signal: look often at first (an
+        // instance's downtime waits on this), then every 50 ms during a long stop grace.
+        var looks = 0
         while entries.values.contains(where: { $0.pid != nil }) {
-            try? await Task.sleep(for: .milliseconds(50))
+            looks += 1
+            try? await Task.sleep(for: .milliseconds(looks < 40 ? 5 : 50))
         }
     }
 

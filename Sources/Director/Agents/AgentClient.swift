@@ -63,13 +63,16 @@ public struct AgentClient: Sendable {
         return try await follow(task, of: method)
     }
 
-    /// Polls `get_task` until the task stops running: soon at first (most tasks are short and
-    /// an instance's downtime adds them up), then every `taskPollInterval`.
+    /// Polls `get_task` until the task stops running: every 5 ms for the first 100 ms (most
+    /// tasks are short, and an instance's downtime adds up several of them), then less and less
+    /// often, up to every `taskPollInterval`.
     private func follow(_ task: AgentTaskHandle, of method: AgentMethod) async throws(AgentClientError) -> JSONValue {
-        var interval = min(Duration.milliseconds(10), taskPollInterval)
+        var interval = min(Duration.milliseconds(5), taskPollInterval)
+        var polls = 0
         while true {
             try? await Task.sleep(for: interval)
-            interval = min(interval * 2, taskPollInterval)
+            polls += 1
+            if polls >= 20 { interval = min(interval * 2, taskPollInterval) }
             let response = try await exchange(.getTask(agentTaskID: task.agentTaskID))
             if let still = response.runningTask, still.agentTaskID == task.agentTaskID { continue }
             return try value(of: response, method: method)

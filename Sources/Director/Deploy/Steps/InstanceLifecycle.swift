@@ -10,8 +10,9 @@ struct InstanceLifecycle: Sendable {
 
     /// Drains and stops the jobs; `shutdown` when the VM goes away, `update` when it stays.
     /// Returns when the jobs were told to stop: the start of the instance's downtime.
-    @discardableResult
-    func stop(_ agent: AgentClient, spec: ApplySpec?, shuttingDown: Bool, skipDrain: Bool) async throws -> ContinuousClock.Instant {
+    func stop(
+        _ agent: AgentClient, spec: ApplySpec?, shuttingDown: Bool, skipDrain: Bool, timer: inout StepTimer
+    ) async throws -> ContinuousClock.Instant {
         if !skipDrain {
             var wait = try await agent.send(.drain(shuttingDown ? .shutdown : .update, spec)).intValue ?? 0
             // Negative: dynamic drain — wait that long, then ask again.
@@ -21,11 +22,20 @@ struct InstanceLifecycle: Sendable {
                 wait = try await agent.send(.drain(.status, nil)).intValue ?? 0
             }
             if wait > 0 { try await context.ledger.measure("drain") { () async throws in try await Task.sleep(for: .seconds(wait)) } }
+            timer.lap("drain")
         }
         let stopping = ContinuousClock.now
         _ = try await agent.send(.stop)
+        timer.lap("stop")
         _ = try await agent.send(.runScript(name: "post-stop", env: [:]))
+        timer.lap("post-stop")
         return stopping
+    }
+
+    @discardableResult
+    func stop(_ agent: AgentClient, spec: ApplySpec?, shuttingDown: Bool, skipDrain: Bool) async throws -> ContinuousClock.Instant {
+        var timer = StepTimer()
+        return try await stop(agent, spec: spec, shuttingDown: shuttingDown, skipDrain: skipDrain, timer: &timer)
     }
 
     /// Applies the spec, runs pre-start, starts the jobs and watches them come up; then post-start.

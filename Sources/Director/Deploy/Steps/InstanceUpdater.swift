@@ -66,15 +66,15 @@ struct InstanceUpdater: Sendable {
             do {
                 timer = StepTimer()
                 if let running = agent, work.record.state != "stopped" {
-                    stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: true, skipDrain: skipDrain)
-                    timer.lap("drain and stop")
+                    stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: true, skipDrain: skipDrain, timer: &timer)
                 }
+                var detachDisk: (@Sendable () async throws -> Void)? = nil
                 if let disk = work.disk, let cid = disk.cid, let oldCID = current.cid {
                     _ = try? await agent?.send(.unmountDisk(diskCID: cid))
-                    try await detach(cid, from: oldCID)
-                    timer.lap("disk off the old VM")
+                    timer.lap("unmount")
+                    detachDisk = { try await self.detach(cid, from: oldCID) }
                 }
-                agent = try await swap.swap(old: current, oldAgent: agent, to: replacement, work: work, timer: &timer)
+                agent = try await swap.swap(old: current, oldAgent: agent, to: replacement, work: work, detachDisk: detachDisk, timer: &timer)
             } catch {
                 // Before the address moved the old VM still holds the instance; after, the next
                 // deploy finishes the swap (`UnfinishedSwaps`).
@@ -85,7 +85,7 @@ struct InstanceUpdater: Sendable {
         } else if let current = vm, let running = agent, replace || configurationChanged {
             // Stop what runs when the VM goes or its jobs change.
             if work.record.state != "stopped" {
-                stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: replace, skipDrain: skipDrain)
+                stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: replace, skipDrain: skipDrain, timer: &timer)
             }
             if replace {
                 if let disk = work.disk, let cid = disk.cid {
@@ -93,6 +93,7 @@ struct InstanceUpdater: Sendable {
                     if let vmCID = current.cid { try await detach(cid, from: vmCID) }
                 }
                 try await steps.delete(current)
+                timer.lap("old VM deleted")
                 vm = nil
                 agent = nil
             }
@@ -104,6 +105,7 @@ struct InstanceUpdater: Sendable {
                 description: work.plan.vm, networks: work.plan.networks)
             created.record.active = true
             try await created.record.save(on: context.database)
+            timer.lap("VM created")
             vm = created.record
             agent = created.agent
         }

@@ -76,11 +76,13 @@ struct VMSwap: Sendable {
         }
     }
 
-    /// The swap window: the old VM's jobs are already stopped and its disk detached. Moves the
-    /// instance's addresses to the replacement, makes it the active VM and orphans the old one.
-    /// Returns the replacement's agent, reconnected from its final address.
+    /// The swap window: the old VM's jobs are already stopped and its disk unmounted. Detaches
+    /// the disk (`detachDisk`) while the CPI moves the instance's addresses to the replacement —
+    /// the two do not depend on each other —, makes the replacement the active VM and orphans
+    /// the old one. Returns the replacement's agent, reconnected from its final address.
     func swap(
-        old: VMRecord, oldAgent: AgentClient?, to replacement: Replacement, work: InstanceUpdater.Work, timer: inout StepTimer
+        old: VMRecord, oldAgent: AgentClient?, to replacement: Replacement, work: InstanceUpdater.Work,
+        detachDisk: (@Sendable () async throws -> Void)?, timer: inout StepTimer
     ) async throws -> AgentClient {
         guard let oldCID = old.cid, let newCID = replacement.vm.cid, let newID = replacement.vm.id else {
             throw DeployError("'\(work.plan.displayName)' has no VM CID to swap")
@@ -95,9 +97,14 @@ struct VMSwap: Sendable {
         if mode == .keepAddress {
             replacement.vm.swapState = "moving"
             try await replacement.vm.save(on: context.database)
-            _ = try await context.cpi.moveAddress(from: oldCID, to: newCID, networks: VMSteps.cpiNetworks(work.plan.networks))
-            timer.lap("address move")
         }
+        let cpi = context.cpi
+        let networks = VMSteps.cpiNetworks(work.plan.networks)
+        let moves = mode == .keepAddress
+        async let detached: Void = detachDisk?() ?? ()
+        if moves { _ = try await cpi.moveAddress(from: oldCID, to: newCID, networks: networks) }
+        try await detached
+        timer.lap(moves ? "disk detach and address move" : "disk detach")
         try await context.database.transaction { database in
             try await IPAddressRecord.query(on: database).filter(\.$vmID == newID).delete()
             replacement.vm.active = true
