@@ -121,9 +121,10 @@ final class BenchDirector {
         return result
     }
 
-    /// Whatever happened, the VMs, disks and addresses go before the director does.
+    /// Whatever happened, the VMs (orphaned ones too), disks and addresses go before the director does.
     func tearDown() {
         _ = try? bosun(["-n", "-d", "bench", "delete-deployment", "--force"])
+        _ = try? bosun(["-n", "clean-up", "--all"])
         director.terminate()
         director.waitUntilExit()
         _ = try? shell("/usr/sbin/ip", ["link", "del", bridge])

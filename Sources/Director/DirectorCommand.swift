@@ -66,8 +66,9 @@ public enum DirectorCommand {
                 configuration: .init(
                     services: [
                         nats, deploy.agents, tasks, api, blobstore, NATSAnnouncement(server: nats, directory: configuration.natsDirectory, logger: logger),
-                        OrphanedVMCleanupScheduler(
-                            tasks: tasks, database: database.database, interval: configuration.orphanedVMCleanupInterval, logger: logger),
+                        ScheduledCleanup(
+                            tasks: tasks, database: database.database, interval: configuration.orphanedVMCleanupInterval,
+                            maxDiskAgeSeconds: configuration.orphanedDiskMaxAgeSeconds, logger: logger),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {

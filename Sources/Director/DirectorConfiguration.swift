@@ -39,6 +39,8 @@ public struct DirectorConfiguration: Sendable, Equatable {
     public var natsPort: Int = 4222
     /// How often orphaned VMs are looked for and deleted (`vms.cleanup_interval`, seconds).
     public var orphanedVMCleanupInterval: Duration = .seconds(300)
+    /// Orphaned disks older than this are deleted by the cleanup (`disks.max_orphaned_age_in_days`).
+    public var orphanedDiskMaxAgeSeconds: Double = 5 * 86_400
 
     public init(
         stateDirectory: String, name: String = "bosun", address: String = "127.0.0.1", apiPort: Int = 25555,
@@ -129,6 +131,15 @@ public struct DirectorConfiguration: Sendable, Equatable {
             case .int(let seconds)? where seconds > 0: configuration.orphanedVMCleanupInterval = .seconds(seconds)
             case let other?:
                 throw Invalid(description: "\(path): vms.cleanup_interval must be a positive number of seconds, found \(other.goDisplayString)")
+            }
+        }
+        if let disks = yaml["disks"] {
+            switch disks["max_orphaned_age_in_days"] {
+            case nil, .null?: break
+            case .int(let days)? where days >= 0: configuration.orphanedDiskMaxAgeSeconds = Double(days) * 86_400
+            case .float(let days)? where days >= 0: configuration.orphanedDiskMaxAgeSeconds = days * 86_400
+            case let other?:
+                throw Invalid(description: "\(path): disks.max_orphaned_age_in_days must be a number of days (0 or more), found \(other.goDisplayString)")
             }
         }
         if case .array(let addresses)? = yaml["certificate_addresses"] {

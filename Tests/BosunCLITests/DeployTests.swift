@@ -323,12 +323,17 @@ struct DeployTests {
         }
 
         // Scaling 2 -> 3 -> 1 -> 2: addresses of deleted instances are freed and taken again.
+        // Scaling down keeps the deleted instances' data on orphaned disks.
         #expect(try await bed.deploy(bed.manifest(instances: 3, who: "everyone")).status == 0)
         let three = try await bed.instances()
         #expect(three.count == 3)
+        for (instance, cid) in try await bed.vmCIDs() { _ = try await bed.inVM(cid, "echo \(instance) > /var/vcap/store/owner") }
         #expect(try await bed.deploy(bed.manifest(instances: 1, who: "everyone")).status == 0)
         let one = try await bed.instances()
         #expect(one.count == 1)
+        let orphanedDisks = try await Self.orphanedDisks(bed)
+        let scaledAway = Set(three.compactMap { $0["instance"]?.stringValue }).subtracting(one.compactMap { $0["instance"]?.stringValue })
+        #expect(Set(orphanedDisks.compactMap { $0["instance"]?.stringValue }) == scaledAway, "\(orphanedDisks)")
         let freed = Set(three.compactMap { $0["ips"]?.stringValue }).subtracting(one.compactMap { $0["ips"]?.stringValue })
         #expect(freed.count == 2)
         #expect(try await bed.deploy(bed.manifest(instances: 2, who: "everyone")).status == 0)
@@ -383,7 +388,19 @@ struct DeployTests {
         let detached = try await bed.instances()
         #expect(detached.count == 2 && detached.allSatisfy { $0["process_state"] == "" }, "\(detached)")
         #expect(try await bed.containers().isEmpty)
+        // An orphaned disk given to a detached instance: its data is there after start; the
+        // instance's own disk becomes an orphan in its place; delete-disk deletes one.
+        let adopted = try #require(orphanedDisks.first)
+        try await bed.succeed(["-n", "-d", "greet", "attach-disk", target, adopted["disk_cid"]?.stringValue ?? ""])
         try await bed.succeed(["-n", "-d", "greet", "start"])
+        let targetVM = try #require(try await bed.vmCIDs()[target])
+        #expect(try await bed.inVM(targetVM, "cat /var/vcap/store/owner") == "\(adopted["instance"]?.stringValue ?? "")\n")
+        let orphansNow = try await Self.orphanedDisks(bed)
+        #expect(orphansNow.contains { $0["instance"]?.stringValue == target }, "\(orphansNow)")
+        #expect(!orphansNow.contains { $0["disk_cid"] == adopted["disk_cid"] })
+        let leftover = try #require(orphansNow.first { $0["instance"]?.stringValue != target })
+        try await bed.succeed(["-n", "delete-disk", leftover["disk_cid"]?.stringValue ?? ""])
+        #expect(try await Self.orphanedDisks(bed).count == orphansNow.count - 1)
         let woken = try await bed.instances()
         #expect(woken.allSatisfy { $0["process_state"] == "running" }, "\(woken)")
         #expect(Set(woken.compactMap { $0["ips"]?.stringValue }) == Set(two.compactMap { $0["ips"]?.stringValue }), "addresses kept")
@@ -398,5 +415,16 @@ struct DeployTests {
         #expect(try await bed.loopDevices().isEmpty)
         let after = try await bed.succeed(["deployments", "--json"])
         #expect(!after.contains("\"greet\""), "\(after)")
+        // The deleted deployment's disks are orphans until clean-up --all.
+        #expect(try await Self.orphanedDisks(bed).count >= 2)
+        try await bed.succeed(["-n", "clean-up", "--all"])
+        #expect(try await Self.orphanedDisks(bed).isEmpty)
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: bed.scratch.url.path + "/cpi/disks"))?.filter { $0.hasSuffix(".img") } == [])
+    }
+
+    /// `disks --orphaned --json` rows.
+    static func orphanedDisks(_ bed: Bed) async throws -> [JSONValue] {
+        let output = try await bed.succeed(["disks", "--orphaned", "--json"])
+        return try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
     }
 }

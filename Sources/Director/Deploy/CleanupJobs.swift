@@ -4,11 +4,10 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// `scheduled_orphaned_vm_cleanup`: deletes orphaned VMs; queued by `OrphanedVMCleanupScheduler`.
+/// `scheduled_orphaned_vm_cleanup`: deletes orphaned VMs; queued by `ScheduledCleanup`.
 struct OrphanedVMCleanupJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
-        let result = try await OrphanedVMs.deleteAll(context: context)
-        return Self.summary(result)
+        Self.summary(try await OrphanedVMs.deleteAll(context: context))
     }
 
     static func summary(_ result: OrphanedVMs.CleanupResult) -> String {
@@ -18,12 +17,33 @@ struct OrphanedVMCleanupJob: TaskJob {
     }
 }
 
-/// `clean_up` (`POST /cleans`, `bosun clean-up [--all]`): deletes orphaned VMs. It fails when
-/// one could not be deleted, so the operator sees it (the scheduled cleanup just retries).
+/// `scheduled_orphaned_disk_cleanup`: deletes orphaned disks older than `max_age_seconds`.
+struct OrphanedDiskCleanupJob: TaskJob {
+    func run(_ context: TaskContext) async throws -> String? {
+        let count = try await OrphanedDisks.deleteAll(olderThan: Self.seconds(context.arguments["max_age_seconds"]), context: context)
+        return "Deleted \(count) orphaned disk\(count == 1 ? "" : "s")"
+    }
+
+    static func seconds(_ value: JSONValue?) -> Double {
+        switch value {
+        case .double(let seconds)?: seconds
+        case .int(let seconds)?: Double(seconds)
+        default: 0
+        }
+    }
+}
+
+/// `clean_up` (`POST /cleanup`, `bosun clean-up [--all]`): deletes orphaned VMs and, with
+/// `--all`, every orphaned disk. It fails when an orphaned VM could not be deleted, so the
+/// operator sees it (the scheduled cleanup just retries).
 struct CleanupJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
         let result = try await OrphanedVMs.deleteAll(context: context)
-        let summary = OrphanedVMCleanupJob.summary(result)
+        var summary = OrphanedVMCleanupJob.summary(result)
+        if context.arguments["remove_all"] == .bool(true) {
+            let disks = try await OrphanedDisks.deleteAll(olderThan: nil, context: context)
+            summary += ", \(disks) orphaned disk\(disks == 1 ? "" : "s")"
+        }
         guard result.failed.isEmpty else {
             throw DeployError(summary + ". " + result.failed.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
         }
@@ -31,19 +51,22 @@ struct CleanupJob: TaskJob {
     }
 }
 
-/// Queues `scheduled_orphaned_vm_cleanup` every `interval` when there are orphaned VMs (BOSH's
-/// `director.vms.cleanup_schedule`, every 5 minutes by default), unless one is already queued
-/// or running.
-public struct OrphanedVMCleanupScheduler: Service {
+/// Every `interval` (BOSH's `director.vms.cleanup_schedule`, every 5 minutes by default): queues
+/// the deletion of orphaned VMs when there are some, and of orphaned disks older than
+/// `maxDiskAge` (BOSH's `max_orphaned_age_in_days`, 5 days) when there are such — each only when
+/// none is queued or running already.
+public struct ScheduledCleanup: Service {
     let tasks: TaskRunner
     let database: any Database
     let interval: Duration
+    let maxDiskAge: Double
     let logger: Logger
 
-    public init(tasks: TaskRunner, database: any Database, interval: Duration, logger: Logger) {
+    public init(tasks: TaskRunner, database: any Database, interval: Duration, maxDiskAgeSeconds: Double, logger: Logger) {
         self.tasks = tasks
         self.database = database
         self.interval = interval
+        self.maxDiskAge = maxDiskAgeSeconds
         self.logger = logger
     }
 
@@ -57,16 +80,28 @@ public struct OrphanedVMCleanupScheduler: Service {
             do {
                 try await queueIfNeeded()
             } catch {
-                logger.warning("Scheduling the orphaned VM cleanup failed", metadata: ["director.error": "\(error)"])
+                logger.warning("Scheduling the cleanup failed", metadata: ["director.error": "\(error)"])
             }
         }
     }
 
     func queueIfNeeded() async throws {
-        guard try await OrphanedVMRecord.query(on: database).count() > 0 else { return }
-        let pending = try await TaskRecord.query(on: database)
-            .filter(\.$type == "scheduled_orphaned_vm_cleanup").filter(\.$state ~~ ["queued", "processing"]).count()
-        guard pending == 0 else { return }
-        _ = try await tasks.enqueue(type: "scheduled_orphaned_vm_cleanup", description: "scheduled OrphanedVMCleanup", user: "scheduler")
+        let orphanedVMs = try await OrphanedVMRecord.query(on: database).count()
+        let vmCleanupPending = try await pending("scheduled_orphaned_vm_cleanup")
+        if orphanedVMs > 0 && !vmCleanupPending {
+            _ = try await tasks.enqueue(type: "scheduled_orphaned_vm_cleanup", description: "scheduled OrphanedVMCleanup", user: "scheduler")
+        }
+        let cutoff = Date().timeIntervalSince1970 - maxDiskAge
+        let expired = try await OrphanedDiskRecord.query(on: database).filter(\.$orphanedAt <= cutoff).count()
+        let diskCleanupPending = try await pending("scheduled_orphaned_disk_cleanup")
+        if expired > 0 && !diskCleanupPending {
+            _ = try await tasks.enqueue(
+                type: "scheduled_orphaned_disk_cleanup", description: "scheduled OrphanedDiskCleanup", user: "scheduler",
+                arguments: ["max_age_seconds": .double(maxDiskAge)])
+        }
+    }
+
+    private func pending(_ type: String) async throws -> Bool {
+        try await TaskRecord.query(on: database).filter(\.$type == type).filter(\.$state ~~ ["queued", "processing"]).count() > 0
     }
 }

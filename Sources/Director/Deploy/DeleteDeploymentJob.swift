@@ -36,7 +36,8 @@ struct DeleteDeploymentJob: TaskJob {
             for vm in try await VMRecord.query(on: context.database).filter(\.$deploymentID == deploymentID).all() {
                 try await steps.delete(vm)
             }
-            try await IPAddressRecord.query(on: context.database).filter(\.$deploymentID == deploymentID).delete()
+            // Addresses orphaned VMs hold stay reserved until the cleanup deletes those VMs.
+            try await IPAddressRecord.query(on: context.database).filter(\.$deploymentID == deploymentID).filter(\.$orphanedVMID == nil).delete()
             try await environment.configServer.deleteValues(of: name, on: context.database)
             try await deployment.delete(on: context.database)
             return "/deployments/\(name)"

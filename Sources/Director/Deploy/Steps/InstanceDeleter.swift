@@ -11,8 +11,8 @@ struct InstanceDeleter: Sendable {
 
     var disks: DiskSteps { DiskSteps(context: context) }
 
-    /// Stops the instance's jobs (an agent that does not answer is not waited for), deletes its
-    /// disks and VM, releases its addresses and forgets it.
+    /// Stops the instance's jobs (an agent that does not answer is not waited for), detaches and
+    /// orphans its disks, deletes its VM, releases its addresses and forgets it.
     func delete(_ instance: ActualInstance, state: DeploymentState) async throws {
         guard let record = state.instance(withUUID: instance.id), let id = record.id else { return }
         let vm = state.vms[id]
@@ -36,8 +36,11 @@ struct InstanceDeleter: Sendable {
         for vm in try await VMRecord.query(on: context.database).filter(\.$instanceID == id).all() {
             try await steps.delete(vm)
         }
+        // The data stays: the disks become orphaned disks (`disks --orphaned`, `attach-disk`).
         for disk in try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id).all() {
-            try await disks.delete(disk)
+            try await OrphanedDisks.orphan(
+                disk, instanceName: "\(record.group)/\(record.uuid)", deploymentName: state.deployment?.name ?? "", az: record.az,
+                on: context.database)
         }
         try await IPAddressRecord.query(on: context.database).filter(\.$instanceID == id).delete()
         try await record.delete(on: context.database)

@@ -154,13 +154,13 @@ struct InstanceUpdater: Sendable {
     }
 
     /// The plan's persistent disk on this VM: created on first need, attached and mounted; a new
-    /// size means a new disk that the agent migrates the data to, and the old one is deleted.
+    /// size means a new disk that the agent migrates the data to, and the old one is orphaned.
     private func ensureDisk(_ work: Work, vm: String, agent: AgentClient, attached: Bool) async throws {
         guard let wanted = work.plan.persistentDisk, let instanceID = work.record.id else {
             if let old = work.disk, let cid = old.cid {
                 _ = try? await agent.send(.unmountDisk(diskCID: cid))
                 if attached { try await detach(cid, from: vm) }
-                try await deleteDisk(old)
+                try await orphan(old, of: work)
             }
             return
         }
@@ -180,7 +180,7 @@ struct InstanceUpdater: Sendable {
             try await current.save(on: context.database)
             replacement.active = true
             try await replacement.save(on: context.database)
-            try await deleteDisk(current)
+            try await orphan(current, of: work)
             return
         }
         let disk = try await createDisk(wanted, properties: wantedProperties, instanceID: instanceID, vm: vm, agent: agent, active: true)
@@ -210,5 +210,9 @@ struct InstanceUpdater: Sendable {
 
     func detach(_ disk: String, from vm: String) async throws { try await disks.detach(disk, from: vm) }
 
-    func deleteDisk(_ disk: PersistentDiskRecord) async throws { try await disks.delete(disk) }
+    /// A disk the instance no longer uses keeps its data as an orphaned disk.
+    func orphan(_ disk: PersistentDiskRecord, of work: Work) async throws {
+        try await OrphanedDisks.orphan(
+            disk, instanceName: "\(work.plan.group)/\(work.plan.id)", deploymentName: deploymentName, az: work.plan.az, on: context.database)
+    }
 }
