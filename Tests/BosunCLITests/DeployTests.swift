@@ -404,6 +404,10 @@ struct DeployTests {
         let woken = try await bed.instances()
         #expect(woken.allSatisfy { $0["process_state"] == "running" }, "\(woken)")
         #expect(Set(woken.compactMap { $0["ips"]?.stringValue }) == Set(two.compactMap { $0["ips"]?.stringValue }), "addresses kept")
+        // restart follows the update policy: canary first (in the first AZ), then the other AZ.
+        let restarted = try await bed.succeed(["-n", "-d", "greet", "restart"])
+        #expect(restarted.components(separatedBy: "Restarting instance greeter:").count - 1 == 2, "\(restarted)")
+        #expect(restarted.components(separatedBy: "(canary)").count - 1 == 1, "\(restarted)")
         let beforeRecreate = try await bed.vmCIDs()
         try await bed.succeed(["-n", "-d", "greet", "recreate", target])
         let afterRecreate = try await bed.vmCIDs()

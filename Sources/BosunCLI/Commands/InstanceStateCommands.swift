@@ -7,7 +7,14 @@ import Foundation
 protocol InstanceStateCommand: DirectorCommand {
     var target: String? { get }
     var skipDrain: Bool { get }
+    var policy: UpdatePolicyOptions { get }
     func state() -> String
+}
+
+/// `--canaries` / `--max-in-flight`: override the deployed manifest's update policy.
+struct UpdatePolicyOptions: ParsableArguments {
+    @Option(name: .long, help: "Override manifest values for canaries") var canaries: String?
+    @Option(name: .customLong("max-in-flight"), help: "Override manifest values for max_in_flight") var maxInFlight: String?
 }
 
 extension InstanceStateCommand {
@@ -15,7 +22,9 @@ extension InstanceStateCommand {
         let name = try deploymentName()
         try confirm(output)
         let path = target.map { $0.split(separator: "/", maxSplits: 1).map(String.init).joined(separator: "/") } ?? "*"
-        let query = Self.query([("state", state()), ("skip_drain", skipDrain ? "true" : nil)])
+        let query = Self.query([
+            ("state", state()), ("skip_drain", skipDrain ? "true" : nil), ("canaries", policy.canaries), ("max_in_flight", policy.maxInFlight),
+        ])
         let id = try await client.startTask(.PUT, "/deployments/\(name)/jobs/\(path)" + query, contentType: "text/yaml")
         try await TaskFollower(client: client, output: output).follow(id)
     }
@@ -25,6 +34,7 @@ struct StartCommand: InstanceStateCommand {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Start instance(s)")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
+    @OptionGroup var policy: UpdatePolicyOptions
     var skipDrain: Bool { false }
     func state() -> String { "started" }
 }
@@ -33,6 +43,7 @@ struct StopCommand: InstanceStateCommand {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop instance(s)")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
+    @OptionGroup var policy: UpdatePolicyOptions
     @Flag(name: .long, help: "Delete VM (but keep persistent disk)") var hard = false
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
     func state() -> String { hard ? "detached" : "stopped" }
@@ -42,6 +53,7 @@ struct RestartCommand: InstanceStateCommand {
     static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart instance(s)")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
+    @OptionGroup var policy: UpdatePolicyOptions
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
     func state() -> String { "restart" }
 }
@@ -50,6 +62,7 @@ struct RecreateCommand: InstanceStateCommand {
     static let configuration = CommandConfiguration(commandName: "recreate", abstract: "Recreate instance(s)")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
+    @OptionGroup var policy: UpdatePolicyOptions
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
     func state() -> String { "recreate" }
 }

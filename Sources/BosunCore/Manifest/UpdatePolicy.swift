@@ -159,6 +159,19 @@ public struct UpdatePolicy: Sendable, Hashable {
     public var vmStrategy: VMStrategy
     public var initialDeployAZUpdateStrategy: AZUpdateStrategy
 
+    public init(
+        canaries: CountOrPercentage, maxInFlight: CountOrPercentage, canaryWatchTime: WatchTime, updateWatchTime: WatchTime, serial: Bool,
+        vmStrategy: VMStrategy, initialDeployAZUpdateStrategy: AZUpdateStrategy
+    ) {
+        self.canaries = canaries
+        self.maxInFlight = maxInFlight
+        self.canaryWatchTime = canaryWatchTime
+        self.updateWatchTime = updateWatchTime
+        self.serial = serial
+        self.vmStrategy = vmStrategy
+        self.initialDeployAZUpdateStrategy = initialDeployAZUpdateStrategy
+    }
+
     /// Instances updated at once: never below one.
     public func maxInFlight(of size: Int) -> Int { max(1, maxInFlight.resolve(of: size)) }
 

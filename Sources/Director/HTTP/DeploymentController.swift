@@ -47,9 +47,17 @@ struct DeploymentController {
         }
         var target = context.parameters.get("group") ?? "*"
         if let instance = context.parameters.get("instance") { target += "/" + instance }
+        var arguments: [String: JSONValue] = ["target": .string(target), "state": .string(state), "skip_drain": .bool(query.get("skip_drain") != nil)]
+        for key in ["canaries", "max_in_flight"] {
+            guard let value = query.get(key) else { continue }
+            guard CountOrPercentage(parsing: value) != nil else {
+                throw DirectorError(.badRequest, code: 40_000, "\(key) must be a number or a percentage, got '\(value)'")
+            }
+            arguments[key] = .string(value)
+        }
         let task = try await runner.enqueue(
             type: "change_state", description: "\(state) instance \(target)", user: context.user ?? "", deployment: deployment.name,
-            arguments: ["target": .string(target), "state": .string(state), "skip_drain": .bool(query.get("skip_drain") != nil)])
+            arguments: .object(arguments))
         return Response.redirect(to: task)
     }
 

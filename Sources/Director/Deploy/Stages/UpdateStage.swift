@@ -33,26 +33,20 @@ struct UpdateStage {
         }
     }
 
-    /// Updates the changed instances of one group in `UpdateSchedule`'s batches.
+    /// Updates the changed instances of one group in `UpdateSchedule`'s batches; phases with
+    /// swaps run at most `surge` at once.
     func update(group: InstanceGroup, works: [InstanceUpdater.Work], firstDeploy: Bool) async throws {
         guard !works.isEmpty, let policy = group.update else { return }
-        let batches = UpdateSchedule.batches(
-            works, item: { UpdateSchedule.Item(az: $0.plan.az, index: $0.plan.index, bootstrap: $0.plan.bootstrap) },
-            canaries: overrides.canaries ?? policy.canaries, maxInFlight: overrides.maxInFlight ?? policy.maxInFlight,
-            allZonesAtOnce: firstDeploy && policy.initialDeployAZUpdateStrategy == .parallel)
-        var index = 0
         let total = works.count
-        for batch in batches {
-            for (phase, canary) in [(batch.canaries, true), (batch.rest, false)] where !phase.isEmpty {
-                let start = index
-                index += phase.count
-                let watch = canary ? policy.canaryWatchTime : policy.updateWatchTime
+        try await ParallelRun.inPolicyOrder(
+            works, item: { UpdateSchedule.Item(az: $0.plan.az, index: $0.plan.index, bootstrap: $0.plan.bootstrap) }, policy: policy,
+            overrides: overrides, allZonesAtOnce: firstDeploy && policy.initialDeployAZUpdateStrategy == .parallel,
+            limit: { phase, maxInFlight in
                 let swapping = phase.contains { $0.plan.needsRecreate && updater.swapMode($0) != nil }
-                let limit = swapping ? min(batch.maxInFlight, surge ?? batch.maxInFlight) : batch.maxInFlight
-                try await ParallelRun.forEach(phase, limit: limit) { offset, work in
-                    try await self.step(work, index: start + offset + 1, total: total, canary: canary, watch: watch)
-                }
+                return swapping ? min(maxInFlight, surge ?? maxInFlight) : maxInFlight
             }
+        ) { work, position, canary, watch in
+            try await self.step(work, index: position, total: total, canary: canary, watch: watch)
         }
     }
 
