@@ -63,7 +63,7 @@ struct DeployTests {
             """
             azs: [{name: z1}, {name: z2}]
             vm_types: [{name: small, cloud_properties: {ram: 512}}, {name: medium, cloud_properties: {ram: 768}}]
-            disk_types: [{name: small, disk_size: 64}, {name: default, disk_size: 64}]
+            disk_types: [{name: small, disk_size: 64}, {name: default, disk_size: 64}, {name: large, disk_size: 96}]
             networks:
             - name: default
               type: manual

@@ -104,11 +104,26 @@ struct SwapTests {
         let running = Set(try await bed.containers())
         #expect(running.isDisjoint(with: Set(oldVMs.values)), "old VMs are gone: \(running)")
 
+        // A bigger disk: a new one per instance, the data migrated (same checksums), the old
+        // disks orphaned with theirs.
+        let larger = try await bed.deployNamed(
+            "kv", medium.replacingOccurrences(of: "  persistent_disk_type: default\n", with: "  persistent_disk_type: large\n"))
+        #expect(larger.status == 0, "\(larger.stdout)")
+        let grownVMs = try await bed.vmCIDs(deployment: "kv").filter { $0.key.hasPrefix("kv-server/") }
+        for (instance, vm) in grownVMs {
+            #expect(try await Self.storeDigest(bed, vm: vm) == digests[instance], "\(instance)'s data after the disk grew")
+            #expect(try await bed.http("GET", "http://\(ips[instance] ?? ""):8080/kv/owner", password: password) == "200 \(instance)")
+        }
+        let oldDisks = try await DeployTests.orphanedDisks(bed)
+        #expect(Set(oldDisks.compactMap { $0["instance"]?.stringValue }) == Set(ips.keys), "\(oldDisks)")
+
         // A director killed while a replacement VM boots: after a restart the next deploy
         // deletes that VM, finishes the update and leaks nothing.
         let vmsDirectory = bed.scratch.url.path + "/cpi/vms"
         let baseline = try FileManager.default.contentsOfDirectory(atPath: vmsDirectory).count
-        let interrupted = Task { try await bed.deployNamed("kv", Self.manifest(base, bed: bed, vmType: "small")) }
+        let small = Self.manifest(base, bed: bed, vmType: "small")
+            .replacingOccurrences(of: "  persistent_disk_type: default\n", with: "  persistent_disk_type: large\n")
+        let interrupted = Task { try await bed.deployNamed("kv", small) }
         for _ in 0..<600 {
             if (try FileManager.default.contentsOfDirectory(atPath: vmsDirectory).count) > baseline { break }
             try await Task.sleep(for: .milliseconds(50))
@@ -117,7 +132,7 @@ struct SwapTests {
         bed.director.kill9()
         _ = try? await interrupted.value
         try await bed.director.start()
-        let resumed = try await bed.deployNamed("kv", Self.manifest(base, bed: bed, vmType: "small"))
+        let resumed = try await bed.deployNamed("kv", small)
         #expect(resumed.status == 0, "\(resumed.stdout)")
         let final = try await bed.instances(deployment: "kv")
         #expect(final.allSatisfy { $0["process_state"] == "running" }, "\(final)")

@@ -53,6 +53,8 @@ struct InstanceUpdater: Sendable {
             agent = try await steps.waitForAgent(agentID: current.agentID, instanceName: name, timeout: Self.existingAgentTimeout)
         }
         let configurationChanged = work.record.configurationHash != work.rendered.configurationHash
+        // A disk that grows or changes type is copied with the jobs stopped, then they start again.
+        let diskChanged = work.plan.reasons.contains { if case .persistentDiskChanged = $0 { true } else { false } }
         let replace = vm == nil || work.plan.needsRecreate
         var spec = work.rendered.spec
         spec.configurationHash = work.rendered.configurationHash
@@ -82,7 +84,7 @@ struct InstanceUpdater: Sendable {
                 throw error
             }
             vm = replacement.vm
-        } else if let current = vm, let running = agent, replace || configurationChanged {
+        } else if let current = vm, let running = agent, replace || configurationChanged || diskChanged {
             // Stop what runs when the VM goes or its jobs change.
             if work.record.state != "stopped" {
                 stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: replace, skipDrain: skipDrain, timer: &timer)
@@ -114,7 +116,7 @@ struct InstanceUpdater: Sendable {
         try await ensureDisk(work, vm: vmCID, agent: agent, attached: !replace)
         timer.lap("disk")
 
-        if !replace && !configurationChanged, let archive = previousSpec?.renderedTemplatesArchive {
+        if !replace && !configurationChanged && !diskChanged, let archive = previousSpec?.renderedTemplatesArchive {
             spec.renderedTemplatesArchive = archive
             try await record(work, spec: spec)
             return nil
@@ -173,6 +175,8 @@ struct InstanceUpdater: Sendable {
             }
             _ = try await agent.send(.mountDisk(diskCID: cid))
             let replacement = try await createDisk(wanted, properties: wantedProperties, instanceID: instanceID, vm: vm, agent: agent, active: false)
+            // With the store mounted, the agent mounts the new disk as the migration target.
+            _ = try await agent.send(.mountDisk(diskCID: replacement.cid ?? ""))
             _ = try await agent.send(.migrateDisk(oldCID: cid, newCID: replacement.cid ?? ""))
             _ = try? await agent.send(.unmountDisk(diskCID: cid))
             try await detach(cid, from: vm)
