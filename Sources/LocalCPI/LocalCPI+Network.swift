@@ -87,7 +87,7 @@ extension LocalCPI {
     public func moveAddress(from sourceVMCID: String, to targetVMCID: String, networks: JSONValue) async throws(CPIError) -> JSONValue {
         guard configuration.movesAddresses else { throw CPIError(.notImplemented, "'move_address' is turned off in this local CPI's config") }
         let final = try VMNetwork.parse(networks, method: "move_address")
-        try await paths.locked { () throws(CPIError) in
+        try await paths.locked(addresses: true) { () throws(CPIError) in
             let targetFile = paths.vm(targetVMCID) + "/vm.json"
             guard var target = RecordFile.read(VMRecord.self, from: targetFile) else {
                 throw CPIError(.vmNotFound, "move_address: VM '\(targetVMCID)' does not exist")

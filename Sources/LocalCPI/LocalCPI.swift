@@ -57,9 +57,12 @@ struct LocalCPIPaths: Sendable {
         }
     }
 
-    /// Runs `body` holding an exclusive lock across CPI processes (disk attachments, the bridge).
-    func locked<T>(_ body: () async throws(CPIError) -> T) async throws(CPIError) -> T {
+    /// Runs `body` holding an exclusive lock across CPI processes (disk attachments, the bridge),
+    /// or the one for moving addresses, which touches no disk — so a swap's disk detach and
+    /// address move do not wait for each other.
+    func locked<T>(addresses: Bool = false, _ body: () async throws(CPIError) -> T) async throws(CPIError) -> T {
         try prepare()
+        let lockFile = addresses ? root + "/.address-lock" : self.lockFile
         let descriptor = open(lockFile, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw CPIError(.cloudError, "cannot open \(lockFile)") }
         defer { close(descriptor) }

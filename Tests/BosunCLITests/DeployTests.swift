@@ -187,6 +187,13 @@ struct DeployTests {
 
         func tearDown() async {
             director.stop()
+            // A director that crashed leaves its nats-server behind (the next start would stop it).
+            if let text = try? String(contentsOfFile: scratch.url.path + "/state/nats/nats-server.pid", encoding: .utf8),
+                let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), DirectorCrashTests.isAlive(pid),
+                let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8), command.contains(scratch.url.path)
+            {
+                kill(pid, SIGTERM)
+            }
             for container in (try? await containers()) ?? [] {
                 _ = try? await BosunBinary.runProgram("/usr/sbin/runc", ["--root", runtimeRoot, "delete", "-f", container], in: scratch.url)
             }

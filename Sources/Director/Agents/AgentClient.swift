@@ -63,16 +63,16 @@ public struct AgentClient: Sendable {
         return try await follow(task, of: method)
     }
 
-    /// Polls `get_task` until the task stops running: every 5 ms for the first 100 ms (most
+    /// Polls `get_task` until the task stops running: every 2 ms for the first 50 polls (most
     /// tasks are short, and an instance's downtime adds up several of them), then less and less
     /// often, up to every `taskPollInterval`.
     private func follow(_ task: AgentTaskHandle, of method: AgentMethod) async throws(AgentClientError) -> JSONValue {
-        var interval = min(Duration.milliseconds(5), taskPollInterval)
+        var interval = min(Duration.milliseconds(2), taskPollInterval)
         var polls = 0
         while true {
             try? await Task.sleep(for: interval)
             polls += 1
-            if polls >= 20 { interval = min(interval * 2, taskPollInterval) }
+            if polls >= 50 { interval = min(interval * 2, taskPollInterval) }
             let response = try await exchange(.getTask(agentTaskID: task.agentTaskID))
             if let still = response.runningTask, still.agentTaskID == task.agentTaskID { continue }
             return try value(of: response, method: method)

@@ -60,6 +60,7 @@ struct InstanceUpdater: Sendable {
         spec.configurationHash = work.rendered.configurationHash
         var stoppedAt: ContinuousClock.Instant?
         var timer = StepTimer()
+        var diskAlreadyAttached = !replace
 
         if let current = vm, replace, let mode = swapMode(work) {
             spec.renderedTemplatesArchive = try await archive(work, previous: previousSpec, configurationChanged: configurationChanged)
@@ -70,13 +71,22 @@ struct InstanceUpdater: Sendable {
                 if let running = agent, work.record.state != "stopped" {
                     stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: true, skipDrain: skipDrain, timer: &timer)
                 }
-                var detachDisk: (@Sendable () async throws -> Void)? = nil
-                if let disk = work.disk, let cid = disk.cid, let oldCID = current.cid {
+                // The disk goes from the old VM to the new one (CPI calls only) while the address
+                // moves; the new agent learns of it once it is back on the bus.
+                var moveDisk: (@Sendable () async throws -> JSONValue)? = nil
+                if let disk = work.disk, let cid = disk.cid, let oldCID = current.cid, let newCID = replacement.vm.cid {
                     _ = try? await agent?.send(.unmountDisk(diskCID: cid))
                     timer.lap("unmount")
-                    detachDisk = { try await self.detach(cid, from: oldCID) }
+                    let cpi = context.cpi
+                    moveDisk = {
+                        try await self.detach(cid, from: oldCID)
+                        return try await cpi.attachDisk(vmCID: newCID, diskCID: cid)
+                    }
                 }
-                agent = try await swap.swap(old: current, oldAgent: agent, to: replacement, work: work, detachDisk: detachDisk, timer: &timer)
+                let (newAgent, hint) = try await swap.swap(old: current, oldAgent: agent, to: replacement, work: work, moveDisk: moveDisk, timer: &timer)
+                agent = newAgent
+                if let hint, let cid = work.disk?.cid { _ = try await newAgent.send(.addPersistentDisk(diskCID: cid, hint: hint)) }
+                diskAlreadyAttached = true
             } catch {
                 // Before the address moved the old VM still holds the instance; after, the next
                 // deploy finishes the swap (`UnfinishedSwaps`).
@@ -113,7 +123,7 @@ struct InstanceUpdater: Sendable {
         }
         guard let vm, let agent, let vmCID = vm.cid else { throw DeployError("'\(name)' has no VM after creating one") }
 
-        try await ensureDisk(work, vm: vmCID, agent: agent, attached: !replace)
+        try await ensureDisk(work, vm: vmCID, agent: agent, attached: diskAlreadyAttached)
         timer.lap("disk")
 
         if !replace && !configurationChanged && !diskChanged, let archive = previousSpec?.renderedTemplatesArchive {

@@ -76,14 +76,15 @@ struct VMSwap: Sendable {
         }
     }
 
-    /// The swap window: the old VM's jobs are already stopped and its disk unmounted. Detaches
-    /// the disk (`detachDisk`) while the CPI moves the instance's addresses to the replacement —
-    /// the two do not depend on each other —, makes the replacement the active VM and orphans
-    /// the old one. Returns the replacement's agent, reconnected from its final address.
+    /// The swap window: the old VM's jobs are already stopped and its disk unmounted. Moves the
+    /// disk over (`moveDisk`: detach, attach, returning the hint) while the CPI moves the
+    /// instance's addresses to the replacement — the two do not depend on each other —, makes
+    /// the replacement the active VM and orphans the old one. Returns the replacement's agent,
+    /// reconnected from its final address, and the disk's hint.
     func swap(
         old: VMRecord, oldAgent: AgentClient?, to replacement: Replacement, work: InstanceUpdater.Work,
-        detachDisk: (@Sendable () async throws -> Void)?, timer: inout StepTimer
-    ) async throws -> AgentClient {
+        moveDisk: (@Sendable () async throws -> JSONValue)?, timer: inout StepTimer
+    ) async throws -> (AgentClient, JSONValue?) {
         guard let oldCID = old.cid, let newCID = replacement.vm.cid, let newID = replacement.vm.id else {
             throw DeployError("'\(work.plan.displayName)' has no VM CID to swap")
         }
@@ -101,10 +102,10 @@ struct VMSwap: Sendable {
         let cpi = context.cpi
         let networks = VMSteps.cpiNetworks(work.plan.networks)
         let moves = mode == .keepAddress
-        async let detached: Void = detachDisk?() ?? ()
+        async let moved: JSONValue? = moveDisk?()
         if moves { _ = try await cpi.moveAddress(from: oldCID, to: newCID, networks: networks) }
-        try await detached
-        timer.lap(moves ? "disk detach and address move" : "disk detach")
+        let hint = try await moved
+        timer.lap(moves ? "disk and address move" : "disk move")
         try await context.database.transaction { database in
             try await IPAddressRecord.query(on: database).filter(\.$vmID == newID).delete()
             replacement.vm.active = true
@@ -121,7 +122,7 @@ struct VMSwap: Sendable {
         // Cut from its temporary address, the agent reconnects from the final one.
         let agent = try await steps.waitForAgent(agentID: replacement.vm.agentID, instanceName: work.plan.displayName)
         timer.lap("agent reconnect")
-        return agent
+        return (agent, hint)
     }
 
     /// Deletes replacement VMs a swap left behind before their turn came (a director killed
