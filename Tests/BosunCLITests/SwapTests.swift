@@ -28,6 +28,13 @@ struct SwapTests {
         try await bed.inVM(vm, "cd /var/vcap/store && find . -type f ! -path './lost+found/*' | sort | xargs -r sha256sum")
     }
 
+    /// The `lladdr` of an `ip neigh show` line, if any.
+    static func mac(in neighbours: String) -> String? {
+        let fields = neighbours.split(separator: " ")
+        guard let position = fields.firstIndex(of: "lladdr"), position + 1 < fields.count else { return nil }
+        return String(fields[position + 1])
+    }
+
     static func orphanedVMs(_ bed: Bed) async throws -> [JSONValue] {
         let output = try await bed.succeed(["orphaned-vms", "--json"])
         return try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
@@ -56,6 +63,15 @@ struct SwapTests {
             #expect(try await bed.http("PUT", "http://\(ip):8080/kv/owner", body: instance, password: password) == "204")
             digests[instance] = try await Self.storeDigest(bed, vm: oldVMs[instance] ?? "")
             #expect(digests[instance]?.isEmpty == false)
+        }
+
+        // The smoke VM has talked to both servers: it knows their old VMs' MACs.
+        let smokeVM = try #require(try await bed.vmCIDs(deployment: "kv").first { $0.key.hasPrefix("kv-smoke/") }?.value)
+        var oldMACs: [String: String] = [:]
+        for ip in ips.values {
+            _ = try await bed.inVM(smokeVM, "/usr/bin/bash -c 'exec 3<>/dev/tcp/\(ip)/8080' || true")
+            oldMACs[ip] = Self.mac(in: try await bed.inVM(smokeVM, "/usr/sbin/ip neigh show \(ip)"))
+            #expect(oldMACs[ip] != nil, "the smoke VM has a neighbour entry for \(ip)")
         }
 
         // A dry run shows the plan and changes nothing.
@@ -92,6 +108,12 @@ struct SwapTests {
             let ip = ips[instance] ?? ""
             #expect(try await bed.http("GET", "http://\(ip):8080/kv/owner", password: password) == "200 \(instance)")
             #expect(try await Self.storeDigest(bed, vm: newVMs[instance] ?? "") == digests[instance], "\(instance)'s data")
+        }
+
+        // Peers were told to forget the moved addresses: none still points at an old VM's MAC.
+        for (ip, old) in oldMACs {
+            let now = Self.mac(in: try await bed.inVM(smokeVM, "/usr/sbin/ip neigh show \(ip)"))
+            #expect(now != old, "the smoke VM no longer sends \(ip)'s packets to the old VM")
         }
 
         // The old VMs were orphaned; the cleanup (every 2 s here) deletes them.

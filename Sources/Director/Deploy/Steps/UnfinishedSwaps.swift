@@ -46,6 +46,8 @@ struct UnfinishedSwaps: Sendable {
                     try await instance.save(on: database)
                 }
                 try? steps.environment.natsServer?.revoke(agentIDs: [old.agentID])
+                await VMSwap.forgetNeighbours(
+                    of: networks.values.compactMap(\.ip), steps: steps, except: [vm.agentID])
                 let agent = try await steps.waitForAgent(agentID: vm.agentID, instanceName: name)
                 if let disk = try await PersistentDiskRecord.query(on: database).filter(\.$instanceID == instanceID).filter(\.$active == true).first(),
                     let diskCID = disk.cid

@@ -4,16 +4,6 @@ import CPI
 import FluentKit
 import Foundation
 
-/// `vm_strategy: create-swap-delete` for one instance whose VM must be replaced, keeping the
-/// instance's address (reference §1.7, done better): the replacement VM boots on a temporary
-/// address and gets its packages and jobs while the old VM still serves; then the old VM's jobs
-/// stop, the disk leaves it, the CPI moves the instance's address to the new VM, the new VM
-/// becomes the active one and the old one is orphaned (deleted later by the cleanup).
-///
-/// Every step is in the database as it happens: the replacement is an inactive VM row of the
-/// instance (with its temporary addresses) until the swap, so a director that dies before the
-/// swap leaves a VM the next deploy deletes (`discardUnfinished`), and one that dies after it
-/// leaves an orphan the cleanup deletes.
 /// How an instance's VM is replaced under `vm_strategy: create-swap-delete`.
 enum SwapMode: Sendable, Equatable {
     /// The CPI moves the instance's addresses to the replacement (Bosun's way).
@@ -31,6 +21,16 @@ enum SwapMode: Sendable, Equatable {
     }
 }
 
+/// `vm_strategy: create-swap-delete` for one instance whose VM must be replaced, keeping the
+/// instance's address (reference §1.7, done better): the replacement VM boots on a temporary
+/// address and gets its packages and jobs while the old VM still serves; then the old VM's jobs
+/// stop, the disk leaves it, the CPI moves the instance's address to the new VM, the new VM
+/// becomes the active one and the old one is orphaned (deleted later by the cleanup).
+///
+/// Every step is in the database as it happens: the replacement is an inactive VM row of the
+/// instance (with its temporary addresses) until the swap, so a director that dies before the
+/// swap leaves a VM the next deploy deletes (`UnfinishedSwaps`), and one that dies after it
+/// leaves an orphan the cleanup deletes.
 struct VMSwap: Sendable {
     let updater: InstanceUpdater
     let mode: SwapMode
@@ -114,6 +114,7 @@ struct VMSwap: Sendable {
             try await OrphanedVMs.orphan(old, instanceName: work.plan.displayName, deploymentName: updater.deploymentName, on: database)
         }
         try? steps.environment.natsServer?.revoke(agentIDs: [old.agentID])
+        if moves { await Self.forgetNeighbours(of: work.plan.networks.compactMap { $0.ip?.description }, steps: steps, except: [replacement.vm.agentID]) }
         context.events.debug(
             mode == .keepAddress
                 ? "Moved \(work.plan.displayName)'s address from \(oldCID) to \(newCID); \(oldCID) is orphaned"
@@ -125,13 +126,17 @@ struct VMSwap: Sendable {
         return (agent, hint)
     }
 
-    /// Deletes replacement VMs a swap left behind before their turn came (a director killed
-    /// mid-update): inactive VMs of the instance, with their temporary addresses.
-    func discardUnfinished(instanceID: Int) async throws {
-        let stale = try await VMRecord.query(on: context.database).filter(\.$instanceID == instanceID).filter(\.$active == false).all()
-        for vm in stale {
-            context.events.debug("Deleting VM \(vm.cid ?? "(never created)") left by an unfinished swap")
-            try await steps.delete(vm)
+    /// Tells every other agent to forget its neighbour entries for addresses that moved (BOSH's
+    /// `delete_arp_entries`, fire-and-forget), so VMs that talked to the instance reach the new
+    /// VM at once instead of after their entries age out.
+    static func forgetNeighbours(of addresses: [String], steps: VMSteps, except: Set<String>) async {
+        guard !addresses.isEmpty else { return }
+        let agents = ((try? await VMRecord.query(on: steps.context.database).filter(\.$active == true).all()) ?? [])
+            .map(\.agentID).filter { !except.contains($0) }
+        for agentID in agents {
+            guard let agent = try? await steps.environment.agents.client(agentID: agentID, instanceName: agentID) else { continue }
+            _ = try? await agent.send(.deleteARPEntries(ips: addresses))
         }
+        steps.context.events.debug("Asked \(agents.count) agent(s) to forget neighbours \(addresses.joined(separator: ", "))")
     }
 }
