@@ -369,6 +369,11 @@ struct DeployTests {
         let runs = try JSONCoding.decoder.decode(JSONValue.self, from: Data(errand.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
         #expect(runs.count == 2, "\(errand)")
         #expect(runs.allSatisfy { $0["exit_code"] == "0" && ($0["stdout"]?.stringValue ?? "").contains("greets everyone") }, "\(runs)")
+        // --instance: only there.
+        let only = try #require(two.first?["instance"]?.stringValue)
+        let single = try await bed.succeed(["-d", "greet", "run-errand", "checker", "--instance", only, "--json"])
+        let oneRun = try JSONCoding.decoder.decode(JSONValue.self, from: Data(single.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        #expect(oneRun.count == 1 && oneRun.first?["instance"]?.stringValue == only, "\(oneRun)")
         // An errand instance group: a VM made for the run, the errand's output, the VM gone again.
         let vmsBeforeErrand = try await bed.vmCIDs()
         let smokeText = try await bed.bosun(["-d", "greet", "run-errand", "smoke"])

@@ -73,10 +73,17 @@ struct RunErrandCommand: DirectorCommand {
     static let configuration = CommandConfiguration(commandName: "run-errand", abstract: "Run errand")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Errand name") var name: String
+    @Option(name: .customLong("instance"), help: "Instance or group the errand should run on (GROUP[/INDEX-OR-ID]; repeatable)")
+    var instances: [String] = []
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         let deployment = try deploymentName()
-        let body = Data(#"{"keep-alive":false,"when-changed":false,"instances":[]}"#.utf8)
+        let slugs: [JSONValue] = instances.map { slug in
+            let parts = slug.split(separator: "/", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? ["group": .string(parts[0]), "id": .string(parts[1])] : ["group": .string(slug)]
+        }
+        let options: JSONValue = ["keep-alive": false, "when-changed": false, "instances": .array(slugs)]
+        let body = Data(((try? JSONCoding.string(options)) ?? "{}").utf8)
         let id = try await client.startTask(.POST, "/deployments/\(deployment)/errands/\(name)/runs", body: body, contentType: "application/json")
         try await TaskFollower(client: client, output: output).follow(id)
         let result = try await client.send(.GET, "/tasks/\(id)/output?type=result")

@@ -15,12 +15,24 @@ struct RunErrandJob: TaskJob {
         else { throw DeployError("No deployment or errand given") }
         return try await context.withDeploymentLock(deployment) {
             let state = try await DeploymentState.load(deployment, on: context.database)
+            // `--instance GROUP[/ID]`: only those (by uuid or index); none given means all.
+            let wanted = (context.arguments["instances"]?.arrayValue ?? []).compactMap { item -> (String, String?)? in
+                item["group"]?.stringValue.map { ($0, item["id"]?.stringValue) }
+            }
+            func chosen(_ instance: InstanceRecord) -> Bool {
+                wanted.isEmpty
+                    || wanted.contains { group, id in group == instance.group && (id == nil || id == instance.uuid || id == String(instance.index)) }
+            }
             let targets: [(InstanceRecord, VMRecord)] = state.instances.compactMap { instance in
                 guard let id = instance.id, let vm = state.vms[id],
                     let spec = instance.appliedSpec,
-                    spec.job.templates.contains(where: { $0.name == errand })
+                    spec.job.templates.contains(where: { $0.name == errand }), chosen(instance)
                 else { return nil }
                 return (instance, vm)
+            }
+            if targets.isEmpty, !wanted.isEmpty {
+                let names = wanted.map { group, id in id.map { "\(group)/\($0)" } ?? group }.joined(separator: ", ")
+                throw DeployError("No instance matching \(names) has errand '\(errand)' in deployment '\(deployment)'")
             }
             guard !targets.isEmpty else {
                 guard let stored = state.deployment?.manifest, let manifest = try? YAMLValue.parse(stored, source: "manifest"),

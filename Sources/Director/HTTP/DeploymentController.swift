@@ -24,12 +24,15 @@ struct DeploymentController {
         for path in ["deployments/:name/jobs/:group", "deployments/:name/jobs/:group/:instance"] {
             router.put(RouterPath(path)) { request, context in try await controller.changeState(request, context) }
         }
-        router.post("deployments/:name/errands/:errand/runs") { _, context in
+        router.post("deployments/:name/errands/:errand/runs") { request, context in
             let deployment = try await controller.existing(context.parameters.get("name") ?? "")
             let errand = context.parameters.get("errand") ?? ""
+            // bosh's body: {"keep-alive", "when-changed", "instances": [{"group", "id"?}]}.
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let options = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(buffer: body))) ?? [:]
             let task = try await controller.runner.enqueue(
                 type: "run_errand", description: "run errand \(errand)", user: context.user ?? "", deployment: deployment.name,
-                arguments: ["name": .string(errand)])
+                arguments: ["name": .string(errand), "instances": options["instances"] ?? []])
             return Response.redirect(to: task)
         }
         for kind in ["vms", "instances"] {
