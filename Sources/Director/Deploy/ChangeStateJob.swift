@@ -132,8 +132,8 @@ struct StateChanger: Sendable {
         guard let id = instance.id, let vm = state.vms[id] else { return }
         let label = "\(instance.group)/\(instance.uuid) (\(instance.index))"
         let lifecycle = InstanceLifecycle(context: context)
-        let agent = try await VMSteps(context: context, environment: environment)
-            .waitForAgent(agentID: vm.agentID, instanceName: label, timeout: InstanceUpdater.existingAgentTimeout)
+        let steps = VMSteps(context: context, environment: environment)
+        let agent = try await steps.waitForAgent(agentID: vm.agentID, instanceName: label, timeout: InstanceUpdater.existingAgentTimeout)
         let spec = instance.appliedSpec
         let downtime = try await context.events.step(
             stage: ChangeStateJob.stage(wanted), task: label + (canary ? " (canary)" : ""), tags: [instance.group], index: index, total: total,
@@ -155,7 +155,7 @@ struct StateChanger: Sendable {
                     _ = try? await agent.send(.unmountDisk(diskCID: cid))
                     try await DiskSteps(context: context).detach(cid, from: vmCID)
                 }
-                try await VMSteps(context: context, environment: environment).delete(vm)
+                try await steps.delete(vm)
             }
             instance.state = wanted == "restart" ? "started" : wanted
             try await instance.save(on: context.database)

@@ -43,12 +43,7 @@ enum OrphanedDisks {
 
     /// Deletes one orphaned disk through the CPI (a disk the IaaS no longer has counts as deleted).
     static func delete(_ orphan: OrphanedDiskRecord, context: TaskContext) async throws {
-        do {
-            try await context.cpi.deleteDisk(orphan.cid)
-        } catch {
-            guard error.kind == .diskNotFound else { throw error }
-            context.events.debug("Orphaned disk \(orphan.cid) was already gone")
-        }
+        try await context.deleteDiskIfPresent(orphan.cid)
         try await orphan.delete(on: context.database)
     }
 

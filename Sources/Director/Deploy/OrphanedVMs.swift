@@ -60,11 +60,7 @@ enum OrphanedVMs {
             do {
                 try await context.locks.withLock(type: "orphan_vm_cleanup", resource: [orphan.cid], taskID: context.taskID, user: context.user) {
                     try await context.events.step(stage: "Deleting orphaned VMs", task: orphan.cid, index: index + 1, total: orphans.count) {
-                        do {
-                            try await context.cpi.deleteVM(orphan.cid)
-                        } catch let error as CPIError where error.kind == .vmNotFound {
-                            context.events.debug("Orphaned VM \(orphan.cid) was already gone")
-                        }
+                        try await context.deleteVMIfPresent(orphan.cid)
                         try await context.database.transaction { database in
                             if let id = orphan.id { try await IPAddressRecord.query(on: database).filter(\.$orphanedVMID == id).delete() }
                             try await orphan.delete(on: database)

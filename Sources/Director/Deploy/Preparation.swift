@@ -17,8 +17,10 @@ enum Preparation {
         var variables: DeploymentVariables
         var state: DeploymentState
         var plan: DeploymentPlan
+        /// The CPI's `info`, asked once per deploy: its extensions and capacity.
+        var cpiInfo: CPIInfo
         /// The CPI implements `move_address`.
-        var canMoveAddresses: Bool
+        var canMoveAddresses: Bool { cpiInfo.supports(CPIExtension.moveAddress) }
         /// Instances (by id) whose replacement VM gets new addresses (BOSH-style swaps); their old
         /// addresses stay with the old VM until it is deleted.
         var renumbered: Set<String>
@@ -123,7 +125,8 @@ enum Preparation {
         var plan = try makePlan(actual: state.actualInstances, taken: taken)
         // BOSH-style swaps (the CPI cannot move addresses) give replacements new addresses: the
         // plan is made again with theirs taken, so templates and links see the new ones.
-        let canMoveAddresses = try await context.cpi.info().supports(CPIExtension.moveAddress)
+        let cpiInfo = try await context.cpi.info()
+        let canMoveAddresses = cpiInfo.supports(CPIExtension.moveAddress)
         var renumbered: Set<String> = []
         for groupPlan in plan.instanceGroups {
             guard let policy = manifest.instanceGroup(named: groupPlan.name)?.update else { continue }
@@ -150,7 +153,7 @@ enum Preparation {
             deploymentID: deploymentID, deployment: deployment, manifest: manifest, cloud: cloud, cloudConfigID: cloudRecord.id,
             runtimeConfigIDs: runtimeRecords.compactMap(\.id).sorted(),
             releases: releases, stemcells: stemcells, variables: variables, state: state, plan: plan,
-            canMoveAddresses: canMoveAddresses, renumbered: renumbered)
+            cpiInfo: cpiInfo, renumbered: renumbered)
     }
 
     /// Writes new instances and every instance's addresses before any VM is made, so the

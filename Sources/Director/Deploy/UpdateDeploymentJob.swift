@@ -41,7 +41,7 @@ struct UpdateDeploymentJob: TaskJob {
         let canMoveAddresses = prepared.canMoveAddresses
         let firstDeploy = prepared.state.deployment?.manifest.isEmpty ?? true
         let updatePlan = try await UpdatePlanStage(
-            context: context, prepared: prepared, overrides: overrides, canMoveAddresses: canMoveAddresses, firstDeploy: firstDeploy
+            context: context, prepared: prepared, overrides: overrides, firstDeploy: firstDeploy
         ).run(surge: context.arguments["surge"]?.intValue, fitSurge: context.arguments["fit_surge"] == .bool(true))
         let steps = VMSteps(context: context, environment: environment)
         let needs = compileNeeds(prepared)

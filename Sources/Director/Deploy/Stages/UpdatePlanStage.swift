@@ -12,7 +12,7 @@ struct UpdatePlanStage {
     let context: TaskContext
     let prepared: Preparation.Prepared
     let overrides: UpdateStage.Overrides
-    let canMoveAddresses: Bool
+    var canMoveAddresses: Bool { prepared.canMoveAddresses }
     let firstDeploy: Bool
 
     struct Outcome: Sendable {
@@ -99,7 +99,7 @@ struct UpdatePlanStage {
     /// Room for replacement VMs: the CPI's VM slots and memory (what its VMs do not already
     /// take), and free addresses on each network the swaps need.
     private func room(for peak: UpdateSurge.Peak) async throws -> UpdateSurge.Room {
-        let capacity = try await context.cpi.info().capacity
+        let capacity = prepared.cpiInfo.capacity
         var ramFree: Int?
         if let capacity {
             let descriptions = try await VMRecord.query(on: context.database).all().compactMap {

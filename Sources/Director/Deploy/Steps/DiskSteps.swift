@@ -19,13 +19,7 @@ struct DiskSteps: Sendable {
 
     /// Deletes the disk (one the IaaS no longer has counts as deleted) and forgets it.
     func delete(_ disk: PersistentDiskRecord) async throws {
-        if let cid = disk.cid {
-            do {
-                try await context.cpi.deleteDisk(cid)
-            } catch {
-                guard error.kind == .diskNotFound else { throw error }
-            }
-        }
+        if let cid = disk.cid { try await context.deleteDiskIfPresent(cid) }
         try await disk.delete(on: context.database)
     }
 }

@@ -77,14 +77,7 @@ struct VMSteps: Sendable {
             cids = found
             if !found.isEmpty { context.events.debug("Found VM(s) \(found.joined(separator: ", ")) of agent \(record.agentID), whose creation was interrupted") }
         }
-        for cid in cids {
-            do {
-                try await context.cpi.deleteVM(cid)
-            } catch {
-                guard error.kind == .vmNotFound else { throw error }
-                context.events.debug("VM \(cid) was already gone")
-            }
-        }
+        for cid in cids { try await context.deleteVMIfPresent(cid) }
         try? environment.natsServer?.revoke(agentIDs: [record.agentID])
         if let id = record.id {
             try await IPAddressRecord.query(on: context.database).filter(\.$vmID == id).delete()
