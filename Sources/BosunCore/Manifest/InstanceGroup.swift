@@ -182,11 +182,34 @@ public struct AgentEnvironment: Sendable, Hashable {
         bosh.map()
         let fs = node["persistent_disk_fs"].string() ?? "ext4"
         if !["ext4", "xfs"].contains(fs) { node["persistent_disk_fs"].problem("expected ext4 or xfs, got \"\(fs)\"") }
+        var raw = node.freeform()
+        if let useTmpfsConfig {
+            // As BOSH does, the feature is written into the env itself, so flipping it changes
+            // the env and recreates the VMs it concerns.
+            for path in [["bosh", "job_dir", "tmpfs"], ["bosh", "agent", "settings", "tmpfs"]] where raw.value(at: path) == nil {
+                raw = raw.setting(path, to: .bool(useTmpfsConfig))
+            }
+        }
         return AgentEnvironment(
-            raw: node.freeform(), persistentDiskFS: fs,
+            raw: raw, persistentDiskFS: fs,
             jobDirTmpfs: bosh["job_dir"]["tmpfs"].bool() ?? useTmpfsConfig ?? false,
             jobDirTmpfsSize: bosh["job_dir"]["tmpfs_size"].string(),
             agentSettingsTmpfs: bosh["agent"]["settings"]["tmpfs"].bool() ?? useTmpfsConfig ?? false,
             runDirTmpfsSize: bosh["run_dir"]["tmpfs_size"].string())
+    }
+}
+
+extension YAMLValue {
+    /// The value at a path of string keys, nil when any step is missing or not a map.
+    func value(at path: [String]) -> YAMLValue? {
+        path.reduce(Optional(self)) { value, key in value?[key] }.flatMap { $0.isNull ? nil : $0 }
+    }
+
+    /// This map with `value` at `path`, making the maps on the way (a null becomes a map).
+    func setting(_ path: [String], to value: YAMLValue) -> YAMLValue {
+        guard let key = path.first else { return value }
+        var map = mapValue ?? YAMLMap()
+        map[.string(key)] = (map[.string(key)] ?? .null).setting(Array(path.dropFirst()), to: value)
+        return .map(map)
     }
 }

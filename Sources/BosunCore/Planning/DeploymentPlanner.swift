@@ -78,7 +78,9 @@ public struct DeploymentPlanner {
         if let vm = actual.vm {
             if vm.stemcell != plan.vm.stemcell { reasons.append(.stemcellChanged(from: vm.stemcell, to: plan.vm.stemcell)) }
             if vm.cloudProperties != plan.vm.cloudProperties { reasons.append(.cloudPropertiesChanged) }
-            if vm.env != plan.vm.env { reasons.append(.envChanged) }
+            let tmpfs = Self.tmpfsChanges(from: vm.env, to: plan.vm.env)
+            if !tmpfs.isEmpty { reasons.append(.tmpfsChanged(tmpfs.joined(separator: ", "))) }
+            if Self.withoutTmpfsKnobs(vm.env) != Self.withoutTmpfsKnobs(plan.vm.env) { reasons.append(.envChanged) }
         } else {
             reasons.append(.missingVM)
         }

@@ -74,6 +74,9 @@ public enum ChangeReason: Sendable, Hashable, CustomStringConvertible {
     case stemcellChanged(from: String, to: String)
     case cloudPropertiesChanged
     case envChanged
+    /// The tmpfs knobs of `env.bosh` (directly or through `features.use_tmpfs_config`) changed:
+    /// which of `job_dir.tmpfs`, `job_dir.tmpfs_size`, `agent.settings.tmpfs`, from what to what.
+    case tmpfsChanged(String)
     case networksChanged
     case persistentDiskChanged(fromMB: Int, toMB: Int)
     case recreateRequested
@@ -87,6 +90,7 @@ public enum ChangeReason: Sendable, Hashable, CustomStringConvertible {
         case .stemcellChanged(let from, let to): "stemcell changed (\(from) -> \(to))"
         case .cloudPropertiesChanged: "cloud properties changed"
         case .envChanged: "env changed"
+        case .tmpfsChanged(let detail): "tmpfs changed (\(detail))"
         case .networksChanged: "networks changed"
         case .persistentDiskChanged(let from, let to): "persistent disk changed (\(from) MB -> \(to) MB)"
         case .recreateRequested: "recreate requested"
@@ -97,7 +101,7 @@ public enum ChangeReason: Sendable, Hashable, CustomStringConvertible {
     /// Whether this reason alone means the VM is replaced.
     public var replacesVM: Bool {
         switch self {
-        case .stemcellChanged, .cloudPropertiesChanged, .envChanged, .networksChanged, .recreateRequested: true
+        case .stemcellChanged, .cloudPropertiesChanged, .envChanged, .tmpfsChanged, .networksChanged, .recreateRequested: true
         case .created, .missingVM, .persistentDiskChanged, .configurationChanged: false
         }
     }

@@ -7,10 +7,11 @@ import Testing
 @Suite struct DeploymentPlannerTests {
     static func manifest(
         instances: Int = 3, azs: String = "[z1, z2]", network: String = "{name: default}", stemcell: String = "default",
-        extra: String = "", groups: String? = nil
+        extra: String = "", groups: String? = nil, features: String = ""
     ) throws -> DeploymentManifest {
         try DeploymentManifest(parsing: """
             name: kv
+            \(features.isEmpty ? "" : "features: \(features)")
             releases: [{name: kv, version: latest}]
             stemcells: [{alias: default, os: ubuntu-jammy, version: latest}]
             update: {canaries: 1, max_in_flight: 2, canary_watch_time: 1000, update_watch_time: 1000}
@@ -112,6 +113,23 @@ import Testing
         #expect(two.allInstances.first?.bootstrap == true)
     }
 
+    /// `features.use_tmpfs_config` is written into the env of groups that do not say, as BOSH
+    /// does, so flipping it recreates their VMs and the plan says why.
+    @Test func useTmpfsConfigFillsTheEnvAndIsAReason() throws {
+        let before = try Self.plan(try Self.manifest(instances: 1, azs: "[z1]"))
+        let plan = try Self.plan(
+            try Self.manifest(instances: 1, azs: "[z1]", features: "{use_tmpfs_config: true}"), actual: Self.actual(after: before))
+        #expect(plan.allInstances[0].reasons == [.tmpfsChanged("job_dir.tmpfs unset -> true, agent.settings.tmpfs unset -> true")])
+        #expect(plan.allInstances[0].vm.env.value(at: ["bosh", "job_dir", "tmpfs"]) == .bool(true))
+        #expect(plan.allInstances[0].needsRecreate)
+
+        // A group that says otherwise keeps its own setting.
+        let own = try Self.manifest(
+            instances: 1, azs: "[z1]", extra: "  env: {bosh: {job_dir: {tmpfs: false}}}", features: "{use_tmpfs_config: true}")
+        let ownGroup = try #require(own.instanceGroups.first)
+        #expect(!ownGroup.env.jobDirTmpfs && ownGroup.env.agentSettingsTmpfs)
+    }
+
     @Test func newIndicesNeverReuseOnesInUse() throws {
         let three = try Self.plan(try Self.manifest(instances: 3, azs: "[z1]"))
         var actual = Self.actual(after: three)
@@ -130,7 +148,11 @@ import Testing
         let changed = try Self.plan(
             try Self.manifest(instances: 1, azs: "[z1]", extra: "  env: {bosh: {job_dir: {tmpfs: true}}}\n  vm_extensions: [public-port]\n  persistent_disk: 2048"),
             actual: actual)
-        #expect(changed.allInstances[0].reasons == [.cloudPropertiesChanged, .envChanged, .persistentDiskChanged(fromMB: 0, toMB: 2048)])
+        #expect(
+            changed.allInstances[0].reasons == [.cloudPropertiesChanged, .tmpfsChanged("job_dir.tmpfs unset -> true"), .persistentDiskChanged(fromMB: 0, toMB: 2048)])
+
+        let otherEnv = try Self.plan(try Self.manifest(instances: 1, azs: "[z1]", extra: "  env: {persistent_disk_fs: xfs}"), actual: actual)
+        #expect(otherEnv.allInstances[0].reasons == [.envChanged])
 
         let diskOnly = try Self.plan(try Self.manifest(instances: 1, azs: "[z1]", extra: "  persistent_disk_type: default"), actual: actual)
         #expect(diskOnly.allInstances[0].reasons == [.persistentDiskChanged(fromMB: 0, toMB: 1024)])
