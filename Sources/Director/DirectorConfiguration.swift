@@ -17,6 +17,10 @@ import Foundation
 ///                              # `address`, both listen on every interface (TLS + credentials)
 /// nats: {address: 10.244.0.1, port: 4222}  # the nats-server the director runs; agents connect to
 ///                                          # address (default: agent_address); port 0 picks a free one
+///   max_payload_mb: 1                      # the largest NATS message (templates over NATS must fit);
+///                                          # or max_payload in bytes
+/// enable_nats_delivered_templates: true    # rendered templates go to agents over NATS, never the blobstore
+/// agent: {env: {bosh: {job_dir: {tmpfs: true}}}}  # director-wide base of every VM's env.bosh
 /// ```
 public struct DirectorConfiguration: Sendable, Equatable {
     public var stateDirectory: String
@@ -37,6 +41,13 @@ public struct DirectorConfiguration: Sendable, Equatable {
     public var natsAddress: String?
     /// 0 lets the server pick a free port.
     public var natsPort: Int = 4222
+    /// The NATS server's `max_payload` (`nats.max_payload_mb`).
+    public var natsMaxPayloadBytes: Int = 1 << 20
+    /// Rendered templates go to agents in an `upload_blob` over NATS instead of the blobstore.
+    public var natsDeliveredTemplates = false
+    /// `agent.env.bosh`: merged under each instance group's `env.bosh` when a VM is created
+    /// (the group wins key by key); not part of the env compared between deploys.
+    public var agentEnvBosh: JSONValue = [:]
     /// How often orphaned VMs are looked for and deleted (`vms.cleanup_interval`, seconds).
     public var orphanedVMCleanupInterval: Duration = .seconds(300)
     /// Orphaned disks older than this are deleted by the cleanup (`disks.max_orphaned_age_in_days`).
@@ -124,6 +135,17 @@ public struct DirectorConfiguration: Sendable, Equatable {
             case let other?: throw Invalid(description: "\(path): nats.address must be a string, found \(other.goTypeName)")
             }
             if let port = try port("port", in: nats, named: "nats.port") { configuration.natsPort = port }
+            switch nats["max_payload_mb"] {
+            case nil, .null?: break
+            case .int(let mb)? where (1...64).contains(mb): configuration.natsMaxPayloadBytes = mb << 20
+            case let other?: throw Invalid(description: "\(path): nats.max_payload_mb must be 1 to 64, found \(other.goDisplayString)")
+            }
+            // In bytes, as nats-server spells it; wins over max_payload_mb.
+            switch nats["max_payload"] {
+            case nil, .null?: break
+            case .int(let bytes)? where (1024...(64 << 20)).contains(bytes): configuration.natsMaxPayloadBytes = bytes
+            case let other?: throw Invalid(description: "\(path): nats.max_payload must be 1024 to 67108864 bytes, found \(other.goDisplayString)")
+            }
         }
         if let vms = yaml["vms"] {
             switch vms["cleanup_interval"] {
@@ -140,6 +162,18 @@ public struct DirectorConfiguration: Sendable, Equatable {
             case .float(let days)? where days >= 0: configuration.orphanedDiskMaxAgeSeconds = days * 86_400
             case let other?:
                 throw Invalid(description: "\(path): disks.max_orphaned_age_in_days must be a number of days (0 or more), found \(other.goDisplayString)")
+            }
+        }
+        switch yaml["enable_nats_delivered_templates"] {
+        case nil, .null?: break
+        case .bool(let on)?: configuration.natsDeliveredTemplates = on
+        case let other?: throw Invalid(description: "\(path): enable_nats_delivered_templates must be true or false, found \(other.goDisplayString)")
+        }
+        if let agent = yaml["agent"], !agent.isNull {
+            switch agent["env"]?["bosh"] {
+            case nil, .null?: break
+            case .map(let bosh)?: configuration.agentEnvBosh = JSONValue(yaml: .map(bosh))
+            case let other?: throw Invalid(description: "\(path): agent.env.bosh must be a map, found \(other.goTypeName)")
             }
         }
         if case .array(let addresses)? = yaml["certificate_addresses"] {

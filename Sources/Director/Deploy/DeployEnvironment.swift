@@ -20,6 +20,32 @@ public struct DeployEnvironment: Sendable {
     public var renderer: ERBRenderer
     /// How long a new VM's agent has to answer its first ping.
     public var agentStartTimeout: Duration = .seconds(300)
+    /// Rendered templates go over NATS (`upload_blob`), never into the blobstore.
+    public var natsDeliveredTemplates = false
+    /// The largest NATS message the bus takes, and the setting that raises it.
+    public var natsMaxPayloadBytes = 1 << 20
+    /// The director-wide base of every VM's `env.bosh` (`agent.env.bosh`).
+    public var agentEnvBosh: JSONValue = [:]
+
+    /// A group's `env.bosh` as its VMs get it: the director's `agent.env.bosh` under the group's
+    /// (the group wins key by key, a whole `job_dir` map replacing the director's).
+    func effectiveBosh(groupEnv: JSONValue) -> JSONValue {
+        var bosh: [String: JSONValue] = [:]
+        if case .object(let base) = agentEnvBosh { bosh = base }
+        if case .object(let own)? = groupEnv["bosh"] { bosh.merge(own) { _, group in group } }
+        return .object(bosh)
+    }
+
+    /// A VM's `create_vm` env: the group's env with its effective `env.bosh`, then what connects
+    /// the agent.
+    func vmEnvironment(groupEnv: JSONValue, agentID: String) async throws -> JSONValue {
+        var env = groupEnv.orEmptyObject
+        if case .object(var top) = env, case .object(let base) = agentEnvBosh, !base.isEmpty {
+            top["bosh"] = effectiveBosh(groupEnv: groupEnv)
+            env = .object(top)
+        }
+        return env.deepMerging(try await agentEnvironment(agentID: agentID))
+    }
 
     /// The part of a VM's `env` that connects its agent: NATS URL and its own certificate, blobstore.
     func agentEnvironment(agentID: String) async throws -> JSONValue {
@@ -55,12 +81,16 @@ extension DeployEnvironment {
                 endpoint: "https://\(configuration.addressForAgents):\(configuration.blobstorePort)", user: "agent",
                 password: identity.blobstoreAgentPassword, caPEM: identity.caPEM))
         let advertised = configuration.natsAddressForAgents
-        return DeployEnvironment(
+        var environment = DeployEnvironment(
             directorName: configuration.name, directorUUID: identity.uuid, agents: hub, natsServer: natsServer,
             natsCertificates: natsCertificates,
             agentMbusURL: { "tls://\(advertised):\(try await natsServer.listeningPort())" },
             agentBlobstore: try JSONValue(encoding: blobstore),
             configServer: try ConfigServer(keyPath: configuration.stateDirectory + "/config-server.key", directorName: configuration.name),
             renderer: ERBRenderer())
+        environment.natsDeliveredTemplates = configuration.natsDeliveredTemplates
+        environment.natsMaxPayloadBytes = configuration.natsMaxPayloadBytes
+        environment.agentEnvBosh = configuration.agentEnvBosh
+        return environment
     }
 }

@@ -204,7 +204,8 @@ extension ManagedNATSServer {
         return ManagedNATSServer(
             configuration: NATSServerConfiguration(
                 host: configuration.listenHost(advertised: address), port: previousPort(configuration), certificatePath: certificates.serverCertificatePath,
-                keyPath: certificates.serverKeyPath, caPath: certificates.caPath, agentIDs: agentIDs),
+                keyPath: certificates.serverKeyPath, caPath: certificates.caPath, agentIDs: agentIDs,
+                maxPayloadBytes: configuration.natsMaxPayloadBytes),
             directory: configuration.natsDirectory, logger: logger)
     }
 }

@@ -53,7 +53,7 @@ struct VMSteps: Sendable {
         }
         do {
             try environment.natsServer?.allow(agentIDs: [agentID])
-            let env = description.env.deepMerging(try await environment.agentEnvironment(agentID: agentID))
+            let env = try await environment.vmEnvironment(groupEnv: description.env, agentID: agentID)
             let created = try await context.cpi.createVM(
                 agentID: agentID, stemcellCID: stemcellCID, cloudProperties: description.cloudProperties,
                 networks: Self.cpiNetworks(networks), diskCIDs: diskCIDs, env: env)
