@@ -28,6 +28,12 @@ public struct BlobStorage: Sendable {
         return try await BlobFiles.write(chunks, to: path, expecting: digest, blobID: id)
     }
 
+    /// Stores bytes already in memory as blob `id`; returns their SHA-1 hex.
+    @discardableResult
+    public func store(_ data: Data, as id: String) async throws -> String {
+        try await store(SingleChunk(buffer: ByteBuffer(bytes: data)), as: id)
+    }
+
     public func exists(_ id: String) -> Bool {
         path(of: id).map { FileManager.default.fileExists(atPath: $0) } ?? false
     }
@@ -38,4 +44,20 @@ public struct BlobStorage: Sendable {
         guard let path = path(of: id) else { return false }
         return unlink(path) == 0
     }
+}
+
+/// One buffer as an async sequence of chunks.
+struct SingleChunk: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let buffer: ByteBuffer
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var buffer: ByteBuffer?
+        mutating func next() async throws -> ByteBuffer? {
+            defer { buffer = nil }
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
 }

@@ -36,32 +36,52 @@ public struct ConfigServer: Sendable {
     }
 
     func seal(_ value: YAMLValue) throws -> String {
-        let data = try JSONCoding.encoder.encode(JSONValue(yaml: value))
+        try seal(data: try JSONCoding.encoder.encode(JSONValue(yaml: value)))
+    }
+
+    func open(_ sealed: String) throws -> YAMLValue {
+        YAMLValue(json: try JSONCoding.decoder.decode(JSONValue.self, from: try open(data: sealed)))
+    }
+
+    /// Seals any secret bytes (rendered templates kept for re-delivery) with the same key.
+    func seal(data: Data) throws -> String {
         guard let combined = try AES.GCM.seal(data, using: key).combined else { throw Failure(description: "sealing failed") }
         return combined.base64EncodedString()
     }
 
-    func open(_ sealed: String) throws -> YAMLValue {
-        guard let data = Data(base64Encoded: sealed) else { throw Failure(description: "a stored variable is not base64") }
-        let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: data), using: key)
-        return YAMLValue(json: try JSONCoding.decoder.decode(JSONValue.self, from: plain))
+    func open(data sealed: String) throws -> Data {
+        guard let data = Data(base64Encoded: sealed) else { throw Failure(description: "a sealed value is not base64") }
+        return try AES.GCM.open(try AES.GCM.SealedBox(combined: data), using: key)
     }
 
-    /// Every stored value under `/<director>/<deployment>/`, opened.
-    func values(of deployment: String, on database: any Database) async throws -> [String: YAMLValue] {
-        let prefix = "/\(directorName)/\(deployment)/"
-        var values: [String: YAMLValue] = [:]
-        for record in try await VariableRecord.query(on: database).filter(\.$name >= prefix).filter(\.$name < prefix + "\u{10FFFF}").all() {
-            values[record.name] = try open(record.sealedValue)
+    /// Every stored value under `/<director>/<deployment>/`, opened, with what decides whether a
+    /// deploy regenerates it.
+    func values(of deployment: String, on database: any Database) async throws -> [String: StoredVariable] {
+        var values: [String: StoredVariable] = [:]
+        for record in try await records(of: deployment, on: database) {
+            values[record.name] = StoredVariable(
+                value: try open(record.sealedValue), valueID: record.valueID ?? String(record.id ?? 0), optionsDigest: record.optionsDigest,
+                stemcells: record.stemcells)
         }
         return values
     }
 
-    func store(_ values: [String: YAMLValue], on database: any Database) async throws {
-        for (name, value) in values {
-            let record = VariableRecord()
+    /// The records of a deployment's values, sealed, by name.
+    func records(of deployment: String, on database: any Database) async throws -> [VariableRecord] {
+        let prefix = "/\(directorName)/\(deployment)/"
+        return try await VariableRecord.query(on: database).filter(\.$name >= prefix).filter(\.$name < prefix + "\u{10FFFF}")
+            .sort(\.$name).all()
+    }
+
+    /// Keeps generated values: a new value of a name replaces the old one, with a new id.
+    func store(_ values: [String: GeneratedVariable], on database: any Database) async throws {
+        for (name, generated) in values {
+            let record = try await VariableRecord.query(on: database).filter(\.$name == name).first() ?? VariableRecord()
             record.name = name
-            record.sealedValue = try seal(value)
+            record.sealedValue = try seal(generated.value)
+            record.valueID = UUID().uuidString.lowercased()
+            record.optionsDigest = generated.optionsDigest
+            record.stemcells = generated.stemcells
             record.createdAt = Date().timeIntervalSince1970
             try await record.save(on: database)
         }
@@ -74,54 +94,18 @@ public struct ConfigServer: Sendable {
     }
 }
 
-/// `((variables))` of one deploy: stored values first, then generated ones for typed definitions.
-/// Generated values are only kept in memory until the deploy stores them, so a deploy that fails
-/// validation stores nothing.
-/// Used by one deploy task at a time, start to end; never shared between tasks.
-final class DeploymentVariables: VariableSource, @unchecked Sendable {
-    let server: ConfigServer
-    let deployment: String
-    private(set) var known: [String: YAMLValue]
-    private(set) var generated: [String: YAMLValue] = [:]
-    /// Values handed out, for redacting them from errors.
-    private(set) var used: [YAMLValue] = []
+/// A stored value and what decides whether a deploy regenerates it.
+struct StoredVariable: Sendable {
+    var value: YAMLValue
+    /// What `bosun variables` lists as its id.
+    var valueID: String
+    var optionsDigest: String?
+    var stemcells: String?
+}
 
-    init(server: ConfigServer, deployment: String, stored: [String: YAMLValue]) {
-        self.server = server
-        self.deployment = deployment
-        self.known = stored
-    }
-
-    func value(for definition: VariableDefinition) throws -> YAMLValue? {
-        let name = server.fullName(definition.name, deployment: deployment)
-        if let value = known[name] {
-            used.append(value)
-            return value
-        }
-        guard !definition.type.isEmpty else { return nil }
-        let value = try CredentialGenerator().generate(definition) { other in
-            self.known[self.server.fullName(other, deployment: self.deployment)]
-        }
-        known[name] = value
-        generated[name] = value
-        used.append(value)
-        return value
-    }
-
-    func names() -> [String] { Array(known.keys) }
-
-    /// Every string inside the values handed out (passwords, keys, certificates).
-    var secretStrings: [String] {
-        var strings: [String] = []
-        func collect(_ value: YAMLValue) {
-            switch value {
-            case .string(let text) where text.count >= 4: strings.append(text)
-            case .array(let items): items.forEach(collect)
-            case .map(let map): map.values.forEach(collect)
-            default: break
-            }
-        }
-        used.forEach(collect)
-        return strings
-    }
+/// A value a deploy generated, to be stored once the deploy has checked everything.
+struct GeneratedVariable: Sendable {
+    var value: YAMLValue
+    var optionsDigest: String
+    var stemcells: String
 }

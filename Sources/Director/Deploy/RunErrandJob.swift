@@ -101,6 +101,7 @@ struct RunErrandJob: TaskJob {
         let rendered = try await context.events.step(stage: "Rendering templates", task: "Rendering templates") {
             try await render.run(prepared.plan)
         }
+        try TemplateSizeCheck(environment: environment).check(prepared.plan, rendered: rendered)
         try await environment.configServer.store(prepared.variables.generated, on: context.database)
         let records = try await Preparation.recordInstances(prepared, on: context.database)
         let updater = InstanceUpdater(

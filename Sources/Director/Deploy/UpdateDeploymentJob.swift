@@ -56,6 +56,7 @@ struct UpdateDeploymentJob: TaskJob {
         let rendered = try await context.events.step(stage: "Rendering templates", task: "Rendering templates") {
             try await render.run(prepared.plan)
         }
+        try TemplateSizeCheck(environment: environment).check(prepared.plan, rendered: rendered)
         if dryRun {
             try context.events.record(
                 stage: "Dry run", task: "nothing was changed (\(updatePlan.lines.isEmpty ? "no instance to update" : "plan above"))",

@@ -36,6 +36,9 @@ public final class InstanceRecord: Model, @unchecked Sendable {
     @OptionalField(key: "configuration_hash") public var configurationHash: String?
     /// The apply spec last sent (JSON; it carries no properties, so no secrets).
     @OptionalField(key: "spec") public var spec: String?
+    /// With templates delivered over NATS: the archive last applied, sealed with the config
+    /// server's key, so the director can deliver it again after a tmpfs VM reboots.
+    @OptionalField(key: "sealed_templates") public var sealedTemplates: String?
     @Field(key: "created_at") public var createdAt: Double
 
     public init() {}
@@ -121,6 +124,12 @@ public final class VariableRecord: Model, @unchecked Sendable {
     @Field(key: "name") public var name: String
     /// AES-GCM sealed JSON value, base64.
     @Field(key: "sealed_value") public var sealedValue: String
+    /// A random id per generated or set value: what `bosun variables` lists.
+    @OptionalField(key: "value_id") public var valueID: String?
+    /// SHA-256 of the type and options the value was generated with (`update_mode: converge`).
+    @OptionalField(key: "options_digest") public var optionsDigest: String?
+    /// The deployment's stemcells when the value was generated (`on-stemcell-change`), JSON.
+    @OptionalField(key: "stemcells") public var stemcells: String?
     @Field(key: "created_at") public var createdAt: Double
 
     public init() {}

@@ -24,8 +24,8 @@ struct RenderStage {
     struct Rendered: Sendable {
         var spec: ApplySpec
         var configurationHash: String
-        /// Files by `<job>/<path>`, kept only until the archive is written.
-        var files: [String: String]
+        /// The rendered jobs as agents unpack them, built in memory.
+        var archive: RenderedArchive
     }
 
     func run(_ plan: DeploymentPlan) async throws -> [String: Rendered] {
@@ -116,33 +116,19 @@ struct RenderStage {
             guard let group = groups[instance.group], let stemcell = stemcells[group.stemcell] else { continue }
             let spec = try applySpec(instance, group: group, stemcell: stemcell)
             let instanceFiles = files[instance.id] ?? [:]
-            rendered[instance.id] = Rendered(spec: spec, configurationHash: Self.hash(instanceFiles, spec: spec), files: instanceFiles)
+            let archive = try await RenderedArchive.build(files: instanceFiles, jobs: spec.job.templates.map(\.name))
+            rendered[instance.id] = Rendered(spec: spec, configurationHash: Self.hash(instanceFiles, spec: spec), archive: archive)
         }
         return rendered
     }
 
-    /// Writes an instance's rendered jobs as the archive agents fetch (`<job>/<path>`), in the
-    /// director's blobstore; returns the archive reference.
+    /// Keeps an instance's archive in the director's blobstore (blobstore delivery); returns
+    /// the reference agents fetch it by.
     func storeArchive(of rendered: Rendered) async throws -> ApplySpec.RenderedTemplatesArchive {
         guard let blobs = context.blobs else { throw DeployError("The director has no blobstore") }
-        let staging = NSTemporaryDirectory() + "bosun-archive-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: staging) }
-        for (path, text) in rendered.files {
-            let file = staging + "/content/" + path
-            try FileManager.default.createDirectory(
-                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o640]) else {
-                throw DeployError("Cannot write rendered template \(path)")
-            }
-        }
-        for job in rendered.spec.job.templates where !FileManager.default.fileExists(atPath: staging + "/content/" + job.name) {
-            try FileManager.default.createDirectory(atPath: staging + "/content/" + job.name, withIntermediateDirectories: true)
-        }
-        let archive = staging + "/rendered.tgz"
-        guard try await Tar.create(archive, from: staging + "/content") else { throw DeployError("Cannot archive rendered templates") }
         let id = UUID().uuidString.lowercased()
-        let sha1 = try await blobs.store(FileChunkSequence(path: archive), as: id)
-        return ApplySpec.RenderedTemplatesArchive(blobstoreID: id, sha1: sha1)
+        try await blobs.store(rendered.archive.bytes, as: id)
+        return ApplySpec.RenderedTemplatesArchive(blobstoreID: id, sha1: rendered.archive.sha1)
     }
 
     private func templateContext(

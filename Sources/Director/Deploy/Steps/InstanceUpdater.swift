@@ -61,11 +61,17 @@ struct InstanceUpdater: Sendable {
         var stoppedAt: ContinuousClock.Instant?
         var timer = StepTimer()
         var diskAlreadyAttached = !replace
+        var delivery: TemplateDelivery?
+        /// The replacement VM of a swap has the templates already (`prepare`).
+        var templatesOnAgent = false
 
         if let current = vm, replace, let mode = swapMode(work) {
-            spec.renderedTemplatesArchive = try await archive(work, previous: previousSpec, configurationChanged: configurationChanged)
+            let swapDelivery = try await deliver(work, previous: previousSpec, configurationChanged: configurationChanged)
+            delivery = swapDelivery
+            spec.renderedTemplatesArchive = swapDelivery.archive
             let swap = VMSwap(updater: self, mode: mode)
-            let replacement = try await swap.createReplacement(work, spec: spec)
+            let replacement = try await swap.createReplacement(work, spec: spec, delivery: swapDelivery)
+            templatesOnAgent = true
             do {
                 timer = StepTimer()
                 if let running = agent, work.record.state != "stopped" {
@@ -128,11 +134,17 @@ struct InstanceUpdater: Sendable {
 
         if !replace && !configurationChanged && !diskChanged, let archive = previousSpec?.renderedTemplatesArchive {
             spec.renderedTemplatesArchive = archive
-            try await record(work, spec: spec)
+            try await record(work, spec: spec, sealedTemplates: work.record.sealedTemplates)
             return nil
         }
-        if spec.renderedTemplatesArchive == nil {
-            spec.renderedTemplatesArchive = try await archive(work, previous: previousSpec, configurationChanged: configurationChanged)
+        if delivery == nil {
+            let fresh = try await deliver(work, previous: previousSpec, configurationChanged: configurationChanged)
+            delivery = fresh
+            spec.renderedTemplatesArchive = fresh.archive
+        }
+        if !templatesOnAgent {
+            try await delivery?.send(to: agent)
+            timer.lap("templates")
         }
         var runningAt: ContinuousClock.Instant?
         if work.record.state == "stopped" {
@@ -141,7 +153,7 @@ struct InstanceUpdater: Sendable {
         } else {
             runningAt = try await lifecycle.start(agent, spec: spec, watch: work.watch, instanceName: name, timer: &timer)
         }
-        try await record(work, spec: spec)
+        try await record(work, spec: spec, sealedTemplates: delivery?.sealed)
         guard let stoppedAt, let runningAt else { return nil }
         context.events.debug("\(name) stop to running \(Double((runningAt - stoppedAt).milliseconds) / 1000) s; steps: \(timer.summary)")
         return runningAt - stoppedAt
@@ -152,15 +164,14 @@ struct InstanceUpdater: Sendable {
         SwapMode.choose(strategy: work.strategy, canMoveAddresses: canMoveAddresses, networks: work.plan.networks)
     }
 
-    /// The rendered templates' blob: the one already applied when nothing changed, else a new one.
-    private func archive(_ work: Work, previous: ApplySpec?, configurationChanged: Bool) async throws -> ApplySpec.RenderedTemplatesArchive {
-        if !configurationChanged, let archive = previous?.renderedTemplatesArchive { return archive }
-        return try await render.storeArchive(of: work.rendered)
+    private func deliver(_ work: Work, previous: ApplySpec?, configurationChanged: Bool) async throws -> TemplateDelivery {
+        try await TemplateDelivery.make(for: work.rendered, previous: previous, configurationChanged: configurationChanged, render: render)
     }
 
-    private func record(_ work: Work, spec: ApplySpec) async throws {
+    private func record(_ work: Work, spec: ApplySpec, sealedTemplates: String?) async throws {
         work.record.configurationHash = work.rendered.configurationHash
         work.record.spec = try JSONCoding.string(spec)
+        work.record.sealedTemplates = sealedTemplates
         work.record.bootstrap = work.plan.bootstrap
         try await work.record.save(on: context.database)
     }

@@ -45,7 +45,7 @@ struct VMSwap: Sendable {
     }
 
     /// Creates the replacement VM on temporary addresses and has it fetch everything `spec` needs.
-    func createReplacement(_ work: InstanceUpdater.Work, spec: ApplySpec) async throws -> Replacement {
+    func createReplacement(_ work: InstanceUpdater.Work, spec: ApplySpec, delivery: TemplateDelivery) async throws -> Replacement {
         let name = work.plan.displayName
         var networks: [PlannedNetwork] = []
         var reservations: [IPAddressRecord] = []
@@ -68,6 +68,7 @@ struct VMSwap: Sendable {
                 description: work.plan.vm, networks: networks, addresses: reservations)
             context.events.debug(
                 "Replacement VM \(created.record.cid ?? "?") for \(name) is up on \(networks.compactMap { $0.ip?.description }.joined(separator: ", ")); preparing it")
+            try await delivery.send(to: created.agent)
             _ = try await created.agent.send(.prepare(spec))
             return Replacement(vm: created.record, agent: created.agent)
         } catch {
