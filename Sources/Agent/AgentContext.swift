@@ -110,6 +110,24 @@ final class AgentContext: Sendable {
 
     /// At agent start (a VM boot), jobs come back as monit brings them back on a BOSH VM: when
     /// jobs are applied and the last word was not `stop`.
+    /// After a reboot the persistent disk is attached but not mounted: mount it at the store
+    /// again before any job starts, so nothing writes to the ephemeral `/var/vcap/store`. Only the
+    /// one hinted disk whose device is there (a detached old disk's node is gone).
+    func remountPersistentDiskAfterBoot(logger: Logger) async {
+        let present = PersistentDisks.hints(paths).keys.sorted().filter { cid in
+            (try? PersistentDisks.device(for: cid, paths)).map { FileManager.default.fileExists(atPath: $0) } ?? false
+        }
+        guard present.count == 1, let cid = present.first, let device = try? PersistentDisks.device(for: cid, paths),
+            PersistentDisks.mountpoint(of: device) == nil, !Filesystem.isMountpoint(paths.store)
+        else { return }
+        do {
+            try await PersistentDisks.mount(device, at: paths.store)
+            logger.info("Mounted the persistent disk again after boot", metadata: ["agent.disk": "\(cid)"])
+        } catch {
+            logger.warning("Cannot mount the persistent disk after boot", metadata: ["agent.disk": "\(cid)", "agent.reason": "\(error)"])
+        }
+    }
+
     func startJobsAfterBoot(logger: Logger) async {
         guard !appliedJobNames().isEmpty, !FileManager.default.fileExists(atPath: paths.stoppedMarker) else { return }
         do {

@@ -25,6 +25,7 @@ public final class AgentService: Service {
         let handler = AgentRequestHandler(context: context, logger: logger)
         let context = self.context
         let logger = self.logger
+        await context.remountPersistentDiskAfterBoot(logger: logger)
         await context.startJobsAfterBoot(logger: logger)
         await withDiscardingTaskGroup { group in
             group.addTask {

@@ -69,6 +69,7 @@ public enum DirectorCommand {
                         ScheduledCleanup(
                             tasks: tasks, database: database.database, interval: configuration.orphanedVMCleanupInterval,
                             maxDiskAgeSeconds: configuration.orphanedDiskMaxAgeSeconds, logger: logger),
+                        HeartbeatWatcher(hub: deploy.agents, tasks: tasks, database: database.database, logger: logger),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {

@@ -16,6 +16,7 @@ public final class AgentHub: Service, Sendable {
     let tls: NATSClientConfiguration.TLS
     let logger: Logger
     private let router = Mutex<AgentReplyRouter?>(nil)
+    private let connection = Mutex<NATSClient?>(nil)
 
     public init(
         directorUUID: String, tls: NATSClientConfiguration.TLS, logger: Logger,
@@ -44,7 +45,9 @@ public final class AgentHub: Service, Sendable {
                 try await client.waitUntilConnected()
                 let router = try await AgentReplyRouter(nats: client, directorUUID: self.directorUUID)
                 self.router.withLock { $0 = router }
+                self.connection.withLock { $0 = client }
                 defer {
+                    self.connection.withLock { $0 = nil }
                     self.router.withLock { $0 = nil }
                     router.stop()
                 }
@@ -53,6 +56,16 @@ public final class AgentHub: Service, Sendable {
                 while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
             }
         }
+    }
+
+    /// Messages on `subject` (what agents publish: heartbeats, alerts); waits for the bus
+    /// connection like `client(agentID:)`.
+    public func subscribe(to subject: String) async throws -> NATSSubscription {
+        for _ in 0..<300 {
+            if let client = connection.withLock({ $0 }) { return try await client.subscribe(to: subject) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw Unavailable(description: "the director is not connected to NATS")
     }
 
     /// A client for one agent; waits (up to 30 s) for the bus connection at director start-up.
