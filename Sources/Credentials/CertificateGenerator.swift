@@ -13,6 +13,9 @@ struct CertificateOptions {
     var isCA = false
     var caName = ""
     var extendedKeyUsage: [String] = []
+    /// `key_usage` names; empty means the defaults (CA: key_cert_sign, crl_sign; leaf:
+    /// digital_signature, key_encipherment).
+    var keyUsage: [String] = []
     var durationDays = 365
     /// RSA modulus bits, as CredHub's `key_length` (2048, 3072 — the default — or 4096).
     var keyLength = 3072
@@ -27,6 +30,7 @@ struct CertificateOptions {
         if case .bool(let b)? = options["is_ca"] { isCA = b }
         caName = try string(options, "ca")
         extendedKeyUsage = try strings(options, "extended_key_usage")
+        keyUsage = try strings(options, "key_usage")
         if case .int(let days)? = options["duration"], days > 0 { durationDays = days }
         switch options["key_length"] {
         case nil, .null?: break
@@ -74,6 +78,26 @@ struct CertificateOptions {
 struct CertificateGenerator {
     var options: CertificateOptions
 
+    /// CredHub's `key_usage` names.
+    static func keyUsage(_ names: [String]) throws -> KeyUsage {
+        var usage = KeyUsage()
+        for name in names {
+            switch name {
+            case "digital_signature": usage.digitalSignature = true
+            case "non_repudiation": usage.nonRepudiation = true
+            case "key_encipherment": usage.keyEncipherment = true
+            case "data_encipherment": usage.dataEncipherment = true
+            case "key_agreement": usage.keyAgreement = true
+            case "key_cert_sign": usage.keyCertSign = true
+            case "crl_sign": usage.cRLSign = true
+            case "encipher_only": usage.encipherOnly = true
+            case "decipher_only": usage.decipherOnly = true
+            default: throw CredentialGenerator.GenerationError(description: "Unsupported key usage value: \(name)")
+            }
+        }
+        return usage
+    }
+
     func generate(lookup: (String) throws -> YAMLValue?) throws -> YAMLValue {
         let key = try _RSA.Signing.PrivateKey(keySize: .init(bitCount: options.keyLength))
         let publicKey = Certificate.PublicKey(key.publicKey)
@@ -96,15 +120,19 @@ struct CertificateGenerator {
         try extensions.append(.init(AuthorityKeyIdentifier(keyIdentifier: signer.keyID[...]), critical: false))
         if options.isCA {
             try extensions.append(.init(BasicConstraints.isCertificateAuthority(maxPathLength: nil), critical: true))
-            try extensions.append(.init(KeyUsage(keyCertSign: true, cRLSign: true), critical: true))
+            try extensions.append(.init(options.keyUsage.isEmpty ? KeyUsage(keyCertSign: true, cRLSign: true) : try Self.keyUsage(options.keyUsage), critical: true))
         } else {
             try extensions.append(.init(BasicConstraints.notCertificateAuthority, critical: true))
-            try extensions.append(.init(KeyUsage(digitalSignature: true, keyEncipherment: true), critical: true))
+            try extensions.append(
+                .init(options.keyUsage.isEmpty ? KeyUsage(digitalSignature: true, keyEncipherment: true) : try Self.keyUsage(options.keyUsage), critical: true))
             var usages: [ExtendedKeyUsage.Usage] = []
             for usage in options.extendedKeyUsage.isEmpty ? ["server_auth"] : options.extendedKeyUsage {
                 switch usage {
                 case "client_auth": usages.append(.clientAuth)
                 case "server_auth": usages.append(.serverAuth)
+                case "code_signing": usages.append(.codeSigning)
+                case "email_protection": usages.append(.emailProtection)
+                case "timestamping": usages.append(.timeStamping)
                 default:
                     throw CredentialGenerator.GenerationError(description: "Unsupported extended key usage value: \(usage)")
                 }

@@ -13,6 +13,7 @@ import _CryptoExtras
 /// | `certificate` | `{ca, certificate, private_key}`, RSA 3072, signed by `ca` or self-signed with `is_ca` |
 /// | `rsa` | `{private_key, public_key}`, RSA 2048, PEM |
 /// | `ssh` | `{private_key, public_key, public_key_fingerprint}`, RSA 2048, OpenSSH public key, MD5 fingerprint |
+/// | `user` | `{username, password}`: `username` from the options or 20 random letters, password as above |
 public struct CredentialGenerator: VariableGenerator, Sendable {
     public init() {}
 
@@ -30,12 +31,17 @@ public struct CredentialGenerator: VariableGenerator, Sendable {
             return try rsaKeyPair()
         case "ssh":
             return try sshKeyPair()
+        case "user":
+            var username = String((0..<20).map { _ in Self.letters.randomElement()! })
+            if case .string(let given)? = definition.options["username"], !given.isEmpty { username = given }
+            return ["username": .string(username), "password": .string(try password(definition.options))]
         default:
             throw GenerationError(description: "Unsupported variable type '\(definition.type)'")
         }
     }
 
     static let passwordAlphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+    static let letters = Array("abcdefghijklmnopqrstuvwxyz")
 
     func password(_ options: YAMLValue) throws -> String {
         var alphabet = Self.passwordAlphabet

@@ -79,17 +79,38 @@ enum DeploymentInputs {
         let all = try await StemcellRecord.query(on: database).all()
         var resolved: [String: StemcellRecord] = [:]
         for stemcell in manifest.stemcells {
-            let candidates = all.filter { record in
-                (stemcell.os.map { record.operatingSystem == $0 } ?? true) && (stemcell.name.map { record.name == $0 } ?? true)
-            }
-            let version = stemcell.version == "latest" ? BOSHVersion.latest(candidates.map(\.version)) : stemcell.version
-            guard let record = candidates.first(where: { $0.version == version }) else {
+            guard let record = match(os: stemcell.os, name: stemcell.name, version: stemcell.version, in: all) else {
                 let what = stemcell.os.map { "os '\($0)'" } ?? "name '\(stemcell.name ?? "")'"
                 throw DeployError("Stemcell '\(stemcell.alias)' (\(what), version '\(stemcell.version)') is not uploaded")
             }
             resolved[stemcell.alias] = record
         }
         return resolved
+    }
+
+    /// The uploaded stemcell an entry names (`latest`: the highest version).
+    static func match(os: String?, name: String?, version: String, in all: [StemcellRecord]) -> StemcellRecord? {
+        let candidates = all.filter { record in (os.map { record.operatingSystem == $0 } ?? true) && (name.map { record.name == $0 } ?? true) }
+        let wanted = version == "latest" ? BOSHVersion.latest(candidates.map(\.version)) : version
+        return candidates.first { $0.version == wanted }
+    }
+
+    /// The stemcells a manifest's text names, as `name/version` sorted and joined, before the
+    /// manifest is interpolated (for `update.strategy: on-stemcell-change`); unresolvable
+    /// entries are left out (the deploy reports them).
+    static func stemcellVersions(ofManifestText text: String, on database: any Database) async throws -> String {
+        guard let document = try? YAMLValue.parse(text, source: "manifest"), case .array(let entries)? = document["stemcells"] else { return "" }
+        let all = try await StemcellRecord.query(on: database).all()
+        return entries.compactMap { entry -> String? in
+            let version: String
+            switch entry["version"] {
+            case .string(let text)?: version = text
+            case .int(let number)?: version = String(number)
+            case .float(let number)?: version = String(number)
+            default: return nil
+            }
+            return match(os: entry["os"]?.stringValue, name: entry["name"]?.stringValue, version: version, in: all).map { "\($0.name)/\($0.version)" }
+        }.sorted().joined(separator: ",")
     }
 
     /// Checks every job of every instance group exists in its release, before anything happens.

@@ -55,9 +55,7 @@ enum Preparation {
         }
         guard let deploymentID = deployment.id ?? (dryRun ? -1 : nil) else { throw DeployError("Deployment '\(name)' has no id") }
 
-        let variables = DeploymentVariables(
-            server: environment.configServer, deployment: name,
-            stored: try await environment.configServer.values(of: name, on: database))
+        let variables = try await deploymentVariables(name: name, manifestText: manifestText, context: context, environment: environment)
         let interpolated: YAMLValue
         do {
             let template = try ManifestTemplate(parsing: manifestText, source: "manifest")
@@ -154,6 +152,27 @@ enum Preparation {
             runtimeConfigIDs: runtimeRecords.compactMap(\.id).sorted(),
             releases: releases, stemcells: stemcells, variables: variables, state: state, plan: plan,
             cpiInfo: cpiInfo, renumbered: renumbered)
+    }
+
+    /// The config server's values for this deploy, with the ones to make anew left out: those
+    /// `regenerate-variable` asked for (task argument `regenerate`), and what the variables'
+    /// `update_mode` and `update.strategy` say.
+    static func deploymentVariables(
+        name: String, manifestText: String, context: TaskContext, environment: DeployEnvironment
+    ) async throws -> DeploymentVariables {
+        let server = environment.configServer
+        let stored = try await server.values(of: name, on: context.database)
+        let rotation = VariableRotation(manifestText: manifestText)
+        let requested = Set((context.arguments["regenerate"]?.arrayValue ?? []).compactMap(\.stringValue).map { server.fullName($0, deployment: name) })
+        let stemcells = try await DeploymentInputs.stemcellVersions(ofManifestText: manifestText, on: context.database)
+        let regenerate = rotation.toRegenerate(stored: stored, requested: requested, stemcells: stemcells) {
+            server.fullName($0, deployment: name)
+        }
+        if !regenerate.isEmpty {
+            context.events.debug("Generating new values for \(regenerate.sorted().joined(separator: ", "))")
+        }
+        return DeploymentVariables(
+            server: server, deployment: name, stored: stored, rotation: rotation, regenerate: regenerate, stemcells: stemcells)
     }
 
     /// Writes new instances and every instance's addresses before any VM is made, so the

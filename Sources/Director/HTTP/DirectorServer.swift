@@ -41,6 +41,7 @@ public struct DirectorServer: Sendable {
         EventController(database: database.database).addRoutes(to: router)
         DeploymentController(database: database.database, runner: tasks).addRoutes(to: router)
         CleanupController(database: database.database, runner: tasks).addRoutes(to: router)
+        VariablesController(database: database.database, runner: tasks, directorName: configuration.name).addRoutes(to: router)
         StemcellController(database: database.database, runner: tasks, uploadsDirectory: configuration.uploadsDirectory)
             .addRoutes(to: router)
         ReleaseController(database: database.database, runner: tasks, uploadsDirectory: configuration.uploadsDirectory)
