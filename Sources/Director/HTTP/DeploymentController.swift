@@ -127,10 +127,17 @@ struct DeploymentController {
         let text = String(buffer: try await request.body.collect(upTo: 64 << 20))
         let old = try await DeploymentRecord.query(on: database).filter(\.$name == name).first()?.manifest ?? ""
         let cloud = try await ConfigStore(database: database).latest(type: "cloud", name: "default")?.id
+        let redact = request.uri.queryParameters.get("redact") != "false"
         return .json([
             "context": ["cloud_config_ids": .array(cloud.map { [.int($0)] } ?? []), "runtime_config_ids": []],
-            "diff": .array(LineDiff.diff(from: old, to: text)),
+            "diff": .array(LineDiff.diff(from: redact ? Self.redacted(old) : old, to: redact ? Self.redacted(text) : text)),
         ])
+    }
+
+    /// A manifest as the redacted diff shows it; text that is not YAML is shown as it is.
+    static func redacted(_ text: String) -> String {
+        guard !text.isEmpty, let document = try? YAMLValue.parse(text, source: "manifest") else { return text }
+        return ManifestRedaction.redact(document).yamlText()
     }
 
     /// `?format=full` is a task whose result is one JSON object per line (agents are asked for
