@@ -38,7 +38,7 @@ struct DeployTests {
                 port: \(port)
                 blobstore_port: \(try PostgresServerProcess.freePort())
                 agent_address: \(subnet).1
-                nats: {port: 0}
+                \(directorConfig.contains("nats:") ? "" : "nats: {port: 0}")
                 cpi: {path: \(BuiltProduct.path("bosun-local-cpi")), config: \(cpiConfig)}
                 \(directorConfig)
 

@@ -1,0 +1,149 @@
+import BosunCore
+import Foundation
+import Testing
+
+@testable import Director
+
+/// Which stored values a deploy makes anew (reference §5.5 `update_mode`, `update.strategy`).
+struct VariableRotationTests {
+    static let manifest = """
+        name: app
+        variables:
+        - {name: kept, type: password}
+        - {name: always, type: password, update_mode: overwrite}
+        - {name: tuned, type: password, update_mode: converge, options: {length: 40}}
+        - {name: per-stemcell, type: rsa, update: {strategy: on-stemcell-change}}
+        - {name: ca, type: certificate, options: {is_ca: true, common_name: ca}}
+        - {name: leaf, type: certificate, options: {ca: ca, common_name: leaf}}
+        - {name: leaf-of-leaf-ca, type: certificate, options: {ca: ca, is_ca: true, common_name: sub}}
+        - {name: grandchild, type: certificate, options: {ca: leaf-of-leaf-ca, common_name: deep}}
+        - {name: given}
+
+        """
+
+    static func stored(_ names: [String], digests: [String: String] = [:], stemcells: String = "s/1") -> [String: StoredVariable] {
+        Dictionary(uniqueKeysWithValues: names.map {
+            ("/d/app/\($0)", StoredVariable(value: "x", valueID: $0, optionsDigest: digests[$0], stemcells: stemcells))
+        })
+    }
+
+    static let all = ["kept", "always", "tuned", "per-stemcell", "ca", "leaf", "leaf-of-leaf-ca", "grandchild", "given"]
+
+    func regenerate(_ stored: [String: StoredVariable], requested: Set<String> = [], stemcells: String = "s/1") -> [String] {
+        VariableRotation(manifestText: Self.manifest).toRegenerate(stored: stored, requested: requested, stemcells: stemcells) { "/d/app/" + $0 }
+            .map { String($0.dropFirst("/d/app/".count)) }.sorted()
+    }
+
+    @Test func noOverwriteKeepsValuesAndOverwriteAlwaysMakesNewOnes() {
+        let current = VariableRotation.digest(type: "password", options: ["length": 40])
+        #expect(regenerate(Self.stored(Self.all, digests: ["tuned": current])) == ["always"])
+    }
+
+    @Test func convergeFollowsTheOptions() {
+        let old = VariableRotation.digest(type: "password", options: ["length": 20])
+        #expect(regenerate(Self.stored(["tuned"], digests: ["tuned": old])) == ["tuned"])
+        // A value stored without a digest (before converge was known) is kept.
+        #expect(regenerate(Self.stored(["tuned"])) == [])
+    }
+
+    @Test func onStemcellChangeFollowsTheStemcells() {
+        #expect(regenerate(Self.stored(["per-stemcell", "kept"]), stemcells: "s/2") == ["per-stemcell"])
+        #expect(regenerate(Self.stored(["per-stemcell"]), stemcells: "s/1") == [])
+    }
+
+    /// A new CA means every certificate under it, down the chain, is issued again.
+    @Test func aRegeneratedCAReissuesWhatItSigns() {
+        #expect(regenerate(Self.stored(Self.all), requested: ["/d/app/ca"]) == ["always", "ca", "grandchild", "leaf", "leaf-of-leaf-ca"])
+        #expect(regenerate(Self.stored(Self.all), requested: ["/d/app/leaf"]) == ["always", "leaf"])
+        // Values not stored yet are simply generated; nothing to regenerate.
+        #expect(regenerate([:], requested: ["/d/app/ca"]) == [])
+    }
+
+    @Test func unreadableManifestsHaveNoPolicies() {
+        #expect(VariableRotation(manifestText: "variables: [").policies.isEmpty)
+        #expect(VariableRotation(manifestText: Self.manifest).policies.map(\.name) == Self.all)
+    }
+}
+
+/// Rendered templates as agents unpack them, built in memory: the system's tar reads them back.
+struct RenderedArchiveTests {
+    @Test func systemTarUnpacksTheArchive() async throws {
+        let long = "job/" + String(repeating: "d", count: 90) + "/" + String(repeating: "f", count: 60) + ".conf"
+        let files = ["job/bin/ctl": "#!/bin/sh\necho hi\n", "job/config/a.yml": "key: value\n", long: "deep\n"]
+        let archive = try await RenderedArchive.build(files: files, jobs: ["job", "empty"])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-archive-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/rendered.tgz"
+        try archive.bytes.write(to: URL(fileURLWithPath: file))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/tar")
+        process.arguments = ["-xzf", file, "-C", directory]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        for (path, text) in files {
+            #expect(try String(contentsOfFile: directory + "/" + path, encoding: .utf8) == text, "\(path)")
+        }
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: directory + "/empty", isDirectory: &isDirectory) && isDirectory.boolValue)
+        // Each file takes whole pages on a tmpfs.
+        #expect(archive.tmpfsBytes == 3 * 4096)
+        // The same input gives the same bytes (gzip -n, fixed mtimes): the digest is stable.
+        #expect(try await RenderedArchive.build(files: files, jobs: ["job", "empty"]).sha1 == archive.sha1)
+    }
+}
+
+struct TemplateSizeCheckTests {
+    @Test func tmpfsSizesReadAsMountDoes() {
+        #expect(TemplateSizeCheck.bytes(of: "100m") == 100 << 20)
+        #expect(TemplateSizeCheck.bytes(of: "4K") == 4096)
+        #expect(TemplateSizeCheck.bytes(of: "1g") == 1 << 30)
+        #expect(TemplateSizeCheck.bytes(of: .int(65536)) == 65536)
+        #expect(TemplateSizeCheck.bytes(of: "50%") == nil)
+    }
+
+    @Test func theNATSMessageIsTheBase64PayloadAndItsEnvelope() {
+        let size = TemplateSizeCheck.uploadMessageBytes(archiveBytes: 300)
+        #expect(size > 400 && size < 400 + 512, "\(size)")
+    }
+}
+
+struct ManifestRedactionTests {
+    @Test func propertiesAndEnvAreRedactedKeysKept() throws {
+        let document = try YAMLValue.parse("""
+            name: app
+            instance_groups:
+            - name: web
+              env: {bosh: {password: secret-hash}}
+              jobs: [{name: web, properties: {password: hunter2, ports: [80, 443], tls: {key: k}}}]
+            """, source: "m")
+        let text = ManifestRedaction.redact(document).yamlText()
+        #expect(!text.contains("hunter2") && !text.contains("secret-hash") && !text.contains("443"))
+        #expect(text.contains("password: <redacted>") && text.contains("name: web") && text.contains("key: <redacted>"))
+    }
+}
+
+struct DirectorConfigurationCredentialTests {
+    @Test func templateDeliveryAndAgentEnvSettings() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-config-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try """
+            enable_nats_delivered_templates: true
+            nats: {max_payload_mb: 4}
+            agent: {env: {bosh: {job_dir: {tmpfs: true, tmpfs_size: 64m}}}}
+
+            """.write(toFile: state + "/config.yml", atomically: true, encoding: .utf8)
+        let configuration = try DirectorConfiguration.load(stateDirectory: state)
+        #expect(configuration.natsDeliveredTemplates)
+        #expect(configuration.natsMaxPayloadBytes == 4 << 20)
+        #expect(configuration.agentEnvBosh["job_dir"]?["tmpfs_size"] == "64m")
+        try "nats: {max_payload_mb: 0}\n".write(toFile: state + "/config.yml", atomically: true, encoding: .utf8)
+        #expect {
+            try DirectorConfiguration.load(stateDirectory: state)
+        } throws: { error in
+            "\(error)".hasSuffix("nats.max_payload_mb must be 1 to 64, found 0")
+        }
+    }
+}
