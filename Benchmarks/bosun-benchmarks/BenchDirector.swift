@@ -6,15 +6,16 @@ import Foundation
 /// `bosun create-release`. `tearDown` deletes the deployment and everything it made.
 final class BenchDirector {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-    let work = "/tmp/bosun-bench-deploy-\(getpid())"
     let token = String(UInt32.random(in: 0..<UInt32.max), radix: 16)
+    var work: String { "/tmp/bosun-bench-deploy-\(getpid())-\(token)" }
     let subnet = "10.\(Int.random(in: 200...250)).\(Int.random(in: 1...254))"
     var bridge: String { "bb" + String(token.prefix(8)) }
     var runtimeRoot: String { "/run/bosun-bench-\(token)" }
     let port = 27_000 + Int(getpid() % 1000)
     private let director = Process()
 
-    init() async throws {
+    /// - Parameter directorConfig: extra lines for the director's `config.yml`.
+    init(directorConfig: String = "") async throws {
         try FileManager.default.createDirectory(atPath: work + "/state", withIntermediateDirectories: true)
         try """
             work_dir: \(work)/cpi
@@ -29,6 +30,7 @@ final class BenchDirector {
             agent_address: \(subnet).1
             nats: {port: 0}
             cpi: {path: \(binaries)/bosun-local-cpi, config: \(work)/local-cpi.yml}
+            \(directorConfig)
 
             """.write(toFile: work + "/state/config.yml", atomically: true, encoding: .utf8)
         director.executableURL = URL(fileURLWithPath: binaries + "/bosun-director")

@@ -8,6 +8,7 @@ import Foundation
 //   swift build -c release --product bosun --product bosun-benchmarks
 //   .build/release/bosun-benchmarks [interpolate|nats|local-cpi|agent|director|all] [runs]   (local-cpi needs root)
 //   .build/release/bosun-benchmarks deploy [instances] [max_in_flight]                       (root, from the repository root)
+//   .build/release/bosun-benchmarks credentials [instances]                                   (root, from the repository root)
 //   .build/release/bosun-benchmarks swap [instances]                                        (root, from the repository root)
 
 func runInterpolationBenchmark() throws {
@@ -99,9 +100,11 @@ case "deploy":
     try await runDeployBenchmark()
 case "swap":
     try await runSwapBenchmark()
+case "credentials":
+    try await runCredentialBenchmark()
 case "all":
     try runInterpolationBenchmark()
     try await runNATSBenchmark()
 default:
-    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|deploy|swap|all] [runs]")
+    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|deploy|swap|credentials|all] [runs]")
 }

@@ -134,12 +134,8 @@ struct CredentialTests {
             // A reboot through the CPI empties the tmpfs; the agent says so in its first
             // heartbeat and the director delivers the templates again: same VM, running.
             let before = try await bed.instances().first { ($0["instance"]?.stringValue ?? "").hasPrefix("greeter/") }
-            let request = #"{"method":"reboot_vm","arguments":["\#(greeterVM)"],"context":{"director_uuid":"test"}}"#
             let rebooted = ContinuousClock.now
-            let reboot = try await BosunBinary.runProgram(
-                "/bin/sh", ["-c", "echo '\(request)' | \(BuiltProduct.path("bosun-local-cpi")) -configPath \(bed.scratch.url.path)/local-cpi.yml"],
-                in: bed.scratch.url)
-            #expect(reboot.status == 0 && reboot.stdout.contains("\"error\":null"), "\(reboot.stdout) \(reboot.stderr)")
+            try await Self.reboot(bed, vm: greeterVM)
             var state = ""
             for _ in 0..<120 {
                 state = (try await bed.instances().first { ($0["instance"]?.stringValue ?? "").hasPrefix("greeter/") }?["process_state"]?.stringValue) ?? ""
@@ -161,6 +157,23 @@ struct CredentialTests {
             }
             #expect(events.contains("restore templates"), "\(events.prefix(2000))")
             #expect(try Self.hostFiles(containing: password, under: bed.scratch.url.path) == [])
+
+            // A stopped instance stays stopped through a reboot: its templates come back, its
+            // jobs do not start until `start`.
+            try await bed.succeed(["-n", "-d", "greet", "stop", "greeter"])
+            try await Self.reboot(bed, vm: greeterVM)
+            var restores = 0
+            for _ in 0..<60 {
+                restores = try await bed.succeed(["events", "--json"]).components(separatedBy: "\"restore templates\"").count - 1
+                if restores >= 2 { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(restores >= 2, "a second restore after the second reboot")
+            let stopped = try await bed.instances().first { ($0["instance"]?.stringValue ?? "").hasPrefix("greeter/") }
+            #expect(stopped?["process_state"] == "stopped", "\(String(describing: stopped))")
+            try await bed.succeed(["-n", "-d", "greet", "start", "greeter"])
+            #expect(try await bed.instances().first { ($0["instance"]?.stringValue ?? "").hasPrefix("greeter/") }?["process_state"] == "running")
+            #expect(try await Self.secretNeedle(bed, vm: greeterVM) == password)
 
             // Too big for the job directory tmpfs, and too big for NATS: refused up front.
             let vmsBefore = try await bed.vmCIDs()
@@ -217,6 +230,15 @@ struct CredentialTests {
             #expect(newPassword.count == 32 && newPassword != password)
             #expect(!converged.stdout.contains(newPassword) && !converged.stdout.contains(password))
         }
+    }
+
+    /// `reboot_vm` through the local CPI, as the director would call it.
+    static func reboot(_ bed: Bed, vm: String) async throws {
+        let request = #"{"method":"reboot_vm","arguments":["\#(vm)"],"context":{"director_uuid":"test"}}"#
+        let reboot = try await BosunBinary.runProgram(
+            "/bin/sh", ["-c", "echo '\(request)' | \(BuiltProduct.path("bosun-local-cpi")) -configPath \(bed.scratch.url.path)/local-cpi.yml"],
+            in: bed.scratch.url)
+        #expect(reboot.status == 0 && reboot.stdout.contains("\"error\":null"), "\(reboot.stdout) \(reboot.stderr)")
     }
 
     /// `bosun variables`: name → id.

@@ -145,6 +145,12 @@ struct StateChanger: Sendable {
             }
             var runningAt: ContinuousClock.Instant?
             if wanted == "started" || wanted == "restart" {
+                // A tmpfs VM that rebooted lost its templates: they are delivered again first.
+                if let spec, try await agent.send(.getState(full: false))["job_state"] == "templates_missing" {
+                    try await RestoreTemplatesJob.redeliver(instance, spec: spec, agent: agent, context: context, environment: environment)
+                    _ = try await agent.send(.apply(spec))
+                    _ = try await agent.send(.runScript(name: "pre-start", env: [:]))
+                }
                 _ = try await agent.send(.start)
                 runningAt = try await lifecycle.waitUntilRunning(agent, watch: watch, instanceName: label)
                 _ = try await agent.send(.runScript(name: "post-start", env: [:]))

@@ -4,19 +4,17 @@ import FluentKit
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// Listens to agents' heartbeats (`hm.agent.heartbeat.<agent_id>`) and acts on what needs the
 /// director: an agent reporting `templates_missing` (a tmpfs VM after a reboot) gets a
-/// `restore_templates` task, at most one at a time per agent.
+/// `restore_templates` task, unless one for that agent is queued or running (heartbeats are
+/// handled one after another, so the check sees the task the previous one queued). A restore
+/// that failed is tried again at the agent's next heartbeat.
 public final class HeartbeatWatcher: Service, Sendable {
     let hub: AgentHub
     let tasks: TaskRunner
     let database: any Database
     let logger: Logger
-    /// When each agent last got a restore task queued: a burst of heartbeats queues one.
-    private let lastQueued = Mutex<[String: ContinuousClock.Instant]>([:])
-    static let requeueAfter: Duration = .seconds(20)
 
     public init(hub: AgentHub, tasks: TaskRunner, database: any Database, logger: Logger) {
         self.hub = hub
@@ -48,13 +46,6 @@ public final class HeartbeatWatcher: Service, Sendable {
 
     func handle(_ heartbeat: Heartbeat, agentID: String) async {
         guard heartbeat.jobState == "templates_missing", let deployment = heartbeat.deployment, !agentID.isEmpty else { return }
-        let now = ContinuousClock.now
-        let due = lastQueued.withLock { last in
-            if let previous = last[agentID], now - previous < Self.requeueAfter { return false }
-            last[agentID] = now
-            return true
-        }
-        guard due else { return }
         do {
             let open = try await TaskRecord.query(on: database).filter(\.$type == "restore_templates").filter(\.$state ~~ ["queued", "processing"]).all()
             guard !open.contains(where: { $0.arguments.contains(agentID) }) else { return }

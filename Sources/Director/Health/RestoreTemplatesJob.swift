@@ -39,6 +39,21 @@ struct RestoreTemplatesJob: TaskJob {
     static func restore(
         _ instance: InstanceRecord, spec: ApplySpec, agent: AgentClient, watch: WatchTime?, context: TaskContext, environment: DeployEnvironment
     ) async throws {
+        try await redeliver(instance, spec: spec, agent: agent, context: context, environment: environment)
+        if instance.state == "stopped" {
+            _ = try await agent.send(.apply(spec))
+            return
+        }
+        try await InstanceLifecycle(context: context).start(
+            agent, spec: spec, watch: watch ?? WatchTime(minimumMilliseconds: 1000, maximumMilliseconds: 30_000), instanceName: "\(instance.group)/\(instance.uuid)")
+    }
+
+    /// Puts back what the reboot took: the persistent disk mounted (the agent does so at boot;
+    /// this covers older agents) and, over NATS, the sealed archive uploaded under the blob id
+    /// the spec names. The caller applies the spec.
+    static func redeliver(
+        _ instance: InstanceRecord, spec: ApplySpec, agent: AgentClient, context: TaskContext, environment: DeployEnvironment
+    ) async throws {
         if let id = instance.id,
             let disk = try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).first(),
             let cid = disk.cid
@@ -49,11 +64,5 @@ struct RestoreTemplatesJob: TaskJob {
             let bytes = try environment.configServer.open(data: sealed)
             _ = try await agent.send(.uploadBlob(UploadBlob(blobID: archive.blobstoreID, checksum: archive.sha1, payload: bytes.base64EncodedString())))
         }
-        if instance.state == "stopped" {
-            _ = try await agent.send(.apply(spec))
-            return
-        }
-        try await InstanceLifecycle(context: context).start(
-            agent, spec: spec, watch: watch ?? WatchTime(minimumMilliseconds: 1000, maximumMilliseconds: 30_000), instanceName: "\(instance.group)/\(instance.uuid)")
     }
 }
