@@ -125,7 +125,16 @@ final class BenchDirector {
 
     /// Whatever happened, the VMs (orphaned ones too), disks and addresses go before the director does.
     func tearDown() {
-        _ = try? bosun(["-n", "-d", "bench", "delete-deployment", "--force"])
+        // A task the director started by itself (a restore after a reboot) may hold the lock.
+        for _ in 0..<30 {
+            do {
+                try bosun(["-n", "-d", "bench", "delete-deployment", "--force"])
+                break
+            } catch {
+                guard "\(error)".contains("Failed to acquire lock") else { break }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
         _ = try? bosun(["-n", "clean-up", "--all"])
         director.terminate()
         director.waitUntilExit()

@@ -47,6 +47,10 @@ func runCredentialBenchmark() async throws {
             if !running { try await Task.sleep(for: .milliseconds(100)) }
         }
         print(String(format: "  VM rebooted through the CPI: jobs running again after %.1f s, same VM (templates restored)", seconds(since: rebooted)))
+        // The restore task finishes its post-start before the deployment can go.
+        for _ in 0..<100 where !(try bench.bosun(["events", "--json"])).contains("restore templates") {
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 }
 
