@@ -69,7 +69,8 @@ public enum DirectorCommand {
                         ScheduledCleanup(
                             tasks: tasks, database: database.database, interval: configuration.orphanedVMCleanupInterval,
                             maxDiskAgeSeconds: configuration.orphanedDiskMaxAgeSeconds, logger: logger),
-                        HeartbeatWatcher(hub: deploy.agents, tasks: tasks, database: database.database, logger: logger),
+                        HealthMonitor(
+                            hub: deploy.agents, tasks: tasks, database: database.database, settings: configuration.healthMonitor, logger: logger),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {

@@ -21,6 +21,8 @@ import Foundation
 ///                                          # or max_payload in bytes
 /// enable_nats_delivered_templates: true    # rendered templates go to agents over NATS, never the blobstore
 /// agent: {env: {bosh: {job_dir: {tmpfs: true}}}}  # director-wide base of every VM's env.bosh
+/// hm: {agent_timeout: 60, analysis_interval: 10, resurrector: true,   # the health monitor
+///      minimum_down_jobs: 5, percent_threshold: 0.2, time_threshold: 600}
 /// ```
 public struct DirectorConfiguration: Sendable, Equatable {
     public var stateDirectory: String
@@ -48,6 +50,8 @@ public struct DirectorConfiguration: Sendable, Equatable {
     /// `agent.env.bosh`: merged under each instance group's `env.bosh` when a VM is created
     /// (the group wins key by key); not part of the env compared between deploys.
     public var agentEnvBosh: JSONValue = [:]
+    /// The health monitor and resurrector (`hm:`).
+    public var healthMonitor = HealthMonitorSettings()
     /// How often orphaned VMs are looked for and deleted (`vms.cleanup_interval`, seconds).
     public var orphanedVMCleanupInterval: Duration = .seconds(300)
     /// Orphaned disks older than this are deleted by the cleanup (`disks.max_orphaned_age_in_days`).
@@ -175,6 +179,9 @@ public struct DirectorConfiguration: Sendable, Equatable {
             case .map(let bosh)?: configuration.agentEnvBosh = JSONValue(yaml: .map(bosh))
             case let other?: throw Invalid(description: "\(path): agent.env.bosh must be a map, found \(other.goTypeName)")
             }
+        }
+        if let hm = yaml["hm"], !hm.isNull {
+            configuration.healthMonitor = try HealthMonitorSettings(hm, path: path)
         }
         if case .array(let addresses)? = yaml["certificate_addresses"] {
             configuration.certificateAddresses = addresses.compactMap(\.stringValue)

@@ -157,7 +157,8 @@ extension LocalCPI {
             agentPath: configuration.agentPath, netnsPath: "/run/netns/" + record.netns,
             memoryMB: cloudProperties["ram"].flatMap { if case .int(let v) = $0 { v } else { nil } },
             cpus: cloudProperties["cpu"].flatMap { if case .int(let v) = $0 { v } else { nil } },
-            tmpSizeMB: cloudProperties["tmp_size"].flatMap { if case .int(let v) = $0 { v } else { nil } } ?? 64)
+            tmpSizeMB: cloudProperties["tmp_size"].flatMap { if case .int(let v) = $0 { v } else { nil } } ?? 64,
+            heartbeatSeconds: configuration.agentHeartbeatSeconds)
         try RecordFile.write(bundle.configuration(), to: directory + "/bundle/config.json")
         try RecordFile.write(record, to: directory + "/vm.json")
     }

@@ -12,6 +12,7 @@ import Foundation
 /// max_vms: 100                           # reported by info for surge checks
 /// mbus: nats://10.244.0.1:4222           # agents' NATS URL unless env.bosh.mbus.urls says otherwise
 /// blobstore: {provider: dav, options: {endpoint: "https://10.244.0.1:25250"}}
+/// agent_heartbeat_seconds: 30            # how often agents heartbeat (tests of the health monitor)
 /// ```
 public struct LocalCPIConfiguration: Sendable, Equatable {
     public var workDirectory: String
@@ -27,6 +28,8 @@ public struct LocalCPIConfiguration: Sendable, Equatable {
     /// `move_address: false` turns the extension off, to see what the director does with a CPI
     /// that cannot move addresses (as most cannot).
     public var movesAddresses = true
+    /// The agents' heartbeat interval; nil leaves the agent's 30 s.
+    public var agentHeartbeatSeconds: Double?
 
     public init(
         workDirectory: String, bridgeName: String = "bosun0", runtime: String = "runc",
@@ -72,6 +75,12 @@ public struct LocalCPIConfiguration: Sendable, Equatable {
             agentPath: text("agent_path") ?? "/usr/local/bin/bosun-agent", maxVMs: maxVMs,
             runtimeRoot: text("runtime_root"), mbus: text("mbus"),
             blobstore: document["blobstore"].map(JSONValue.init(yaml:)))
+        switch document["agent_heartbeat_seconds"] {
+        case nil, .null?: break
+        case .int(let seconds)? where seconds > 0: agentHeartbeatSeconds = Double(seconds)
+        case .float(let seconds)? where seconds > 0: agentHeartbeatSeconds = seconds
+        case let other?: throw InvalidError(description: "\(path): agent_heartbeat_seconds must be a positive number, got \(other.goDisplayString)")
+        }
         switch document["move_address"] {
         case nil, .null?: break
         case .bool(let value)?: movesAddresses = value

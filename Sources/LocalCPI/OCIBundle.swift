@@ -15,6 +15,8 @@ struct OCIBundle {
     var memoryMB: Int?
     var cpus: Int?
     var tmpSizeMB: Int
+    /// The agent's heartbeat interval, when not its default 30 s.
+    var heartbeatSeconds: Double? = nil
 
     static let agentInVM = "/var/vcap/bosh/bin/bosun-agent"
     static let settingsInVM = "/var/vcap/bosh/settings.json"
@@ -59,7 +61,9 @@ struct OCIBundle {
             "process": [
                 "terminal": false,
                 "user": ["uid": 0, "gid": 0],
-                "args": [.string(Self.agentInVM), "--settings", .string(Self.settingsInVM)],
+                "args": .array(
+                    [.string(Self.agentInVM), "--settings", .string(Self.settingsInVM)]
+                        + (heartbeatSeconds.map { ["--heartbeat-seconds", .string(String($0))] } ?? [])),
                 "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8"],
                 "cwd": "/",
                 "capabilities": ["bounding": capabilities, "effective": capabilities, "permitted": capabilities, "ambient": capabilities],

@@ -147,3 +147,28 @@ struct DirectorConfigurationCredentialTests {
         }
     }
 }
+
+struct HealthMonitorSettingsTests {
+    @Test func meltdownNeedsBothTheCountAndTheShare() throws {
+        var settings = HealthMonitorSettings()
+        #expect(settings.health(down: 0, of: 10) == .normal)
+        #expect(settings.health(down: 4, of: 10) == .managed)  // share 40%, but fewer than 5
+        #expect(settings.health(down: 5, of: 10) == .meltdown)
+        #expect(settings.health(down: 5, of: 100) == .managed)  // 5%, under 20%
+        settings.minimumDownJobs = 3
+        settings.percentThreshold = 0.5
+        #expect(settings.health(down: 3, of: 5) == .meltdown)
+        #expect(settings.health(down: 2, of: 5) == .managed)
+    }
+
+    @Test func readFromTheDirectorsConfig() throws {
+        let settings = try HealthMonitorSettings(
+            try YAMLValue.parse("{agent_timeout: 3, analysis_interval: 0.5, resurrector: false, minimum_down_jobs: 2, percent_threshold: 0.5}", source: "t"),
+            path: "config.yml")
+        #expect(settings.agentTimeout == .seconds(3) && settings.analysisInterval == .milliseconds(500))
+        #expect(!settings.resurrector && settings.minimumDownJobs == 2 && settings.percentThreshold == 0.5)
+        #expect {
+            try HealthMonitorSettings(try YAMLValue.parse("{percent_threshold: 5}", source: "t"), path: "config.yml")
+        } throws: { "\($0)" == "config.yml: hm.percent_threshold must be between 0 and 1, found 5" }
+    }
+}

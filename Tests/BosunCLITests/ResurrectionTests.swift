@@ -1,0 +1,77 @@
+import BosunCore
+import Foundation
+import Testing
+import TestSupport
+
+/// Issue 10's health monitor and resurrector end to end: VMs killed behind the director's back
+/// come back with their data; several dying together are a meltdown and are left alone. Agents
+/// heartbeat every second and time out after 3 s here (60 s by default). Needs root.
+@Suite("resurrection", .serialized, .timeLimit(.minutes(10)), .enabled(if: getuid() == 0, "needs root"))
+struct ResurrectionTests {
+    typealias Bed = DeployTests.Bed
+
+    /// Kills a VM's container as a crash would: the agent and jobs die, the VM stays listed.
+    static func kill(_ bed: Bed, _ cids: [String]) async throws {
+        for cid in cids {
+            _ = try await BosunBinary.runProgram("/usr/sbin/runc", ["--root", bed.runtimeRoot, "kill", cid, "KILL"], in: bed.scratch.url)
+        }
+    }
+
+    @Test("a killed VM is recreated by the resurrector with its disk's data; three of five killed at once is a meltdown and nothing is recreated")
+    func killedVMsComeBackUnlessMeltdown() async throws {
+        try await Bed.with(
+            directorConfig: "hm: {agent_timeout: 3, analysis_interval: 1, minimum_down_jobs: 3, percent_threshold: 0.5}",
+            cpiConfig: "agent_heartbeat_seconds: 1"
+        ) { bed in
+            try await DeployTests.prepare(bed)
+            try await bed.succeed(["-n", "upload-release", DirectorCommandsTests.fixtureRelease])
+            let deploy = try await bed.deploy(bed.manifest(instances: 5))
+            #expect(deploy.status == 0, "\(deploy.stdout)")
+            let before = try await bed.vmCIDs()
+            let victim = try #require(before.keys.sorted().first)
+            let victimVM = try #require(before[victim])
+            _ = try await bed.inVM(victimVM, "echo kept > /var/vcap/store/greeter-data")
+
+            // One VM dies: found after the timeout, recreated, its data back, jobs running.
+            let killed = ContinuousClock.now
+            try await Self.kill(bed, [victimVM])
+            // Polled through the task list: asking agents (`vms`, `instances`) waits on the dead one.
+            var fixed = false
+            for _ in 0..<600 where !fixed {
+                try await Task.sleep(for: .milliseconds(100))
+                let rows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(try await bed.succeed(["tasks", "-r", "--json"]).utf8))
+                fixed = (rows["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []).contains {
+                    $0["description"] == "scan and fix" && $0["state"] == "done"
+                }
+            }
+            print("killed VM recreated and its jobs running (scan and fix done) after \(ContinuousClock.now - killed)")
+            #expect(fixed)
+            let newVM = try await bed.vmCIDs()[victim]
+            #expect(newVM != victimVM)
+            let state = (try await bed.instances().first { $0["instance"]?.stringValue == victim }?["process_state"]?.stringValue) ?? ""
+            #expect(state == "running")
+            let replacement = try #require(newVM, "\(victim) has a VM")
+            #expect(try await bed.inVM(replacement, "cat /var/vcap/store/greeter-data") == "kept\n")
+            let events = try await bed.succeed(["events", "--json"])
+            #expect(events.contains("timed out: no heartbeat for"), "an alert names the timed-out agent")
+            // A killed container is a VM the local CPI no longer has.
+            #expect(events.contains("\"action\":\"recreate\"") && events.contains("the VM is gone from the IaaS"), "\(events.prefix(3000))")
+            #expect(Set(try await bed.vmCIDs().filter { $0.key != victim }.values) == Set(before.filter { $0.key != victim }.values))
+
+            // Three of five at once: a meltdown; announced, nothing recreated.
+            let others = try await bed.vmCIDs().filter { $0.key != victim }.sorted { $0.key < $1.key }.prefix(3)
+            try await Self.kill(bed, others.map(\.value))
+            var meltdown = false
+            for _ in 0..<60 where !meltdown {
+                try await Task.sleep(for: .milliseconds(500))
+                meltdown = try await bed.succeed(["events", "--json"]).contains("meltdown: ")
+            }
+            #expect(meltdown)
+            try await Task.sleep(for: .seconds(4))
+            let after = try await bed.vmCIDs()
+            for (instance, cid) in others { #expect(after[instance] == cid, "\(instance) left alone in the meltdown") }
+            let tasks = try await bed.succeed(["tasks", "-r", "--json"])
+            #expect(tasks.components(separatedBy: "scan and fix").count - 1 == 1, "one scan and fix, for the first VM only: \(tasks)")
+        }
+    }
+}
