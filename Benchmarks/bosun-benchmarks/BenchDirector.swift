@@ -14,14 +14,17 @@ final class BenchDirector {
     let port = 27_000 + Int(getpid() % 1000)
     private let director = Process()
 
-    /// - Parameter directorConfig: extra lines for the director's `config.yml`.
-    init(directorConfig: String = "") async throws {
+    /// - Parameters:
+    ///   - directorConfig: extra lines for the director's `config.yml`.
+    ///   - cpiConfig: extra lines for the local CPI's config.
+    init(directorConfig: String = "", cpiConfig: String = "") async throws {
         try FileManager.default.createDirectory(atPath: work + "/state", withIntermediateDirectories: true)
         try """
             work_dir: \(work)/cpi
             bridge: \(bridge)
             agent_path: \(binaries)/bosun-agent
             runtime_root: \(runtimeRoot)
+            \(cpiConfig)
 
             """.write(toFile: work + "/local-cpi.yml", atomically: true, encoding: .utf8)
         try """
@@ -35,8 +38,10 @@ final class BenchDirector {
             """.write(toFile: work + "/state/config.yml", atomically: true, encoding: .utf8)
         director.executableURL = URL(fileURLWithPath: binaries + "/bosun-director")
         director.arguments = ["--state-dir", work + "/state"]
-        director.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        director.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        // The director's log stays with the work directory (kept with BOSUN_BENCH_KEEP=1).
+        FileManager.default.createFile(atPath: work + "/director.log", contents: nil)
+        director.standardOutput = FileHandle(forWritingAtPath: work + "/director.log")
+        director.standardError = FileHandle(forWritingAtPath: work + "/director.log")
         try director.run()
         while !FileManager.default.fileExists(atPath: work + "/state/admin-password") { try await Task.sleep(for: .milliseconds(100)) }
         try await Task.sleep(for: .seconds(1))

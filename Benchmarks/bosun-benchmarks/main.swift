@@ -9,6 +9,7 @@ import Foundation
 //   .build/release/bosun-benchmarks [interpolate|nats|local-cpi|agent|director|all] [runs]   (local-cpi needs root)
 //   .build/release/bosun-benchmarks deploy [instances] [max_in_flight]                       (root, from the repository root)
 //   .build/release/bosun-benchmarks credentials [instances]                                   (root, from the repository root)
+//   .build/release/bosun-benchmarks resurrection                                              (root, from the repository root)
 //   .build/release/bosun-benchmarks swap [instances]                                        (root, from the repository root)
 
 func runInterpolationBenchmark() throws {
@@ -102,9 +103,11 @@ case "swap":
     try await runSwapBenchmark()
 case "credentials":
     try await runCredentialBenchmark()
+case "resurrection":
+    try await runResurrectionBenchmark()
 case "all":
     try runInterpolationBenchmark()
     try await runNATSBenchmark()
 default:
-    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|deploy|swap|credentials|all] [runs]")
+    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|deploy|swap|credentials|resurrection|all] [runs]")
 }

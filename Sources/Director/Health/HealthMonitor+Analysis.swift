@@ -85,7 +85,7 @@ extension HealthMonitor {
             guard open == 0 else { return }
             _ = try await tasks.enqueue(
                 type: "scan_and_fix", description: "scan and fix", user: "health_monitor", deployment: deployment,
-                arguments: ["instances": .array(dead.map { .string($0.instance.uuid) })])
+                arguments: ["instances": .array(dead.map { .string($0.instance.uuid) }), "canaries": "0"])
         }
     }
 
