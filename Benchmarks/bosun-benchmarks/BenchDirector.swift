@@ -39,7 +39,7 @@ final class BenchDirector {
         director.executableURL = URL(fileURLWithPath: binaries + "/bosun-director")
         director.arguments = ["--state-dir", work + "/state"]
         // The director's log stays with the work directory (kept with BOSUN_BENCH_KEEP=1).
-        FileManager.default.createFile(atPath: work + "/director.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: work + "/director.log", contents: nil)
         director.standardOutput = FileHandle(forWritingAtPath: work + "/director.log")
         director.standardError = FileHandle(forWritingAtPath: work + "/director.log")
         try director.run()

@@ -70,7 +70,8 @@ public enum DirectorCommand {
                             tasks: tasks, database: database.database, interval: configuration.orphanedVMCleanupInterval,
                             maxDiskAgeSeconds: configuration.orphanedDiskMaxAgeSeconds, logger: logger),
                         HealthMonitor(
-                            hub: deploy.agents, tasks: tasks, database: database.database, settings: configuration.healthMonitor, logger: logger),
+                            hub: deploy.agents, tasks: tasks, database: database.database, settings: configuration.healthMonitor,
+                            stateDirectory: configuration.stateDirectory, logger: logger),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {

@@ -17,7 +17,7 @@ struct ResurrectionTests {
         }
     }
 
-    @Test("a killed VM is recreated by the resurrector with its disk's data; three of five killed at once is a meltdown and nothing is recreated")
+    @Test("a killed VM is left alone while resurrection is paused, then recreated with its disk's data; three of five killed at once is a meltdown and nothing is recreated")
     func killedVMsComeBackUnlessMeltdown() async throws {
         try await Bed.with(
             directorConfig: "hm: {agent_timeout: 3, analysis_interval: 1, minimum_down_jobs: 3, percent_threshold: 0.5}",
@@ -32,9 +32,21 @@ struct ResurrectionTests {
             let victimVM = try #require(before[victim])
             _ = try await bed.inVM(victimVM, "echo kept > /var/vcap/store/greeter-data")
 
-            // One VM dies: found after the timeout, recreated, its data back, jobs running.
-            let killed = ContinuousClock.now
+            // Paused: the dead VM is found and left alone, and the event says why.
+            try await bed.succeed(["update-resurrection", "off"])
             try await Self.kill(bed, [victimVM])
+            var skipped = false
+            for _ in 0..<60 where !skipped {
+                try await Task.sleep(for: .milliseconds(500))
+                skipped = try await bed.succeed(["events", "--json"]).contains("resurrection is paused (bosun update-resurrection off)")
+            }
+            #expect(skipped)
+            try await Task.sleep(for: .seconds(2))
+            #expect(!(try await bed.succeed(["tasks", "-r", "--json"])).contains("scan and fix"))
+
+            // Resumed: recreated, its data back, jobs running.
+            try await bed.succeed(["update-resurrection", "on"])
+            let killed = ContinuousClock.now
             // Polled through the task list: asking agents (`vms`, `instances`) waits on the dead one.
             var fixed = false
             for _ in 0..<600 where !fixed {
@@ -44,7 +56,7 @@ struct ResurrectionTests {
                     $0["description"] == "scan and fix" && $0["state"] == "done"
                 }
             }
-            print("killed VM recreated and its jobs running (scan and fix done) after \(ContinuousClock.now - killed)")
+            print("dead VM recreated and its jobs running (scan and fix done) \(ContinuousClock.now - killed) after resurrection was resumed")
             #expect(fixed)
             let newVM = try await bed.vmCIDs()[victim]
             #expect(newVM != victimVM)

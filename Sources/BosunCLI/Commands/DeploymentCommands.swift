@@ -188,3 +188,16 @@ enum InstanceRows {
         return rows
     }
 }
+
+/// `bosun update-resurrection on|off`: resumes or pauses the resurrector for every deployment.
+struct UpdateResurrectionCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "update-resurrection", abstract: "Enable or disable resurrection")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "on or off") var state: String
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        guard ["on", "off"].contains(state) else { throw CommandFailure(message: "Expected 'on' or 'off', got '\(state)'") }
+        let body = Data(#"{"resurrection_paused":\#(state == "off")}"#.utf8)
+        _ = try await client.send(.PUT, "/resurrection", body: body, contentType: "application/json")
+    }
+}

@@ -59,7 +59,8 @@ extension HealthMonitor {
         }
         for (deployment, dead) in down.sorted(by: { $0.key < $1.key }) {
             try await decide(
-                deployment, dead: dead.map(\.0), suspects: suspects[deployment] ?? [], total: totals[deployment] ?? dead.count, recorder: recorder)
+                deployment, dead: dead.map(\.0), newly: Set(newlyDown.map(\.0.key)), suspects: suspects[deployment] ?? [],
+                total: totals[deployment] ?? dead.count, recorder: recorder)
         }
         // A deployment with nothing down is out of meltdown.
         state.withLock { tracking in tracking.inMeltdown = tracking.inMeltdown.filter { down[$0] != nil } }
@@ -67,7 +68,11 @@ extension HealthMonitor {
 
     /// Meltdown (announce once, touch nothing), or one `scan_and_fix` for the dead instances
     /// unless one is already queued or running for the deployment.
-    private func decide(_ deployment: String, dead: [Expected], suspects: Set<String>, total: Int, recorder: EventRecorder) async throws {
+    /// - Parameter newly: instances found down this round; a decision not to act is an event
+    ///   once per instance, not every round.
+    private func decide(
+        _ deployment: String, dead: [Expected], newly: Set<String>, suspects: Set<String>, total: Int, recorder: EventRecorder
+    ) async throws {
         let recent = state.withLock { tracking in Set(tracking.downSince.keys.filter { $0.hasPrefix(deployment + "/") }) }.union(suspects).count
         switch settings.health(down: max(recent, dead.count), of: total) {
         case .meltdown:
@@ -80,12 +85,34 @@ extension HealthMonitor {
                 context: ["reason": .string(reason), "instances": .array(dead.map { .string($0.name) })])
         case .managed, .normal:
             guard settings.resurrector else { return }
+            func skip(_ agents: [Expected], _ reason: String) async throws {
+                for agent in agents where newly.contains(agent.key) {
+                    try await recorder.record(
+                        user: "health_monitor", action: "skip resurrection", objectType: "instance", objectName: agent.name,
+                        deployment: deployment, instance: agent.name, context: ["reason": .string(reason)])
+                }
+            }
+            if resurrection.isPaused {
+                try await skip(dead, "resurrection is paused (bosun update-resurrection off)")
+                return
+            }
+            let configs = try await ConfigStore(database: database).list(type: "resurrection", name: nil, latest: true, limit: nil)
+            let rules = ResurrectionRules(configs: configs.map { ($0.name, $0.content) })
+            var allowed: [Expected] = []
+            for agent in dead {
+                if let config = rules.disablingConfig(deployment: deployment, group: agent.instance.group) {
+                    try await skip([agent], "resurrection is disabled by resurrection config '\(config)'")
+                } else {
+                    allowed.append(agent)
+                }
+            }
+            guard !allowed.isEmpty else { return }
             let open = try await TaskRecord.query(on: database).filter(\.$type == "scan_and_fix").filter(\.$deployment == deployment)
                 .filter(\.$state ~~ ["queued", "processing"]).count()
             guard open == 0 else { return }
             _ = try await tasks.enqueue(
                 type: "scan_and_fix", description: "scan and fix", user: "health_monitor", deployment: deployment,
-                arguments: ["instances": .array(dead.map { .string($0.instance.uuid) }), "canaries": "0"])
+                arguments: ["instances": .array(allowed.map { .string($0.instance.uuid) }), "canaries": "0"])
         }
     }
 

@@ -17,6 +17,7 @@ public final class HealthMonitor: Service, Sendable {
     let tasks: TaskRunner
     let database: any Database
     let settings: HealthMonitorSettings
+    let resurrection: ResurrectionSwitch
     let logger: Logger
     let state = Mutex(AgentTracking())
 
@@ -32,11 +33,14 @@ public final class HealthMonitor: Service, Sendable {
         var inMeltdown: Set<String> = []
     }
 
-    public init(hub: AgentHub, tasks: TaskRunner, database: any Database, settings: HealthMonitorSettings, logger: Logger) {
+    public init(
+        hub: AgentHub, tasks: TaskRunner, database: any Database, settings: HealthMonitorSettings, stateDirectory: String, logger: Logger
+    ) {
         self.hub = hub
         self.tasks = tasks
         self.database = database
         self.settings = settings
+        self.resurrection = ResurrectionSwitch(stateDirectory: stateDirectory)
         self.logger = logger
     }
 

@@ -172,3 +172,30 @@ struct HealthMonitorSettingsTests {
         } throws: { "\($0)" == "config.yml: hm.percent_threshold must be between 0 and 1, found 5" }
     }
 }
+
+struct ResurrectionRulesTests {
+    @Test func everyApplicableRuleMustAllowIt() {
+        let rules = ResurrectionRules(configs: [
+            ("off-for-db", "rules: [{enabled: false, include: {deployments: [db]}, exclude: {instance_groups: [proxy]}}]"),
+            ("everything", "rules: [{enabled: true}]"),
+            ("broken", "rules: ["),
+        ])
+        #expect(rules.disablingConfig(deployment: "db", group: "postgres") == "off-for-db")
+        #expect(rules.disablingConfig(deployment: "db", group: "proxy") == nil)
+        #expect(rules.disablingConfig(deployment: "web", group: "postgres") == nil)
+        #expect(ResurrectionRules(configs: [("all-off", "rules: [{enabled: false}]")]).disablingConfig(deployment: "x", group: "y") == "all-off")
+    }
+
+    @Test func theSwitchSurvivesInAFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-resurrection-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let switchFile = ResurrectionSwitch(stateDirectory: directory)
+        #expect(!switchFile.isPaused)
+        try switchFile.set(paused: true)
+        #expect(ResurrectionSwitch(stateDirectory: directory).isPaused)
+        try switchFile.set(paused: false)
+        try switchFile.set(paused: false)
+        #expect(!switchFile.isPaused)
+    }
+}
