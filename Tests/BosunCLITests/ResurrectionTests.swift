@@ -86,4 +86,45 @@ struct ResurrectionTests {
             #expect(tasks.components(separatedBy: "scan and fix").count - 1 == 1, "one scan and fix, for the first VM only: \(tasks)")
         }
     }
+
+    @Test("cck --report lists a missing VM, an unresponsive agent and an unmounted disk; cck --auto fixes all three")
+    func cloudCheckFindsAndFixes() async throws {
+        try await Bed.with(directorConfig: "hm: {resurrector: false}") { bed in
+            try await DeployTests.prepare(bed)
+            try await bed.succeed(["-n", "upload-release", DirectorCommandsTests.fixtureRelease])
+            let deploy = try await bed.deploy(bed.manifest(instances: 3))
+            #expect(deploy.status == 0, "\(deploy.stdout)")
+            let clean = try await bed.bosun(["-d", "greet", "cck", "--report"])
+            #expect(clean.status == 0, "\(clean.stdout) \(clean.stderr)")
+            let vms = try await bed.vmCIDs().sorted { $0.key < $1.key }
+            #expect(vms.count == 3)
+            let (missing, frozen, unmounted) = (vms[0], vms[1], vms[2])
+            _ = try await bed.inVM(unmounted.value, "echo kept > /var/vcap/store/greeter-data")
+
+            try await Self.kill(bed, [missing.value])
+            // Frozen (cgroup freezer): the VM is there, its agent does not answer.
+            let pause = try await BosunBinary.runProgram("/usr/sbin/runc", ["--root", bed.runtimeRoot, "pause", frozen.value], in: bed.scratch.url)
+            #expect(pause.status == 0, "\(pause.stderr)")
+            _ = try await bed.inVM(unmounted.value, "umount -l /var/vcap/store")
+
+            let report = try await bed.bosun(["-d", "greet", "cck", "--report"])
+            #expect(report.status == 1)
+            for type in ["missing_vm", "unresponsive_agent", "mount_info_mismatch"] {
+                #expect(report.stdout.contains(type), "\(type) in \(report.stdout)")
+            }
+            #expect(report.stdout.contains("VM for '\(missing.key.split(separator: " ").first ?? "")"), "\(report.stdout)")
+            #expect(report.stderr.contains("3 problems found"), "\(report.stderr)")
+
+            let fixed = try await bed.bosun(["-n", "-d", "greet", "cck", "--auto"])
+            #expect(fixed.status == 0, "\(fixed.stdout) \(fixed.stderr)")
+            let after = try await bed.bosun(["-d", "greet", "cck", "--report"])
+            #expect(after.status == 0, "\(after.stdout) \(after.stderr)")
+            let rows = try await bed.instances()
+            #expect(rows.count == 3 && rows.allSatisfy { $0["process_state"] == "running" }, "\(rows)")
+            let now = try await bed.vmCIDs()
+            #expect(now[missing.key] != missing.value && now[frozen.key] != frozen.value, "both VMs recreated")
+            #expect(now[unmounted.key] == unmounted.value, "the disk was reattached, the VM kept")
+            #expect(try await bed.inVM(unmounted.value, "cat /var/vcap/store/greeter-data") == "kept\n")
+        }
+    }
 }

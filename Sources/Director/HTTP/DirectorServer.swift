@@ -42,6 +42,7 @@ public struct DirectorServer: Sendable {
         DeploymentController(database: database.database, runner: tasks).addRoutes(to: router)
         CleanupController(database: database.database, runner: tasks).addRoutes(to: router)
         VariablesController(database: database.database, runner: tasks, directorName: configuration.name).addRoutes(to: router)
+        ProblemsController(database: database.database, runner: tasks).addRoutes(to: router)
         ResurrectionController(resurrection: ResurrectionSwitch(stateDirectory: configuration.stateDirectory)).addRoutes(to: router)
         StemcellController(database: database.database, runner: tasks, uploadsDirectory: configuration.uploadsDirectory)
             .addRoutes(to: router)
