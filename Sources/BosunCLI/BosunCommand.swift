@@ -16,7 +16,7 @@ public struct BosunCommand: AsyncParsableCommand {
             ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self, DeployCommand.self, DeploymentsCommand.self,
             ManifestCommand.self, DeleteDeploymentCommand.self, InstancesCommand.self, VMsCommand.self, CreateReleaseCommand.self,
             StartCommand.self, StopCommand.self, RestartCommand.self, RecreateCommand.self, RunErrandCommand.self,
-            OrphanedVMsCommand.self, UpdateResurrectionCommand.self, CloudCheckCommand.self, VariablesCommand.self, RegenerateVariableCommand.self, CleanUpCommand.self, DisksCommand.self, DeleteDiskCommand.self, AttachDiskCommand.self,
+            OrphanedVMsCommand.self, UpdateResurrectionCommand.self, CloudCheckCommand.self, LogsCommand.self, VariablesCommand.self, RegenerateVariableCommand.self, CleanUpCommand.self, DisksCommand.self, DeleteDiskCommand.self, AttachDiskCommand.self,
         ]
     )
 

@@ -87,7 +87,7 @@ struct ResurrectionTests {
         }
     }
 
-    @Test("cck --report lists a missing VM, an unresponsive agent and an unmounted disk; cck --auto fixes all three")
+    @Test("cck --report lists a missing VM, an unresponsive agent and an unmounted disk; cck --auto fixes all three; logs of one and of all instances")
     func cloudCheckFindsAndFixes() async throws {
         try await Bed.with(directorConfig: "hm: {resurrector: false}") { bed in
             try await DeployTests.prepare(bed)
@@ -125,6 +125,20 @@ struct ResurrectionTests {
             #expect(now[missing.key] != missing.value && now[frozen.key] != frozen.value, "both VMs recreated")
             #expect(now[unmounted.key] == unmounted.value, "the disk was reattached, the VM kept")
             #expect(try await bed.inVM(unmounted.value, "cat /var/vcap/store/greeter-data") == "kept\n")
+
+            // Logs: one instance's job logs, then every instance's in one tarball.
+            let logs = bed.scratch.url.path + "/logs"
+            try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+            let one = try await bed.succeed(["-d", "greet", "logs", "greeter/0", "--dir", logs])
+            #expect(one.contains("Downloading resource"), "\(one)")
+            let files = try FileManager.default.contentsOfDirectory(atPath: logs)
+            let single = try #require(files.first { $0.hasPrefix("greet.greeter.0-") && $0.hasSuffix(".tgz") }, "\(files)")
+            let listing = try await BosunBinary.runProgram("/bin/tar", ["-tzf", logs + "/" + single], in: bed.scratch.url)
+            #expect(listing.stdout.contains("greeter/greeter.stdout.log"), "\(listing.stdout)")
+            _ = try await bed.succeed(["-d", "greet", "logs", "--dir", logs])
+            let all = try #require(try FileManager.default.contentsOfDirectory(atPath: logs).first { $0.hasPrefix("greet-") }, "combined tarball")
+            let combined = try await BosunBinary.runProgram("/bin/tar", ["-tzf", logs + "/" + all], in: bed.scratch.url)
+            #expect(combined.stdout.split(separator: "\n").filter { $0.hasSuffix(".tgz") }.count == 3, "\(combined.stdout)")
         }
     }
 }

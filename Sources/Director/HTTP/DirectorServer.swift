@@ -43,6 +43,7 @@ public struct DirectorServer: Sendable {
         CleanupController(database: database.database, runner: tasks).addRoutes(to: router)
         VariablesController(database: database.database, runner: tasks, directorName: configuration.name).addRoutes(to: router)
         ProblemsController(database: database.database, runner: tasks).addRoutes(to: router)
+        if let blobs = tasks.blobs { ResourcesController(database: database.database, runner: tasks, blobs: blobs).addRoutes(to: router) }
         ResurrectionController(resurrection: ResurrectionSwitch(stateDirectory: configuration.stateDirectory)).addRoutes(to: router)
         StemcellController(database: database.database, runner: tasks, uploadsDirectory: configuration.uploadsDirectory)
             .addRoutes(to: router)

@@ -13,7 +13,7 @@ struct TaskController {
     /// The task types `bosh tasks` lists without `--all` (verbose=1).
     static let userFacingTypes: Set<String> = [
         "update_deployment", "delete_deployment", "update_release", "update_stemcell", "delete_release", "delete_stemcell",
-        "run_errand", "snapshots", "attach_disk", "scan_and_fix", "restore_templates", "cck_scan", "cck_apply_resolutions",
+        "run_errand", "snapshots", "attach_disk", "scan_and_fix", "restore_templates", "cck_scan", "cck_apply_resolutions", "fetch_logs",
     ]
 
     func addRoutes(to router: Router<DirectorRequestContext>) {

@@ -17,7 +17,7 @@ public actor TaskRunner: Service {
     private let logger: Logger
     private let cpi: any CloudProvider
     private let uploadsDirectory: String?
-    private let blobs: BlobStorage?
+    let blobs: BlobStorage?
     private let metrics: DirectorMetrics?
     private let deploy: DeployEnvironment?
     public nonisolated let locks: LockManager
