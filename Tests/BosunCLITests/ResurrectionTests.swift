@@ -32,14 +32,25 @@ struct ResurrectionTests {
             let victimVM = try #require(before[victim])
             _ = try await bed.inVM(victimVM, "echo kept > /var/vcap/store/greeter-data")
 
+            // A job's process dies: the agent restarts it and its alert is an event.
+            _ = try await bed.inVM(victimVM, "kill -9 $(cat /var/vcap/sys/run/greeter/greeter.pid)")
+            var alerted = false
+            for _ in 0..<40 where !alerted {
+                try await Task.sleep(for: .milliseconds(250))
+                alerted = try await bed.succeed(["events", "--json"]).contains("pid failed - restart")
+            }
+            #expect(alerted, "the agent's alert is recorded")
+
             // Paused: the dead VM is found and left alone, and the event says why.
             try await bed.succeed(["update-resurrection", "off"])
+            let silenced = ContinuousClock.now
             try await Self.kill(bed, [victimVM])
             var skipped = false
             for _ in 0..<60 where !skipped {
-                try await Task.sleep(for: .milliseconds(500))
+                try await Task.sleep(for: .milliseconds(250))
                 skipped = try await bed.succeed(["events", "--json"]).contains("resurrection is paused (bosun update-resurrection off)")
             }
+            print("dead agent detected \(ContinuousClock.now - silenced) after the kill (agent_timeout 3 s, analysis every 1 s)")
             #expect(skipped)
             try await Task.sleep(for: .seconds(2))
             #expect(!(try await bed.succeed(["tasks", "-r", "--json"])).contains("scan and fix"))

@@ -7,7 +7,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// The director's health monitor (reference §8), a service of its own: it hears every agent's
-/// heartbeats and shutdown notices, knows from the database which agents should be there, and
+/// heartbeats, alerts (recorded as events) and shutdown notices, knows from the database which agents should be there, and
 /// every `analysis_interval` finds those silent for longer than `agent_timeout`. Each finding is
 /// an event; unless the deployment is locked (being updated) or in meltdown, the resurrector
 /// queues a `scan_and_fix` task for its dead instances. A heartbeat reporting
@@ -49,6 +49,7 @@ public final class HealthMonitor: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.listen(to: "hm.agent.heartbeat.*") { try await self.heard($0) } }
                 group.addTask { await self.listen(to: "hm.agent.shutdown.*") { self.shutDown(agentID: $0.agentID) } }
+                group.addTask { await self.listen(to: "hm.agent.alert.*") { try await self.alerted($0) } }
                 group.addTask { await self.analyzeForever() }
             }
         }
@@ -84,6 +85,20 @@ public final class HealthMonitor: Service, Sendable {
         }
         let heartbeat = try JSONCoding.decoder.decode(Heartbeat.self, from: heard.payload)
         if heartbeat.jobState == "templates_missing" { await queueRestore(heartbeat, agentID: heard.agentID) }
+    }
+
+    /// An agent's alert (a job's process failed and was restarted) becomes an event on its
+    /// instance.
+    private func alerted(_ heard: Heard) async throws {
+        let alert = try JSONCoding.decoder.decode(AgentAlert.self, from: heard.payload)
+        guard let vm = try await VMRecord.query(on: database).filter(\.$agentID == heard.agentID).first(), let id = vm.instanceID,
+            let instance = try await InstanceRecord.find(id, on: database),
+            let deployment = try await DeploymentRecord.find(instance.deploymentID, on: database)
+        else { return }
+        let name = "\(instance.group)/\(instance.uuid)"
+        try await EventRecorder(database: database).record(
+            user: "health_monitor", action: "alert", objectType: "instance", objectName: name, deployment: deployment.name, instance: name,
+            context: ["severity": .int(alert.severity.rawValue), "title": .string(alert.title), "summary": .string(alert.summary)])
     }
 
     func shutDown(agentID: String) {
