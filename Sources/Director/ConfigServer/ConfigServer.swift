@@ -73,24 +73,54 @@ public struct ConfigServer: Sendable {
             .sort(\.$name).all()
     }
 
-    /// Keeps generated values: a new value of a name replaces the old one, with a new id.
-    func store(_ values: [String: GeneratedVariable], on database: any Database) async throws {
+    /// Keeps generated values: a new value of a name becomes its current one, with a new id;
+    /// every version stays (`variable_versions`). Returns the new ids by name.
+    @discardableResult
+    func store(_ values: [String: GeneratedVariable], on database: any Database) async throws -> [String: String] {
+        var ids: [String: String] = [:]
         for (name, generated) in values {
             let record = try await VariableRecord.query(on: database).filter(\.$name == name).first() ?? VariableRecord()
+            let sealed = try seal(generated.value)
+            let valueID = UUID().uuidString.lowercased()
+            let version = VariableVersionRecord()
+            version.name = name
+            version.valueID = valueID
+            version.sealedValue = sealed
+            version.createdAt = Date().timeIntervalSince1970
+            try await version.save(on: database)
+            ids[name] = valueID
             record.name = name
-            record.sealedValue = try seal(generated.value)
-            record.valueID = UUID().uuidString.lowercased()
+            record.sealedValue = sealed
+            record.valueID = valueID
             record.optionsDigest = generated.optionsDigest
             record.stemcells = generated.stemcells
             record.createdAt = Date().timeIntervalSince1970
             try await record.save(on: database)
         }
+        return ids
     }
 
-    /// Removes every value of a deployment (when the deployment is deleted).
+    /// Stores what a deploy generated and records its variable set: the id of every value it
+    /// rendered with (`deployed` once the deploy succeeds).
+    func storeAndRecordSet(_ variables: DeploymentVariables, on database: any Database) async throws -> VariableSetRecord {
+        let fresh = try await store(variables.generated, on: database)
+        var ids: [String: String] = [:]
+        for name in variables.usedNames { ids[name] = fresh[name] ?? variables.storedIDs[name] }
+        let set = VariableSetRecord()
+        set.deployment = variables.deployment
+        set.valueIDs = try JSONCoding.string(ids)
+        set.deployed = false
+        set.createdAt = Date().timeIntervalSince1970
+        try await set.save(on: database)
+        return set
+    }
+
+    /// Removes every value, version and variable set of a deployment (when it is deleted).
     func deleteValues(of deployment: String, on database: any Database) async throws {
         let prefix = "/\(directorName)/\(deployment)/"
         try await VariableRecord.query(on: database).filter(\.$name >= prefix).filter(\.$name < prefix + "\u{10FFFF}").delete()
+        try await VariableVersionRecord.query(on: database).filter(\.$name >= prefix).filter(\.$name < prefix + "\u{10FFFF}").delete()
+        try await VariableSetRecord.query(on: database).filter(\.$deployment == deployment).delete()
     }
 }
 

@@ -17,6 +17,10 @@ final class DeploymentVariables: VariableSource, @unchecked Sendable {
     private let definitions: [String: VariableRotation.Policy]
     /// Values handed out, and values being replaced: both kept out of errors.
     private(set) var used: [YAMLValue] = []
+    /// Full names of the values handed out: the deploy's variable set.
+    private(set) var usedNames: Set<String> = []
+    /// The ids of the stored values this deploy may use.
+    let storedIDs: [String: String]
 
     /// - Parameter regenerate: full names whose stored values are replaced by new ones.
     init(
@@ -27,6 +31,7 @@ final class DeploymentVariables: VariableSource, @unchecked Sendable {
         self.deployment = deployment
         self.stemcells = stemcells
         var known: [String: YAMLValue] = [:]
+        storedIDs = stored.filter { !regenerate.contains($0.key) }.mapValues(\.valueID)
         for (name, variable) in stored {
             if regenerate.contains(name) { used.append(variable.value) } else { known[name] = variable.value }
         }
@@ -39,6 +44,7 @@ final class DeploymentVariables: VariableSource, @unchecked Sendable {
         let name = server.fullName(definition.name, deployment: deployment)
         if let value = known[name] {
             used.append(value)
+            usedNames.insert(name)
             return value
         }
         guard !definition.type.isEmpty else { return nil }
@@ -53,6 +59,7 @@ final class DeploymentVariables: VariableSource, @unchecked Sendable {
             value: value, optionsDigest: VariableRotation.digest(type: definition.type, options: definitions[name]?.options ?? definition.options),
             stemcells: stemcells)
         used.append(value)
+        usedNames.insert(name)
         return value
     }
 

@@ -64,13 +64,14 @@ struct UpdateDeploymentJob: TaskJob {
             return
         }
         // Only now, with everything checked, are generated variables kept and instances recorded.
-        try await environment.configServer.store(prepared.variables.generated, on: database)
+        let variableSet = try await environment.configServer.storeAndRecordSet(prepared.variables, on: database)
         let records = try await Preparation.recordInstances(prepared, on: database)
         try await context.checkCancelled()
 
-        let updater = InstanceUpdater(
+        var updater = InstanceUpdater(
             context: context, steps: steps, render: render, deploymentID: prepared.deploymentID, deploymentName: name,
             cloud: prepared.cloud, skipDrain: context.arguments["skip_drain"] == .bool(true), canMoveAddresses: canMoveAddresses)
+        updater.variableSetID = variableSet.id
         let stage = UpdateStage(context: context, updater: updater, overrides: overrides, surge: updatePlan.surge)
         for (dropped, instances) in prepared.plan.obsoleteGroups.sorted(by: { $0.key < $1.key }) {
             context.events.debug("Deleting instance group '\(dropped)', gone from the manifest")
@@ -104,6 +105,8 @@ struct UpdateDeploymentJob: TaskJob {
         }
         try stage.reportDowntime()
         try await Preparation.finish(prepared, manifestText: manifestText, on: database)
+        variableSet.deployed = true
+        try await variableSet.save(on: database)
         try reportTiming(context)
     }
 

@@ -22,8 +22,13 @@ struct VariablesController {
         try await DeploymentController(database: database, runner: runner).existing(name)
     }
 
+    /// The latest deployed variable set's values; a deployment deployed before sets existed
+    /// lists its current values.
     func list(_ name: String) async throws -> Response {
         _ = try await deployment(name)
+        if let set = try await VariableSetRecord.current(of: name, on: database) {
+            return .json(.array(set.values.sorted { $0.key < $1.key }.map { ["id": .string($0.value), "name": .string($0.key)] }))
+        }
         let prefix = "/\(directorName)/\(name)/"
         let records = try await VariableRecord.query(on: database).filter(\.$name >= prefix).filter(\.$name < prefix + "\u{10FFFF}")
             .sort(\.$name).all()

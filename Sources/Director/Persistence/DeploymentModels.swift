@@ -39,6 +39,8 @@ public final class InstanceRecord: Model, @unchecked Sendable {
     /// With templates delivered over NATS: the archive last applied, sealed with the config
     /// server's key, so the director can deliver it again after a tmpfs VM reboots.
     @OptionalField(key: "sealed_templates") public var sealedTemplates: String?
+    /// The variable set the applied templates were rendered with.
+    @OptionalField(key: "variable_set_id") public var variableSetID: Int?
     @Field(key: "created_at") public var createdAt: Double
 
     public init() {}

@@ -199,3 +199,45 @@ struct ResurrectionRulesTests {
         #expect(!switchFile.isPaused)
     }
 }
+
+/// Variable sets on a real SQLite database: a deploy that generated a value but did not finish
+/// leaves `bosun variables` on the last deployed set; every version stays readable.
+struct VariableSetTests {
+    @Test func aFailedDeploysValuesAreNotTheDeployedSet() async throws {
+        try await DirectorDatabaseTests.withConfiguration(.sqlite) { configuration in
+            let opened = try await DirectorDatabase.open(configuration, logger: DirectorDatabaseTests.logger)
+            let database = opened.database
+            let server = try ConfigServer(keyPath: configuration.stateDirectory + "/config-server.key", directorName: "bosun")
+            let definition = VariableDefinition(name: "db-password", type: "password")
+
+            let first = DeploymentVariables(server: server, deployment: "app", stored: [:])
+            let original = try #require(try first.value(for: definition))
+            let set1 = try await server.storeAndRecordSet(first, on: database)
+            set1.deployed = true
+            try await set1.save(on: database)
+            let firstID = try #require(set1.values["/bosun/app/db-password"])
+
+            // A regeneration whose deploy fails: the value is current, the set is not deployed.
+            let stored = try await server.values(of: "app", on: database)
+            let second = DeploymentVariables(server: server, deployment: "app", stored: stored, regenerate: ["/bosun/app/db-password"])
+            let rotated = try #require(try second.value(for: definition))
+            #expect(rotated != original)
+            let set2 = try await server.storeAndRecordSet(second, on: database)
+            #expect(try await VariableSetRecord.current(of: "app", on: database)?.id == set1.id)
+            #expect(try await server.values(of: "app", on: database)["/bosun/app/db-password"]?.value == rotated)
+
+            // Both versions are kept, sealed, and open to their values.
+            let versions = try await VariableVersionRecord.query(on: database).sort(\.$id).all()
+            #expect(versions.map(\.valueID) == [firstID, set2.values["/bosun/app/db-password"] ?? ""])
+            #expect(try versions.map { try server.open($0.sealedValue) } == [original, rotated])
+
+            set2.deployed = true
+            try await set2.save(on: database)
+            #expect(try await VariableSetRecord.current(of: "app", on: database)?.id == set2.id)
+            try await server.deleteValues(of: "app", on: database)
+            #expect(try await VariableSetRecord.query(on: database).count() == 0)
+            #expect(try await VariableVersionRecord.query(on: database).count() == 0)
+            await opened.shutdown()
+        }
+    }
+}

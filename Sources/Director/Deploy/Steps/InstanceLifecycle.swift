@@ -68,6 +68,9 @@ struct InstanceLifecycle: Sendable {
     @discardableResult
     func waitUntilRunning(_ agent: AgentClient, watch: WatchTime, instanceName: String) async throws -> ContinuousClock.Instant {
         var state: JSONValue = [:]
+        // A watched agent that died should fail the watch in seconds, not after 45 s per poll.
+        var agent = agent
+        agent.requestTimeout = min(agent.requestTimeout, .seconds(10))
         for milliseconds in watch.pollSchedule {
             try await context.checkCancelled()
             // Watching is waiting for the jobs to come up, not the director's work.

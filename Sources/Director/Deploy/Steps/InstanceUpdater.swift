@@ -20,6 +20,8 @@ struct InstanceUpdater: Sendable {
     /// The CPI implements `move_address`, so create-swap-delete keeps instances' addresses
     /// (else it gives them new ones, as BOSH does).
     let canMoveAddresses: Bool
+    /// The deploy's variable set, recorded on each instance it renders for.
+    var variableSetID: Int? = nil
 
     var lifecycle: InstanceLifecycle { InstanceLifecycle(context: context) }
     var disks: DiskSteps { DiskSteps(context: context) }
@@ -172,6 +174,7 @@ struct InstanceUpdater: Sendable {
         work.record.configurationHash = work.rendered.configurationHash
         work.record.spec = try JSONCoding.string(spec)
         work.record.sealedTemplates = sealedTemplates
+        if let variableSetID { work.record.variableSetID = variableSetID }
         work.record.bootstrap = work.plan.bootstrap
         try await work.record.save(on: context.database)
     }
