@@ -52,6 +52,7 @@ public enum DirectorCommand {
                 database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all, cpi: cpi,
                 uploadsDirectory: configuration.uploadsDirectory, blobs: try BlobStorage(root: configuration.blobstoreDirectory),
                 metrics: metrics, deploy: deploy, logger: logger)
+            metrics.health = deploy.health
             let server = DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks, metrics: metrics)
             let api = try server.application(logger: logger) { port in
                 announce.info("Director API listening", metadata: ["director.address": "\(address):\(port)"])
@@ -71,7 +72,7 @@ public enum DirectorCommand {
                             maxDiskAgeSeconds: configuration.orphanedDiskMaxAgeSeconds, logger: logger),
                         HealthMonitor(
                             hub: deploy.agents, tasks: tasks, database: database.database, settings: configuration.healthMonitor,
-                            stateDirectory: configuration.stateDirectory, logger: logger),
+                            stateDirectory: configuration.stateDirectory, board: deploy.health, logger: logger),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {

@@ -93,9 +93,30 @@ struct ResurrectionTests {
             try await Task.sleep(for: .seconds(4))
             let after = try await bed.vmCIDs()
             for (instance, cid) in others { #expect(after[instance] == cid, "\(instance) left alone in the meltdown") }
+            // The monitor's view: the three shown as timed out, and counted in /metrics.
+            let details = try await bed.succeed(["-d", "greet", "instances", "--details"])
+            #expect(details.components(separatedBy: "(timed out)").count - 1 == 3, "\(details)")
+            #expect(try await Self.metrics(bed).contains("bosun_agents_timed_out 3"))
             let tasks = try await bed.succeed(["tasks", "-r", "--json"])
             #expect(tasks.components(separatedBy: "scan and fix").count - 1 == 1, "one scan and fix, for the first VM only: \(tasks)")
         }
+    }
+
+    /// `GET /metrics` with the admin's credentials.
+    static func metrics(_ bed: Bed) async throws -> String {
+        let environment = bed.director.environment
+        let script = """
+            import base64, ssl, sys, urllib.request
+            context = ssl.create_default_context(cafile=sys.argv[2])
+            request = urllib.request.Request("https://" + sys.argv[1] + "/metrics")
+            request.add_header("Authorization", "Basic " + base64.b64encode(("admin:" + sys.argv[3]).encode()).decode())
+            print(urllib.request.urlopen(request, context=context, timeout=10).read().decode())
+            """
+        return try await BosunBinary.runProgram(
+            "/usr/bin/python3",
+            ["-c", script, environment["BOSH_ENVIRONMENT"] ?? "", environment["BOSH_CA_CERT"] ?? "", environment["BOSH_CLIENT_SECRET"] ?? ""],
+            in: bed.scratch.url
+        ).stdout
     }
 
     @Test("cck --report lists a missing VM, an unresponsive agent and an unmounted disk; cck --auto fixes all three; logs of one and of all instances")

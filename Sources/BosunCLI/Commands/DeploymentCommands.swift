@@ -146,9 +146,16 @@ enum InstanceRows {
     static func columns(details: Bool, vitals: Bool, processes: Bool, vms: Bool) -> [String] {
         var columns = ["Instance"] + (processes ? ["Process"] : []) + ["Process State", "AZ", "IPs"]
         if vms { columns += ["VM CID", "VM Type", "Active", "Stemcell"] }
-        if details { columns += ["VM CID", "Disk CIDs", "Agent ID", "Index", "Bootstrap"] }
+        if details { columns += ["VM CID", "Disk CIDs", "Agent ID", "Index", "Bootstrap", "Last Heartbeat"] }
         if vitals { columns += ["Uptime", "Load (1m, 5m, 15m)", "CPU Total", "Memory Usage", "Persistent Disk Usage"] }
         return columns
+    }
+
+    /// How long ago the health monitor heard the agent, and whether it counts it as timed out.
+    static func heartbeat(_ line: JSONValue) -> String {
+        guard let text = line["last_heartbeat"]?.stringValue, let time = ISO8601DateFormatter().date(from: text) else { return "" }
+        let ago = "\(max(0, Int(Date().timeIntervalSince(time))))s ago"
+        return line["agent_timed_out"] == .bool(true) ? ago + " (timed out)" : ago
     }
 
     static func rows(_ lines: [JSONValue], details: Bool, vitals: Bool, processes: Bool, failing: Bool, vms: Bool) -> [[String]] {
@@ -165,7 +172,7 @@ enum InstanceRows {
             if details {
                 row += [
                     line["vm_cid"]?.cell ?? "", (line["disk_cids"]?.arrayValue ?? []).map(\.cell).joined(separator: "\n"),
-                    line["agent_id"]?.cell ?? "", line["index"]?.cell ?? "", line["bootstrap"]?.cell ?? "",
+                    line["agent_id"]?.cell ?? "", line["index"]?.cell ?? "", line["bootstrap"]?.cell ?? "", heartbeat(line),
                 ]
             }
             if vitals {

@@ -26,6 +26,8 @@ public struct DeployEnvironment: Sendable {
     public var natsMaxPayloadBytes = 1 << 20
     /// The director-wide base of every VM's `env.bosh` (`agent.env.bosh`).
     public var agentEnvBosh: JSONValue = [:]
+    /// What the health monitor knows of each agent.
+    public var health = HealthBoard()
 
     /// A group's `env.bosh` as its VMs get it: the director's `agent.env.bosh` under the group's
     /// (the group wins key by key, a whole `job_dir` map replacing the director's).

@@ -46,6 +46,10 @@ struct VMsJob: TaskJob {
                 row["cloud_properties"] = description.cloudProperties
             }
             row["vm_created_at"] = .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: vm.createdAt)))
+            if let health = context.deploy?.health.entry(agentID: vm.agentID) {
+                row["last_heartbeat"] = health.lastHeartbeat.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
+                row["agent_timed_out"] = .bool(health.timedOut)
+            }
             if let agent = try? await context.deploy?.agents.client(
                 agentID: vm.agentID, instanceName: "\(instance.group)/\(instance.uuid)", requestTimeout: .seconds(5)),
                 let reply = try? await agent.send(.getState(full: true))

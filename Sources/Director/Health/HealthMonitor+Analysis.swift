@@ -49,6 +49,8 @@ extension HealthMonitor {
             tracking.lastSeen = tracking.lastSeen.filter { wanted.contains($0.key) }
             tracking.downSince = tracking.downSince.filter { wallNow.timeIntervalSince($0.value) <= settings.timeThreshold }
         }
+        board.analyzed(
+            known: Set(expected.map(\.agentID)), timedOut: Set(down.values.flatMap { $0.map(\.0.agentID) }))
         let recorder = EventRecorder(database: database)
         for (agent, silent) in newlyDown {
             logger.warning("Agent timed out", metadata: ["director.instance": "\(agent.name)", "director.agent": "\(agent.agentID)"])

@@ -18,6 +18,7 @@ public final class HealthMonitor: Service, Sendable {
     let database: any Database
     let settings: HealthMonitorSettings
     let resurrection: ResurrectionSwitch
+    let board: HealthBoard
     let logger: Logger
     let state = Mutex(AgentTracking())
 
@@ -34,8 +35,10 @@ public final class HealthMonitor: Service, Sendable {
     }
 
     public init(
-        hub: AgentHub, tasks: TaskRunner, database: any Database, settings: HealthMonitorSettings, stateDirectory: String, logger: Logger
+        hub: AgentHub, tasks: TaskRunner, database: any Database, settings: HealthMonitorSettings, stateDirectory: String,
+        board: HealthBoard, logger: Logger
     ) {
+        self.board = board
         self.hub = hub
         self.tasks = tasks
         self.database = database
@@ -84,6 +87,7 @@ public final class HealthMonitor: Service, Sendable {
             $0.shutDown.remove(heard.agentID)
         }
         let heartbeat = try JSONCoding.decoder.decode(Heartbeat.self, from: heard.payload)
+        board.heard(agentID: heard.agentID, jobState: heartbeat.jobState)
         if heartbeat.jobState == "templates_missing" { await queueRestore(heartbeat, agentID: heard.agentID) }
     }
 

@@ -2,6 +2,7 @@ import FluentKit
 import Foundation
 import Hummingbird
 import Prometheus
+import Synchronization
 
 /// What `GET /metrics` shows, in Prometheus' text format: tasks by state (counted at scrape time),
 /// how long tasks took by type and outcome, and HTTP request latency by method, route and status.
@@ -12,6 +13,13 @@ public final class DirectorMetrics: Sendable {
     static let requestBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10),
     ]
+
+    /// The health monitor's view of agents, when the director runs one.
+    public var health: HealthBoard? {
+        get { board.withLock { $0 } }
+        set { board.withLock { $0 = newValue } }
+    }
+    private let board = Mutex<HealthBoard?>(nil)
 
     public init() {}
 
@@ -36,6 +44,13 @@ public final class DirectorMetrics: Sendable {
             registry.makeGauge(
                 descriptor: .init(namespace: "bosun", metricName: "tasks", unitName: "", helpText: "Tasks by state"), labels: [("state", state)]
             ).set(Double(count))
+        }
+        if let counts = health?.counts {
+            registry.makeGauge(descriptor: .init(namespace: "bosun", metricName: "agents", unitName: "", helpText: "Agents the health monitor expects"))
+                .set(Double(counts.known))
+            registry.makeGauge(
+                descriptor: .init(namespace: "bosun", metricName: "agents_timed_out", unitName: "", helpText: "Agents silent past hm.agent_timeout")
+            ).set(Double(counts.timedOut))
         }
         return registry.emitToString()
     }
