@@ -102,6 +102,13 @@ struct ResurrectionTests {
         }
     }
 
+    /// The persistent disk CID `instances --details` shows for an instance.
+    static func diskCID(_ bed: Bed, instance: String) async throws -> String? {
+        let output = try await bed.succeed(["-d", "greet", "instances", "--details", "--json"])
+        let rows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        return rows.first { $0["instance"]?.stringValue == instance }?["disk_cids"]?.stringValue
+    }
+
     /// `GET /metrics` with the admin's credentials.
     static func metrics(_ bed: Bed) async throws -> String {
         let environment = bed.director.environment
@@ -119,18 +126,18 @@ struct ResurrectionTests {
         ).stdout
     }
 
-    @Test("cck --report lists a missing VM, an unresponsive agent and an unmounted disk; cck --auto fixes all three; logs of one and of all instances")
+    @Test("cck --report lists a missing VM, an unresponsive agent, an unmounted disk and a lost disk; cck --auto fixes them; logs of one and of all instances")
     func cloudCheckFindsAndFixes() async throws {
         try await Bed.with(directorConfig: "hm: {resurrector: false}") { bed in
             try await DeployTests.prepare(bed)
             try await bed.succeed(["-n", "upload-release", DirectorCommandsTests.fixtureRelease])
-            let deploy = try await bed.deploy(bed.manifest(instances: 3))
+            let deploy = try await bed.deploy(bed.manifest(instances: 4))
             #expect(deploy.status == 0, "\(deploy.stdout)")
             let clean = try await bed.bosun(["-d", "greet", "cck", "--report"])
             #expect(clean.status == 0, "\(clean.stdout) \(clean.stderr)")
             let vms = try await bed.vmCIDs().sorted { $0.key < $1.key }
-            #expect(vms.count == 3)
-            let (missing, frozen, unmounted) = (vms[0], vms[1], vms[2])
+            #expect(vms.count == 4)
+            let (missing, frozen, unmounted, diskless) = (vms[0], vms[1], vms[2], vms[3])
             _ = try await bed.inVM(unmounted.value, "echo kept > /var/vcap/store/greeter-data")
 
             try await Self.kill(bed, [missing.value])
@@ -138,21 +145,28 @@ struct ResurrectionTests {
             let pause = try await BosunBinary.runProgram("/usr/sbin/runc", ["--root", bed.runtimeRoot, "pause", frozen.value], in: bed.scratch.url)
             #expect(pause.status == 0, "\(pause.stderr)")
             _ = try await bed.inVM(unmounted.value, "umount -l /var/vcap/store")
+            // The IaaS loses a disk (its image is deleted; the VM's loop device lives on).
+            let disksDirectory = bed.scratch.url.path + "/cpi/disks"
+            let images = try FileManager.default.contentsOfDirectory(atPath: disksDirectory).filter { $0.hasSuffix(".img") }
+            let lostDisk = try #require(
+                try await Self.diskCID(bed, instance: diskless.key), "the fourth instance's disk")
+            #expect(images.contains(lostDisk + ".img"))
+            try FileManager.default.removeItem(atPath: disksDirectory + "/" + lostDisk + ".img")
 
             let report = try await bed.bosun(["-d", "greet", "cck", "--report"])
             #expect(report.status == 1)
-            for type in ["missing_vm", "unresponsive_agent", "mount_info_mismatch"] {
+            for type in ["missing_vm", "unresponsive_agent", "mount_info_mismatch", "missing_disk"] {
                 #expect(report.stdout.contains(type), "\(type) in \(report.stdout)")
             }
             #expect(report.stdout.contains("VM for '\(missing.key.split(separator: " ").first ?? "")"), "\(report.stdout)")
-            #expect(report.stderr.contains("3 problems found"), "\(report.stderr)")
+            #expect(report.stderr.contains("4 problems found"), "\(report.stderr)")
 
             let fixed = try await bed.bosun(["-n", "-d", "greet", "cck", "--auto"])
             #expect(fixed.status == 0, "\(fixed.stdout) \(fixed.stderr)")
             let after = try await bed.bosun(["-d", "greet", "cck", "--report"])
             #expect(after.status == 0, "\(after.stdout) \(after.stderr)")
             let rows = try await bed.instances()
-            #expect(rows.count == 3 && rows.allSatisfy { $0["process_state"] == "running" }, "\(rows)")
+            #expect(rows.count == 4 && rows.allSatisfy { $0["process_state"] == "running" }, "\(rows)")
             let now = try await bed.vmCIDs()
             #expect(now[missing.key] != missing.value && now[frozen.key] != frozen.value, "both VMs recreated")
             #expect(now[unmounted.key] == unmounted.value, "the disk was reattached, the VM kept")
@@ -170,7 +184,7 @@ struct ResurrectionTests {
             _ = try await bed.succeed(["-d", "greet", "logs", "--dir", logs])
             let all = try #require(try FileManager.default.contentsOfDirectory(atPath: logs).first { $0.hasPrefix("greet-") }, "combined tarball")
             let combined = try await BosunBinary.runProgram("/bin/tar", ["-tzf", logs + "/" + all], in: bed.scratch.url)
-            #expect(combined.stdout.split(separator: "\n").filter { $0.hasSuffix(".tgz") }.count == 3, "\(combined.stdout)")
+            #expect(combined.stdout.split(separator: "\n").filter { $0.hasSuffix(".tgz") }.count == 4, "\(combined.stdout)")
         }
     }
 }
