@@ -88,6 +88,10 @@ public struct CPIRequestHandler: Sendable {
                 from: try args.string(0, "source_vm_cid"), to: try args.string(1, "target_vm_cid"), networks: args.any(2))
         case "find_vms_by_agent":
             return .array(try await p.findVMs(agentID: try args.string(0, "agent_id")).map(JSONValue.string))
+        case "list_vms":
+            return .array(try await p.listVMs().map { vm in
+                ["vm_cid": .string(vm.vmCID), "agent_id": .string(vm.agentID), "groups": .array(vm.groups.map(JSONValue.string))]
+            })
         case "snapshot_disk", "delete_snapshot", "update_disk", "create_network", "delete_network":
             throw CPIError(.notImplemented, "'\(request.method)' is not implemented by this CPI")
         default:

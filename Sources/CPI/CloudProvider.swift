@@ -34,6 +34,28 @@ public protocol CloudProvider: Sendable {
     /// Bosun extension `find_vms_by_agent`: the VMs created for an agent id. A director killed
     /// while `create_vm` ran never learnt the CID; this finds the VM so it can be deleted.
     func findVMs(agentID: String) async throws(CPIError) -> [String]
+    /// Bosun extension `list_vms`: every VM the CPI has, with its agent id and the
+    /// `env.bosh.groups` it was created with, so a cloud check can find VMs the director lost.
+    func listVMs() async throws(CPIError) -> [ListedVM]
+}
+
+/// One VM `list_vms` reports.
+public struct ListedVM: Sendable, Equatable, Codable {
+    public var vmCID: String
+    public var agentID: String
+    public var groups: [String]
+
+    public init(vmCID: String, agentID: String, groups: [String]) {
+        self.vmCID = vmCID
+        self.agentID = agentID
+        self.groups = groups
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vmCID = "vm_cid"
+        case agentID = "agent_id"
+        case groups
+    }
 }
 
 extension CloudProvider {
@@ -44,12 +66,17 @@ extension CloudProvider {
     public func findVMs(agentID: String) async throws(CPIError) -> [String] {
         throw CPIError(.notImplemented, "'find_vms_by_agent' is not implemented by this CPI")
     }
+
+    public func listVMs() async throws(CPIError) -> [ListedVM] {
+        throw CPIError(.notImplemented, "'list_vms' is not implemented by this CPI")
+    }
 }
 
 /// Names of Bosun's CPI extensions, as `info` lists them.
 public enum CPIExtension {
     public static let moveAddress = "move_address"
     public static let findVMsByAgent = "find_vms_by_agent"
+    public static let listVMs = "list_vms"
 }
 
 /// `info`'s result. Capacity is a Bosun extension (other CPIs leave it out) that lets the director

@@ -123,6 +123,16 @@ extension ExternalCPI {
 
     public func deleteVM(_ vmCID: String) async throws(CPIError) { _ = try await call("delete_vm", [.string(vmCID)]) }
 
+    public func listVMs() async throws(CPIError) -> [ListedVM] {
+        guard case .array(let items) = try await call("list_vms", []) else {
+            throw CPIError(.invalidResponse, "'list_vms' did not return a list")
+        }
+        return items.compactMap { item in
+            guard let cid = item["vm_cid"]?.stringValue else { return nil }
+            return ListedVM(vmCID: cid, agentID: item["agent_id"]?.stringValue ?? "", groups: item["groups"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
+    }
+
     public func findVMs(agentID: String) async throws(CPIError) -> [String] {
         guard case .array(let items) = try await call("find_vms_by_agent", [.string(agentID)]) else {
             throw CPIError(.invalidResponse, "'find_vms_by_agent' did not return a list of VM CIDs")

@@ -12,13 +12,15 @@ struct VMRecord: Codable {
     /// eth0's MAC, learnt when the network was made (with secondary-address promotion on), so
     /// `move_address` need not look them up in the swap window. Nil for VMs made before.
     var mac: String?
+    /// `env.bosh.groups` of `create_vm` (director, deployment, instance group…), for `list_vms`.
+    var groups: [String]?
 
     var netns: String { cid }
     /// Host side of the veth pair; at most 15 characters.
     var hostVeth: String { "bv" + cid.dropFirst(3).prefix(12) }
 
     enum CodingKeys: String, CodingKey {
-        case cid, network, metadata, mac
+        case cid, network, metadata, mac, groups
         case agentID = "agent_id"
         case stemcellCID = "stemcell_cid"
     }
@@ -41,6 +43,7 @@ extension LocalCPI {
         }
         let cid = "vm-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         var record = VMRecord(cid: cid, agentID: agentID, stemcellCID: stemcellCID, network: network)
+        record.groups = env["bosh"]?["groups"]?.arrayValue?.compactMap(\.stringValue)
         do {
             try await ensureBridge(gateway: network.gateway, prefixLength: network.prefixLength)
             try writeVMFiles(record, stemcell: stemcell, cloudProperties: cloudProperties, networks: networks, env: env)
@@ -79,6 +82,14 @@ extension LocalCPI {
             }
             return stat[stat.index(close, offsetBy: 2)] != "Z"
         }.count
+    }
+
+    /// Every VM with its agent and `env.bosh.groups` (Bosun's `list_vms`).
+    public func listVMs() async throws(CPIError) -> [ListedVM] {
+        let all = (try? FileManager.default.contentsOfDirectory(atPath: paths.vms)) ?? []
+        return all.sorted().compactMap { cid in
+            RecordFile.read(VMRecord.self, from: paths.vm(cid) + "/vm.json").map { ListedVM(vmCID: $0.cid, agentID: $0.agentID, groups: $0.groups ?? []) }
+        }
     }
 
     /// VMs whose record names the agent; one a `create_vm` is still building counts.

@@ -24,7 +24,7 @@ public struct LocalCPI: CloudProvider {
         return CPIInfo(
             apiVersion: 2, stemcellFormats: [LocalStemcell.format],
             capacity: .init(cpus: cpus, memoryMB: memoryMB, diskFreeMB: diskFreeMB, maxVMs: configuration.maxVMs, vms: vms),
-            extensions: (configuration.movesAddresses ? [CPIExtension.moveAddress] : []) + [CPIExtension.findVMsByAgent])
+            extensions: (configuration.movesAddresses ? [CPIExtension.moveAddress] : []) + [CPIExtension.findVMsByAgent, CPIExtension.listVMs])
     }
 
     /// `cpu` → CPU quota, `ram` and `ephemeral_disk` in MB, as the VM type's cloud properties say.

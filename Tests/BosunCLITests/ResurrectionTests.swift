@@ -126,18 +126,18 @@ struct ResurrectionTests {
         ).stdout
     }
 
-    @Test("cck --report lists a missing VM, an unresponsive agent, an unmounted disk and a lost disk; cck --auto fixes them; logs of one and of all instances")
+    @Test("cck --report lists a missing VM, an unresponsive agent, an unmounted disk, a lost disk and a VM the director forgot; cck --auto fixes them; logs of one and of all instances")
     func cloudCheckFindsAndFixes() async throws {
         try await Bed.with(directorConfig: "hm: {resurrector: false}") { bed in
             try await DeployTests.prepare(bed)
             try await bed.succeed(["-n", "upload-release", DirectorCommandsTests.fixtureRelease])
-            let deploy = try await bed.deploy(bed.manifest(instances: 4))
+            let deploy = try await bed.deploy(bed.manifest(instances: 5))
             #expect(deploy.status == 0, "\(deploy.stdout)")
             let clean = try await bed.bosun(["-d", "greet", "cck", "--report"])
             #expect(clean.status == 0, "\(clean.stdout) \(clean.stderr)")
             let vms = try await bed.vmCIDs().sorted { $0.key < $1.key }
-            #expect(vms.count == 4)
-            let (missing, frozen, unmounted, diskless) = (vms[0], vms[1], vms[2], vms[3])
+            #expect(vms.count == 5)
+            let (missing, frozen, unmounted, diskless, forgotten) = (vms[0], vms[1], vms[2], vms[3], vms[4])
             _ = try await bed.inVM(unmounted.value, "echo kept > /var/vcap/store/greeter-data")
 
             try await Self.kill(bed, [missing.value])
@@ -152,21 +152,30 @@ struct ResurrectionTests {
                 try await Self.diskCID(bed, instance: diskless.key), "the fourth instance's disk")
             #expect(images.contains(lostDisk + ".img"))
             try FileManager.default.removeItem(atPath: disksDirectory + "/" + lostDisk + ".img")
+            // The director forgets a VM (its database restored from an older backup, say).
+            let forget = try await BosunBinary.runProgram(
+                "/usr/bin/python3",
+                ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('delete from vms where cid = ?', (sys.argv[2],)); c.commit()",
+                 bed.scratch.url.path + "/state/director.sqlite", forgotten.value],
+                in: bed.scratch.url)
+            #expect(forget.status == 0, "\(forget.stderr)")
 
             let report = try await bed.bosun(["-d", "greet", "cck", "--report"])
             #expect(report.status == 1)
-            for type in ["missing_vm", "unresponsive_agent", "mount_info_mismatch", "missing_disk"] {
+            for type in ["missing_vm", "unresponsive_agent", "mount_info_mismatch", "missing_disk", "unknown_vm"] {
                 #expect(report.stdout.contains(type), "\(type) in \(report.stdout)")
             }
             #expect(report.stdout.contains("VM for '\(missing.key.split(separator: " ").first ?? "")"), "\(report.stdout)")
-            #expect(report.stderr.contains("4 problems found"), "\(report.stderr)")
+            #expect(report.stderr.contains("5 problems found"), "\(report.stderr)")
+            #expect(report.stdout.contains("VM '\(forgotten.value)'"), "\(report.stdout)")
 
             let fixed = try await bed.bosun(["-n", "-d", "greet", "cck", "--auto"])
             #expect(fixed.status == 0, "\(fixed.stdout) \(fixed.stderr)")
             let after = try await bed.bosun(["-d", "greet", "cck", "--report"])
             #expect(after.status == 0, "\(after.stdout) \(after.stderr)")
             let rows = try await bed.instances()
-            #expect(rows.count == 4 && rows.allSatisfy { $0["process_state"] == "running" }, "\(rows)")
+            #expect(rows.count == 5 && rows.allSatisfy { $0["process_state"] == "running" }, "\(rows)")
+            #expect(!(try await bed.containers()).contains(forgotten.value), "the forgotten VM was deleted")
             let now = try await bed.vmCIDs()
             #expect(now[missing.key] != missing.value && now[frozen.key] != frozen.value, "both VMs recreated")
             #expect(now[unmounted.key] == unmounted.value, "the disk was reattached, the VM kept")
@@ -184,7 +193,7 @@ struct ResurrectionTests {
             _ = try await bed.succeed(["-d", "greet", "logs", "--dir", logs])
             let all = try #require(try FileManager.default.contentsOfDirectory(atPath: logs).first { $0.hasPrefix("greet-") }, "combined tarball")
             let combined = try await BosunBinary.runProgram("/bin/tar", ["-tzf", logs + "/" + all], in: bed.scratch.url)
-            #expect(combined.stdout.split(separator: "\n").filter { $0.hasSuffix(".tgz") }.count == 4, "\(combined.stdout)")
+            #expect(combined.stdout.split(separator: "\n").filter { $0.hasSuffix(".tgz") }.count == 5, "\(combined.stdout)")
         }
     }
 }

@@ -26,6 +26,15 @@ struct ApplyResolutionsJob: TaskJob {
                 guard CloudCheck.resolutions[problem.type]?.contains(resolution) == true else {
                     throw DeployError("Problem \(id) (\(problem.type)) cannot be resolved by '\(resolution)'")
                 }
+                if problem.type == "unknown_vm", let cid = problem.vmCID {
+                    try await context.events.step(stage: "Applying problem resolutions", task: "unknown_vm \(cid): \(CloudCheck.plans[resolution] ?? resolution)") {
+                        if resolution == "delete_vm" { try await context.deleteVMIfPresent(cid) }
+                    }
+                    problem.state = resolution == "ignore" ? "ignored" : "resolved"
+                    try await problem.save(on: context.database)
+                    applied += 1
+                    continue
+                }
                 guard let instance = state.instance(withUUID: problem.instanceUUID), let instanceID = instance.id else { continue }
                 let label = "\(instance.group)/\(instance.uuid) (\(instance.index))"
                 let vm = state.vms[instanceID]

@@ -1,5 +1,6 @@
 import AgentProtocol
 import BosunCore
+import CPI
 import FluentKit
 import Foundation
 
@@ -11,6 +12,7 @@ enum CloudCheck {
         "unresponsive_agent": ["recreate_vm", "recreate_vm_without_wait", "reboot_vm", "delete_vm", "delete_vm_reference", "ignore"],
         "mount_info_mismatch": ["reattach_disk", "ignore"],
         "missing_disk": ["delete_disk_reference", "ignore"],
+        "unknown_vm": ["delete_vm", "ignore"],
     ]
 
     static let plans: [String: String] = [
@@ -48,6 +50,9 @@ struct CloudCheckScanJob: TaskJob {
                 let problems = try await Self.scan(instance, state: state, context: context, environment: environment)
                 found.update { $0 += problems }
             }
+            for problem in try await Self.unknownVMs(of: name, state: state, context: context, environment: environment) {
+                found.update { $0.append(problem) }
+            }
             for problem in found.value {
                 problem.deploymentID = deploymentID
                 problem.createdAt = Date().timeIntervalSince1970
@@ -60,6 +65,26 @@ struct CloudCheckScanJob: TaskJob {
                 tags: [], index: 1, total: 1, state: "finished", progress: 100)
             return "\(found.value.count) problems"
         }
+    }
+
+    /// VMs the CPI has (Bosun's `list_vms`), tagged with this director and deployment, that
+    /// the director knows neither as an instance's VM nor as an orphaned one.
+    static func unknownVMs(
+        of deployment: String, state: DeploymentState, context: TaskContext, environment: DeployEnvironment
+    ) async throws -> [DeploymentProblemRecord] {
+        guard (try? await context.cpi.info())?.supports(CPIExtension.listVMs) == true else { return [] }
+        let listed = try await context.cpi.listVMs()
+        let known = Set(try await VMRecord.query(on: context.database).all().compactMap(\.cid))
+            .union(try await OrphanedVMRecord.query(on: context.database).all().map(\.cid))
+        return listed.filter { $0.groups.contains(environment.directorName) && $0.groups.contains(deployment) && !known.contains($0.vmCID) }
+            .map { vm in
+                let record = DeploymentProblemRecord()
+                record.type = "unknown_vm"
+                record.instanceUUID = ""
+                record.vmCID = vm.vmCID
+                record.description = "VM '\(vm.vmCID)' (agent \(vm.agentID)) belongs to deployment '\(deployment)' but the director does not know it."
+                return record
+            }
     }
 
     static func scan(

@@ -40,13 +40,26 @@ public struct DeployEnvironment: Sendable {
 
     /// A VM's `create_vm` env: the group's env with its effective `env.bosh`, then what connects
     /// the agent.
-    func vmEnvironment(groupEnv: JSONValue, agentID: String) async throws -> JSONValue {
+    /// - Parameter groups: BOSH's `env.bosh.group`/`groups` naming (director, deployment,
+    ///   instance group): what the CPI tags the VM with, and what `list_vms` reports.
+    func vmEnvironment(groupEnv: JSONValue, agentID: String, groups: [String] = []) async throws -> JSONValue {
         var env = groupEnv.orEmptyObject
         if case .object(var top) = env, case .object(let base) = agentEnvBosh, !base.isEmpty {
             top["bosh"] = effectiveBosh(groupEnv: groupEnv)
             env = .object(top)
         }
+        if !groups.isEmpty {
+            env = env.deepMerging(["bosh": ["group": .string(groups.last ?? ""), "groups": .array(groups.map(JSONValue.string))]])
+        }
         return env.deepMerging(try await agentEnvironment(agentID: agentID))
+    }
+
+    /// `[director, deployment, group, director-deployment, deployment-group, director-deployment-group]`.
+    func groups(deployment: String, instanceGroup: String) -> [String] {
+        [
+            directorName, deployment, instanceGroup, "\(directorName)-\(deployment)", "\(deployment)-\(instanceGroup)",
+            "\(directorName)-\(deployment)-\(instanceGroup)",
+        ]
     }
 
     /// The part of a VM's `env` that connects its agent: NATS URL and its own certificate, blobstore.

@@ -82,6 +82,9 @@ struct TimedCloudProvider: CloudProvider {
     func findVMs(agentID: String) async throws(CPIError) -> [String] {
         try await ledger.measure("cpi") { () async throws(CPIError) in try await base.findVMs(agentID: agentID) }
     }
+    func listVMs() async throws(CPIError) -> [ListedVM] {
+        try await ledger.measure("cpi") { () async throws(CPIError) in try await base.listVMs() }
+    }
     func moveAddress(from sourceVMCID: String, to targetVMCID: String, networks: JSONValue) async throws(CPIError) -> JSONValue {
         try await ledger.measure("cpi") { () async throws(CPIError) in try await base.moveAddress(from: sourceVMCID, to: targetVMCID, networks: networks) }
     }

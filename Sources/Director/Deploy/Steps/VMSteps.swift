@@ -53,7 +53,12 @@ struct VMSteps: Sendable {
         }
         do {
             try environment.natsServer?.allow(agentIDs: [agentID])
-            let env = try await environment.vmEnvironment(groupEnv: description.env, agentID: agentID)
+            var groups: [String] = []
+            if let deployment = try await DeploymentRecord.find(deploymentID, on: context.database) {
+                let group = instanceID == nil ? "compilation" : String(instanceName.prefix { $0 != "/" })
+                groups = environment.groups(deployment: deployment.name, instanceGroup: group)
+            }
+            let env = try await environment.vmEnvironment(groupEnv: description.env, agentID: agentID, groups: groups)
             let created = try await context.cpi.createVM(
                 agentID: agentID, stemcellCID: stemcellCID, cloudProperties: description.cloudProperties,
                 networks: Self.cpiNetworks(networks), diskCIDs: diskCIDs, env: env)
