@@ -77,8 +77,13 @@ struct UpdateDeploymentJob: TaskJob {
             context.events.debug("Deleting instance group '\(dropped)', gone from the manifest")
             try await stage.deleteObsolete(instances, state: prepared.state, maxInFlight: 5)
         }
-        let groupPlans = prepared.plan.instanceGroups.compactMap { plan in
+        var groupPlans = prepared.plan.instanceGroups.compactMap { plan in
             prepared.manifest.instanceGroup(named: plan.name).flatMap { group in group.update.map { (plan, group, $0) } }
+        }
+        if context.arguments["links_first"] == .bool(true) {
+            // Providers of links come back before their consumers (resurrection).
+            let order = LinkOrder.sorted(LinkOrder.groups(of: prepared.manifest, releases: prepared.releases))
+            groupPlans.sort { (order.firstIndex(of: $0.0.name) ?? 0) < (order.firstIndex(of: $1.0.name) ?? 0) }
         }
         // Consecutive `serial: false` groups update at once; serial ones one after another.
         for partition in UpdateSchedule.partitions(groupPlans, serial: { $0.2.serial }) {

@@ -114,7 +114,7 @@ extension HealthMonitor {
             guard open == 0 else { return }
             _ = try await tasks.enqueue(
                 type: "scan_and_fix", description: "scan and fix", user: "health_monitor", deployment: deployment,
-                arguments: ["instances": .array(allowed.map { .string($0.instance.uuid) }), "canaries": "0"])
+                arguments: ["instances": .array(allowed.map { .string($0.instance.uuid) }), "canaries": "0", "links_first": true])
         }
     }
 

@@ -10,7 +10,8 @@ import Foundation
 /// deployed again: those instances get new VMs in their AZ, their addresses and persistent disks,
 /// templates and credentials, and count as healed only once their jobs run and post-start
 /// passed. They go up under the deployment's update policy without canaries: in parallel up to
-/// `max_in_flight`, one AZ at a time. Every decision is an event with its reason.
+/// `max_in_flight`, one AZ at a time, groups providing links before those consuming them
+/// (`LinkOrder`). Every decision is an event with its reason.
 /// Arguments: `{instances: [uuid]}`.
 struct ScanAndFixJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {

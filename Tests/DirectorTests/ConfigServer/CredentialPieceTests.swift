@@ -241,3 +241,19 @@ struct VariableSetTests {
         }
     }
 }
+
+struct LinkOrderTests {
+    @Test func providersComeBeforeTheirConsumersManifestOrderOtherwise() {
+        let groups: [LinkOrder.Group] = [
+            .init(name: "web", provides: [], consumes: ["db", "cache"]),
+            .init(name: "smoke", provides: [], consumes: ["http"]),
+            .init(name: "db", provides: ["db"], consumes: []),
+            .init(name: "cache", provides: ["cache"], consumes: ["db"]),
+            .init(name: "proxy", provides: ["http"], consumes: ["http"]),
+        ]
+        #expect(LinkOrder.sorted(groups) == ["db", "cache", "web", "proxy", "smoke"])
+        // A cycle keeps manifest order instead of hanging.
+        let cycle: [LinkOrder.Group] = [.init(name: "a", provides: ["x"], consumes: ["y"]), .init(name: "b", provides: ["y"], consumes: ["x"])]
+        #expect(LinkOrder.sorted(cycle) == ["a", "b"])
+    }
+}
