@@ -181,6 +181,19 @@ struct ResurrectionTests {
             #expect(now[unmounted.key] == unmounted.value, "the disk was reattached, the VM kept")
             #expect(try await bed.inVM(unmounted.value, "cat /var/vcap/store/greeter-data") == "kept\n")
 
+            // Recreated without waiting: the task ends once the jobs were started.
+            let again = try #require(now[missing.key])
+            try await Self.kill(bed, [again])
+            let quick = try await bed.bosun(["-n", "-d", "greet", "cck", "--resolution", "recreate_vm_without_wait"])
+            #expect(quick.status == 0, "\(quick.stdout) \(quick.stderr)")
+            #expect(quick.stdout.contains("Recreate VM without waiting for processes to start"), "\(quick.stdout)")
+            var running = false
+            for _ in 0..<60 where !running {
+                running = try await bed.instances().first { $0["instance"]?.stringValue == missing.key }?["process_state"] == "running"
+                if !running { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(running)
+
             // Logs: one instance's job logs, then every instance's in one tarball.
             let logs = bed.scratch.url.path + "/logs"
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)

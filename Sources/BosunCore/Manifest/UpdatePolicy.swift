@@ -59,6 +59,9 @@ public struct WatchTime: Sendable, Hashable, CustomStringConvertible {
         self.maximumMilliseconds = maximumMilliseconds
     }
 
+    /// No watch at all: the jobs are started and not waited for.
+    public static let none = WatchTime(minimumMilliseconds: 0, maximumMilliseconds: 0)
+
     public var description: String {
         minimumMilliseconds == maximumMilliseconds
             ? String(maximumMilliseconds) : "\(minimumMilliseconds)-\(maximumMilliseconds)"

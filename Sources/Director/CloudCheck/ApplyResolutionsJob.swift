@@ -3,7 +3,8 @@ import BosunCore
 import FluentKit
 import Foundation
 
-/// `cck_apply_resolutions` (`PUT /deployments/<d>/problems` with `{resolutions: {id: name}}`):
+/// `cck_apply_resolutions` (`PUT /deployments/<d>/problems` with `{resolutions: {id: name}}`;
+/// `skip_watch` when every recreation is `recreate_vm_without_wait`):
 /// each open problem gets its resolution. VMs to recreate are deleted (disk detached) and then
 /// come back together through a deploy of the deployed manifest, as the resurrector does; a
 /// disk is reattached by detaching it (if the IaaS still has it attached), attaching it again,

@@ -115,7 +115,7 @@ struct RunErrandJob: TaskJob {
                 _ = try await context.events.step(stage: "Creating errand VM", task: plan.displayName, tags: [group]) {
                     try await updater.update(InstanceUpdater.Work(
                         plan: plan, record: record, vm: nil, disk: nil, rendered: output, stemcellCID: stemcell.cid,
-                        watch: WatchTime(minimumMilliseconds: 0, maximumMilliseconds: 0)))
+                        watch: .none))
                 }
                 if let id = record.id, let vm = try await VMRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).first() {
                     created.append((record, vm))

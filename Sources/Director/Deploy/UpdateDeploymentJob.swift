@@ -37,7 +37,8 @@ struct UpdateDeploymentJob: TaskJob {
         try await context.checkCancelled()
         let overrides = UpdateStage.Overrides(
             canaries: context.arguments["canaries"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)),
-            maxInFlight: context.arguments["max_in_flight"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)))
+            maxInFlight: context.arguments["max_in_flight"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)),
+            skipWatch: context.arguments["skip_watch"] == .bool(true))
         let canMoveAddresses = prepared.canMoveAddresses
         let firstDeploy = prepared.state.deployment?.manifest.isEmpty ?? true
         let updatePlan = try await UpdatePlanStage(

@@ -32,7 +32,12 @@ struct ProblemsController {
             }
             let task = try await controller.runner.enqueue(
                 type: "cck_apply_resolutions", description: "apply resolutions", user: context.user ?? "", deployment: deployment.name,
-                arguments: ["resolutions": .object(resolutions)])
+                arguments: [
+                    "resolutions": .object(resolutions),
+                    // Recreations only `without_wait`: the jobs are started, not watched.
+                    "skip_watch": .bool(
+                        resolutions.values.contains("recreate_vm_without_wait") && !resolutions.values.contains("recreate_vm")),
+                ])
             return Response.redirect(to: task)
         }
     }

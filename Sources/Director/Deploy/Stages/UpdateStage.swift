@@ -20,6 +20,8 @@ struct UpdateStage {
     struct Overrides: Sendable {
         var canaries: CountOrPercentage?
         var maxInFlight: CountOrPercentage?
+        /// Start the jobs without waiting for them to run (cck's `recreate_vm_without_wait`).
+        var skipWatch = false
     }
 
     func deleteObsolete(_ instances: [ActualInstance], state: DeploymentState, maxInFlight: Int) async throws {
@@ -52,7 +54,7 @@ struct UpdateStage {
 
     private func step(_ work: InstanceUpdater.Work, index: Int, total: Int, canary: Bool, watch: WatchTime) async throws {
         var work = work
-        work.watch = watch
+        work.watch = overrides.skipWatch ? .none : watch
         let task = work.plan.displayName + (canary ? " (canary)" : "")
         let replaced = work.vm != nil && work.plan.needsRecreate
         let strategy: String? =

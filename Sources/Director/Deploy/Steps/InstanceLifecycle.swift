@@ -49,6 +49,8 @@ struct InstanceLifecycle: Sendable {
         timer.lap("pre-start")
         _ = try await agent.send(.start)
         timer.lap("start")
+        // No watch (`recreate_vm_without_wait`): started is as far as it goes, post-start too.
+        guard watch != .none else { return .now }
         let running = try await waitUntilRunning(agent, watch: watch, instanceName: instanceName)
         timer.lap("watch")
         _ = try await agent.send(.runScript(name: "post-start", env: [:]))
