@@ -426,9 +426,21 @@ struct DeployTests {
         #expect(afterRecreate[target] != beforeRecreate[target])
         #expect(afterRecreate.filter { $0.key != target } == beforeRecreate.filter { $0.key != target })
 
+        // What the deployment uses cannot be deleted from under it (unless forced).
+        let releaseInUse = try await bed.bosun(["-n", "delete-release", "dummy"])
+        #expect(releaseInUse.status == 1 && releaseInUse.stdout.contains("Release 'dummy' is still in use by: greet"), "\(releaseInUse.stdout)")
+        let stemcells = try await bed.succeed(["stemcells", "--json"])
+        let stemcellRow = try #require(
+            try JSONCoding.decoder.decode(JSONValue.self, from: Data(stemcells.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue?.first)
+        let slug = "\(stemcellRow["name"]?.stringValue ?? "")/\((stemcellRow["version"]?.stringValue ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "*")))"
+        let stemcellInUse = try await bed.bosun(["-n", "delete-stemcell", slug])
+        #expect(stemcellInUse.status == 1 && stemcellInUse.stdout.contains("Stemcell '\(slug)' is still in use by: greet"), "\(stemcellInUse.stdout)")
+        #expect(try await bed.succeed(["releases"]).contains("dummy"))
+
         try await bed.succeed(["-n", "-d", "greet", "delete-deployment"])
         #expect(try await bed.containers().isEmpty)
         #expect(try await bed.loopDevices().isEmpty)
+        try await bed.succeed(["-n", "delete-release", "dummy"])
         let after = try await bed.succeed(["deployments", "--json"])
         #expect(!after.contains("\"greet\""), "\(after)")
         // The deleted deployment's disks are orphans until clean-up --all.

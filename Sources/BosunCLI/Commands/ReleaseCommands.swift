@@ -78,12 +78,13 @@ struct DeleteReleaseCommand: DirectorCommand {
     static let configuration = CommandConfiguration(commandName: "delete-release", abstract: "Delete release", aliases: ["dr"])
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Name or name/version") var release: String
+    @Flag(name: .long, help: "Delete even when a deployment uses it") var force = false
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         let parts = release.split(separator: "/", maxSplits: 1).map(String.init)
         guard let name = parts.first, !name.isEmpty else { throw CommandFailure(message: "Expected release name or name/version") }
         try confirm(output)
-        let query = Self.query([("version", parts.count > 1 ? parts[1] : nil), ("force", "true")])
+        let query = Self.query([("version", parts.count > 1 ? parts[1] : nil), ("force", force ? "true" : nil)])
         let id = try await client.startTask(.DELETE, "/releases/\(name)" + query)
         try await TaskFollower(client: client, output: output).follow(id)
     }

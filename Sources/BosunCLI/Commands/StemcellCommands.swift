@@ -45,12 +45,13 @@ struct DeleteStemcellCommand: DirectorCommand {
     static let configuration = CommandConfiguration(commandName: "delete-stemcell", abstract: "Delete stemcell", aliases: ["ds"])
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Name/version") var stemcell: String
+    @Flag(name: .long, help: "Delete even when a deployment uses it") var force = false
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         let parts = stemcell.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw CommandFailure(message: "Expected stemcell slug in the form 'name/version'") }
         try confirm(output)
-        let id = try await client.startTask(.DELETE, "/stemcells/\(parts[0])/\(parts[1])?force=true")
+        let id = try await client.startTask(.DELETE, "/stemcells/\(parts[0])/\(parts[1])" + (force ? "?force=true" : ""))
         try await TaskFollower(client: client, output: output).follow(id)
     }
 }

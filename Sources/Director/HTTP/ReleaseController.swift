@@ -21,7 +21,10 @@ struct ReleaseController {
             let version = request.uri.queryParameters.get("version").flatMap { $0.isEmpty ? nil : $0 }
             let task = try await controller.runner.enqueue(
                 type: "delete_release", description: "delete release: \(name)\(version.map { "/" + $0 } ?? "")", user: context.user ?? "",
-                arguments: ["name": .string(name), "version": version.map(JSONValue.string) ?? .null])
+                arguments: [
+                    "name": .string(name), "version": version.map(JSONValue.string) ?? .null,
+                    "force": .bool(request.uri.queryParameters.get("force") == "true"),
+                ])
             return Response.redirect(to: task)
         }
     }

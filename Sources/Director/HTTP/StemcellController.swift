@@ -17,7 +17,9 @@ struct StemcellController {
         router.post("stemcell_uploads") { request, _ in try await controller.needed(request) }
         router.post("stemcells") { request, context in try await controller.upload(request, context) }
         router.get("stemcells") { _, _ in try await controller.list() }
-        router.delete("stemcells/:name/:version") { _, context in try await controller.delete(context) }
+        router.delete("stemcells/:name/:version") { request, context in
+            try await controller.delete(context, force: request.uri.queryParameters.get("force") == "true")
+        }
     }
 
     func needed(_ request: Request) async throws -> Response {
@@ -53,11 +55,11 @@ struct StemcellController {
         }))
     }
 
-    func delete(_ context: DirectorRequestContext) async throws -> Response {
+    func delete(_ context: DirectorRequestContext, force: Bool) async throws -> Response {
         let name = context.parameters.get("name") ?? "", version = context.parameters.get("version") ?? ""
         let task = try await runner.enqueue(
             type: "delete_stemcell", description: "delete stemcell: \(name)/\(version)", user: context.user ?? "",
-            arguments: ["name": .string(name), "version": .string(version)])
+            arguments: ["name": .string(name), "version": .string(version), "force": .bool(force)])
         return .redirect(to: task)
     }
 }

@@ -16,6 +16,14 @@ struct DeleteReleaseJob: TaskJob {
         let versions = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!).all()
         let doomed = version.map { wanted in versions.filter { $0.version == wanted } } ?? versions
         guard !doomed.isEmpty else { throw DirectorError(.notFound, code: 30_007, "Release version '\(name)/\(version ?? "")' doesn't exist") }
+        if context.arguments["force"] != .bool(true) {
+            let users = try await InUse.deployments(using: name, versions: Set(doomed.map(\.version)), kind: \.releases, on: database)
+            guard users.isEmpty else {
+                throw DirectorError(
+                    .badRequest, code: 30_008,
+                    "Release '\(name)\(version.map { "/" + $0 } ?? "")' is still in use by: \(users.sorted().joined(separator: ", ")) (delete those deployments first, or use --force)")
+            }
+        }
         let kept = versions.filter { version in !doomed.contains { $0.id == version.id } }
         func ids(_ text: String) -> Set<Int> { Set((try? JSONDecoder().decode([Int].self, from: Data(text.utf8))) ?? []) }
         let keptPackages = kept.reduce(into: Set<Int>()) { $0.formUnion(ids($1.packageIDs)) }

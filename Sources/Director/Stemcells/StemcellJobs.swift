@@ -57,6 +57,20 @@ struct DeleteStemcellJob: TaskJob {
         guard let stemcell = try await StemcellRecord.query(on: context.database).filter(\.$name == name).filter(\.$version == version).first() else {
             throw DirectorError(.notFound, code: 50_003, "Stemcell '\(name)/\(version)' does not exist")
         }
+        if context.arguments["force"] != .bool(true) {
+            var users = try await InUse.deployments(using: name, versions: [version], kind: \.stemcells, on: context.database)
+            // VMs made with it count too (a deploy that failed before it was recorded).
+            let slug = "\(name)/\(version)"
+            for vm in try await VMRecord.query(on: context.database).all()
+            where (try? JSONCoding.decoder.decode(VMDescription.self, from: Data(vm.description.utf8)))?.stemcell == slug {
+                if let deployment = try await DeploymentRecord.find(vm.deploymentID, on: context.database) { users.insert(deployment.name) }
+            }
+            guard users.isEmpty else {
+                throw DirectorError(
+                    .badRequest, code: 50_004,
+                    "Stemcell '\(slug)' is still in use by: \(users.sorted().joined(separator: ", ")) (delete those deployments first, or use --force)")
+            }
+        }
         try await context.events.step(stage: "Deleting stemcell from cloud", task: "Delete stemcell") {
             do {
                 try await context.cpi.deleteStemcell(stemcell.cid)
