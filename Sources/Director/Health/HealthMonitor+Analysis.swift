@@ -38,12 +38,17 @@ extension HealthMonitor {
                 if silent > settings.agentTimeout / 2 { suspects[agent.deployment, default: []].insert(agent.key) }
                 if silent > settings.agentTimeout {
                     down[agent.deployment, default: []].append((agent, silent))
-                    if tracking.downSince[agent.key] == nil {
+                    if tracking.reportedDown.insert(agent.key).inserted {
                         tracking.downSince[agent.key] = wallNow
                         newlyDown.append((agent, silent))
                     }
                 }
             }
+            // Instances heard again (or gone) are no longer down.
+            let stillDown = Set(down.values.flatMap { $0.map(\.0.key) })
+            // (Instances of locked deployments were not looked at: they stay as they were.)
+            let notLookedAt = Set(expected.filter { locked.contains(LockManager.name(type: "deployment", resource: [$0.deployment])) }.map(\.key))
+            tracking.reportedDown = tracking.reportedDown.filter { stillDown.contains($0) || notLookedAt.contains($0) }
             // Agents no VM wants any more are forgotten.
             let wanted = Set(expected.map(\.agentID))
             tracking.lastSeen = tracking.lastSeen.filter { wanted.contains($0.key) }

@@ -30,6 +30,9 @@ public final class HealthMonitor: Service, Sendable {
         var shutDown: Set<String> = []
         /// Instances (`deployment/group/uuid`) found down, with when — the meltdown window.
         var downSince: [String: Date] = [:]
+        /// Instances down now and already reported: one that answers again leaves it, so its
+        /// next outage is reported (and decided on) afresh.
+        var reportedDown: Set<String> = []
         /// Deployments whose meltdown was already announced.
         var inMeltdown: Set<String> = []
     }
