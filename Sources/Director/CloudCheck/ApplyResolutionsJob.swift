@@ -42,12 +42,7 @@ struct ApplyResolutionsJob: TaskJob {
                 try await context.events.step(stage: "Applying problem resolutions", task: "\(problem.type) \(label): \(CloudCheck.plans[resolution] ?? resolution)") {
                     switch resolution {
                     case "recreate_vm", "recreate_vm_without_wait", "delete_vm":
-                        if let vm {
-                            if let vmCID = vm.cid, let diskCID = state.disks[instanceID]?.cid {
-                                try? await DiskSteps(context: context).detach(diskCID, from: vmCID)
-                            }
-                            try await steps.delete(vm)
-                        }
+                        if let vm { try await steps.deleteDetaching(vm, disk: state.disks[instanceID]) }
                         recreate = recreate || resolution != "delete_vm"
                     case "delete_vm_reference":
                         if let vm {

@@ -101,12 +101,11 @@ struct CloudCheckScanJob: TaskJob {
             record.description = description
             return record
         }
-        guard (try? await context.cpi.hasVM(cid)) ?? true else {
-            return [problem("missing_vm", "VM for '\(label)' with cloud ID '\(cid)' missing.")]
-        }
-        let agent = try await environment.agents.client(agentID: vm.agentID, instanceName: label, requestTimeout: .seconds(5))
-        guard (try? await agent.send(.getState(full: false))) != nil else {
-            return [problem("unresponsive_agent", "VM for '\(label)' with cloud ID '\(cid)' is not responding.")]
+        let agent: AgentClient
+        switch await VMSteps(context: context, environment: environment).condition(of: vm, instanceName: label) {
+        case .gone: return [problem("missing_vm", "VM for '\(label)' with cloud ID '\(cid)' missing.")]
+        case .unresponsive: return [problem("unresponsive_agent", "VM for '\(label)' with cloud ID '\(cid)' is not responding.")]
+        case .answering(let answering): agent = answering
         }
         guard let disk = state.disks[id], let diskCID = disk.cid else { return [] }
         guard (try? await context.cpi.hasDisk(diskCID)) ?? true else {

@@ -69,8 +69,7 @@ public struct ConfigServer: Sendable {
     /// The records of a deployment's values, sealed, by name.
     func records(of deployment: String, on database: any Database) async throws -> [VariableRecord] {
         let prefix = "/\(directorName)/\(deployment)/"
-        return try await VariableRecord.query(on: database).filter(\.$name >= prefix).filter(\.$name < prefix + "\u{10FFFF}")
-            .sort(\.$name).all()
+        return try await VariableRecord.query(on: database).named(under: prefix).sort(\.$name).all()
     }
 
     /// Keeps generated values: a new value of a name becomes its current one, with a new id;
@@ -118,8 +117,8 @@ public struct ConfigServer: Sendable {
     /// Removes every value, version and variable set of a deployment (when it is deleted).
     func deleteValues(of deployment: String, on database: any Database) async throws {
         let prefix = "/\(directorName)/\(deployment)/"
-        try await VariableRecord.query(on: database).filter(\.$name >= prefix).filter(\.$name < prefix + "\u{10FFFF}").delete()
-        try await VariableVersionRecord.query(on: database).filter(\.$name >= prefix).filter(\.$name < prefix + "\u{10FFFF}").delete()
+        try await VariableRecord.query(on: database).named(under: prefix).delete()
+        try await VariableVersionRecord.query(on: database).named(under: prefix).delete()
         try await VariableSetRecord.query(on: database).filter(\.$deployment == deployment).delete()
     }
 }
@@ -138,4 +137,24 @@ struct GeneratedVariable: Sendable {
     var value: YAMLValue
     var optionsDigest: String
     var stemcells: String
+}
+
+/// Records named by a variable's full name (`/<director>/<deployment>/<name>`).
+protocol VariableNamed: Model {
+    static var nameField: KeyPath<Self, FieldProperty<Self, String>> { get }
+}
+
+extension VariableRecord: VariableNamed {
+    static var nameField: KeyPath<VariableRecord, FieldProperty<VariableRecord, String>> { \.$name }
+}
+
+extension VariableVersionRecord: VariableNamed {
+    static var nameField: KeyPath<VariableVersionRecord, FieldProperty<VariableVersionRecord, String>> { \.$name }
+}
+
+extension QueryBuilder where Model: VariableNamed {
+    /// Names starting with `prefix` (one deployment's variables: `/<director>/<deployment>/`).
+    func named(under prefix: String) -> Self {
+        filter(Model.nameField >= prefix).filter(Model.nameField < prefix + "\u{10FFFF}")
+    }
 }

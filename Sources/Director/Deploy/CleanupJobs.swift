@@ -102,6 +102,6 @@ public struct ScheduledCleanup: Service {
     }
 
     private func pending(_ type: String) async throws -> Bool {
-        try await TaskRecord.query(on: database).filter(\.$type == type).filter(\.$state ~~ ["queued", "processing"]).count() > 0
+        try await !TaskRecord.open(type, on: database).isEmpty
     }
 }

@@ -30,8 +30,7 @@ struct VariablesController {
             return .json(.array(set.values.sorted { $0.key < $1.key }.map { ["id": .string($0.value), "name": .string($0.key)] }))
         }
         let prefix = "/\(directorName)/\(name)/"
-        let records = try await VariableRecord.query(on: database).filter(\.$name >= prefix).filter(\.$name < prefix + "\u{10FFFF}")
-            .sort(\.$name).all()
+        let records = try await VariableRecord.query(on: database).named(under: prefix).sort(\.$name).all()
         return .json(.array(records.map { ["id": .string($0.valueID ?? String($0.id ?? 0)), "name": .string($0.name)] }))
     }
 

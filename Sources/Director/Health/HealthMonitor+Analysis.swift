@@ -114,9 +114,7 @@ extension HealthMonitor {
                 }
             }
             guard !allowed.isEmpty else { return }
-            let open = try await TaskRecord.query(on: database).filter(\.$type == "scan_and_fix").filter(\.$deployment == deployment)
-                .filter(\.$state ~~ ["queued", "processing"]).count()
-            guard open == 0 else { return }
+            guard try await TaskRecord.open("scan_and_fix", deployment: deployment, on: database).isEmpty else { return }
             _ = try await tasks.enqueue(
                 type: "scan_and_fix", description: "scan and fix", user: "health_monitor", deployment: deployment,
                 arguments: ["instances": .array(allowed.map { .string($0.instance.uuid) }), "canaries": "0", "links_first": true])

@@ -118,7 +118,7 @@ public final class HealthMonitor: Service, Sendable {
     func queueRestore(_ heartbeat: Heartbeat, agentID: String) async {
         guard let deployment = heartbeat.deployment, !agentID.isEmpty else { return }
         do {
-            let open = try await TaskRecord.query(on: database).filter(\.$type == "restore_templates").filter(\.$state ~~ ["queued", "processing"]).all()
+            let open = try await TaskRecord.open("restore_templates", on: database)
             guard !open.contains(where: { $0.arguments.contains(agentID) }) else { return }
             let instance = "\(heartbeat.job ?? "?")/\(heartbeat.nodeID ?? "?")"
             _ = try await tasks.enqueue(

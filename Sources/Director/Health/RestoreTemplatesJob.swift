@@ -60,9 +60,7 @@ struct RestoreTemplatesJob: TaskJob {
         {
             _ = try await agent.send(.mountDisk(diskCID: cid))
         }
-        if let sealed = instance.sealedTemplates, let archive = spec.renderedTemplatesArchive {
-            let bytes = try environment.configServer.open(data: sealed)
-            _ = try await agent.send(.uploadBlob(UploadBlob(blobID: archive.blobstoreID, checksum: archive.sha1, payload: bytes.base64EncodedString())))
-        }
+        try await TemplateDelivery.resealed(instance.sealedTemplates, archive: spec.renderedTemplatesArchive, server: environment.configServer)?
+            .send(to: agent)
     }
 }

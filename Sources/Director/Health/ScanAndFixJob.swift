@@ -27,18 +27,16 @@ struct ScanAndFixJob: TaskJob {
             for instance in state.instances where uuids.contains(instance.uuid) {
                 let label = "\(instance.group)/\(instance.uuid)"
                 guard let id = instance.id, let vm = state.vms[id] else { continue }
-                // The IaaS is asked first: a VM it no longer has needs no 5 s wait for its agent.
-                let lost = vm.cid == nil ? true : !((try? await context.cpi.hasVM(vm.cid!)) ?? true)
-                if !lost, await Self.answers(vm, label: label, environment: environment) {
+                let reason: String
+                switch await steps.condition(of: vm, instanceName: label) {
+                case .answering:
                     try await Self.decision(context, name, label, action: "skip resurrection", reason: "the agent answers again")
                     continue
+                case .gone: reason = "the VM is gone from the IaaS"
+                case .unresponsive: reason = "the agent does not answer"
                 }
-                let reason = lost ? "the VM is gone from the IaaS" : "the agent does not answer"
                 try await context.events.step(stage: "Deleting dead VM", task: "\(label) (\(instance.index))", tags: [instance.group]) {
-                    if let vmCID = vm.cid, let disk = state.disks[id], let diskCID = disk.cid {
-                        try? await DiskSteps(context: context).detach(diskCID, from: vmCID)
-                    }
-                    try await steps.delete(vm)
+                    try await steps.deleteDetaching(vm, disk: state.disks[id])
                 }
                 try await Self.decision(context, name, label, action: "recreate", reason: reason)
                 recreated.append(label)
@@ -48,13 +46,6 @@ struct ScanAndFixJob: TaskJob {
                 name: name, manifestText: deployment.manifest, recreate: .none, wake: [], context: context, environment: environment)
             return "recreated \(recreated.count) VM\(recreated.count == 1 ? "" : "s"): \(recreated.joined(separator: ", "))"
         }
-    }
-
-    static func answers(_ vm: VMRecord, label: String, environment: DeployEnvironment) async -> Bool {
-        guard let agent = try? await environment.agents.client(agentID: vm.agentID, instanceName: label, requestTimeout: .seconds(5)) else {
-            return false
-        }
-        return (try? await agent.send(.ping)) != nil
     }
 
     static func decision(_ context: TaskContext, _ deployment: String, _ instance: String, action: String, reason: String) async throws {

@@ -50,13 +50,16 @@ struct TemplateSizeCheck {
     /// The size of the NATS message that carries an archive: the request envelope as the agent
     /// client encodes it, with a payload of the archive's base64 length.
     static func uploadMessageBytes(archiveBytes: Int) -> Int {
-        let base64 = (archiveBytes + 2) / 3 * 4
+        envelopeBytes + (archiveBytes + 2) / 3 * 4
+    }
+
+    /// The request around an empty payload, encoded once.
+    static let envelopeBytes: Int = {
         let request = AgentRequest(
             method: .uploadBlob(UploadBlob(blobID: UUID().uuidString, checksum: String(repeating: "0", count: 40), payload: "")),
             replyTo: "director.\(UUID().uuidString).\(UUID().uuidString).\(UUID().uuidString)")
-        let envelope = (try? JSONCoding.encoder.encode(request).count) ?? 512
-        return envelope + base64
-    }
+        return (try? JSONCoding.encoder.encode(request).count) ?? 512
+    }()
 
     /// `mount -o size=` values: bytes, or a number with k, m or g; nil for what cannot be judged
     /// here (a percentage of RAM).

@@ -34,6 +34,16 @@ struct TemplateDelivery: Sendable {
             sealed: try server.seal(data: bytes))
     }
 
+    /// The archive an instance last applied, from its sealed copy, under the blob id its spec
+    /// names (re-delivery after a reboot); nil when it went through the blobstore.
+    static func resealed(_ sealed: String?, archive: ApplySpec.RenderedTemplatesArchive?, server: ConfigServer) throws -> TemplateDelivery? {
+        guard let sealed, let archive else { return nil }
+        let bytes = try server.open(data: sealed)
+        return TemplateDelivery(
+            archive: archive, upload: UploadBlob(blobID: archive.blobstoreID, checksum: archive.sha1, payload: bytes.base64EncodedString()),
+            sealed: sealed)
+    }
+
     /// Over NATS, uploads the archive to `agent`; nothing to do for the blobstore.
     func send(to agent: AgentClient) async throws {
         guard let upload else { return }

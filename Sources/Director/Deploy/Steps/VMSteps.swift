@@ -90,6 +90,27 @@ struct VMSteps: Sendable {
         try await record.delete(on: context.database)
     }
 
+    /// What the IaaS and the agent say about a VM: gone from the IaaS (asked first, so a lost VM
+    /// costs no wait), there but its agent silent for `timeout`, or answering.
+    enum Condition {
+        case gone, unresponsive, answering(AgentClient)
+    }
+
+    func condition(of vm: VMRecord, instanceName: String, timeout: Duration = .seconds(5)) async -> Condition {
+        guard let cid = vm.cid, (try? await context.cpi.hasVM(cid)) ?? true else { return .gone }
+        guard let agent = try? await environment.agents.client(agentID: vm.agentID, instanceName: instanceName, requestTimeout: timeout),
+            (try? await agent.send(.ping)) != nil
+        else { return .unresponsive }
+        return .answering(agent)
+    }
+
+    /// Deletes a dead VM, its persistent disk detached first (an IaaS that lost either is fine),
+    /// so the disk can go to the VM that replaces it.
+    func deleteDetaching(_ vm: VMRecord, disk: PersistentDiskRecord?) async throws {
+        if let vmCID = vm.cid, let diskCID = disk?.cid { try? await DiskSteps(context: context).detach(diskCID, from: vmCID) }
+        try await delete(vm)
+    }
+
     /// Pings until the agent answers, for at most `timeout` (default `agentStartTimeout`). The
     /// wait is the VM's boot (or the agent reconnecting), not the director's work, and is timed
     /// as such. Each ping waits half a second: one sent while the agent was not on the bus is
