@@ -13,15 +13,18 @@ public struct AgentConfiguration: Sendable {
     /// Off only where the agent runs without privileges to mount (tests outside a VM).
     public var mountFilesystems: Bool
     public var heartbeatInterval: Duration
+    /// How often log sizes are checked against the rotation limit.
+    public var logRotationInterval: Duration
 
     public init(
         paths: AgentPaths = AgentPaths(), settingsFile: String? = nil, mountFilesystems: Bool = true,
-        heartbeatInterval: Duration = .seconds(30)
+        heartbeatInterval: Duration = .seconds(30), logRotationInterval: Duration = .seconds(60)
     ) {
         self.paths = paths
         self.settingsFileOverride = settingsFile
         self.mountFilesystems = mountFilesystems
         self.heartbeatInterval = heartbeatInterval
+        self.logRotationInterval = logRotationInterval
     }
 }
 
@@ -42,7 +45,9 @@ public enum AgentBootstrap {
         }
         let nats = try natsClient(settings: settings, paths: paths, logger: logger)
         let context = AgentContext(settings: settings, paths: paths, nats: nats, logger: logger)
-        return (nats, AgentService(context: context, logger: logger, heartbeatInterval: configuration.heartbeatInterval))
+        return (nats, AgentService(
+            context: context, logger: logger, heartbeatInterval: configuration.heartbeatInterval,
+            logRotationInterval: configuration.logRotationInterval))
     }
 
     static func loadSettings(_ path: String) throws(Failure) -> AgentSettings {

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// `bosun-agent [--settings FILE] [--root DIR] [--no-mounts] [--heartbeat-seconds N]`.
+/// `bosun-agent [--settings FILE] [--root DIR] [--no-mounts] [--heartbeat-seconds N] [--logrotate-seconds N]`.
 public enum AgentCommand {
     public static func main(arguments: [String]) async -> Int32 {
         var configuration = AgentConfiguration()
@@ -17,6 +17,7 @@ public enum AgentCommand {
             case "--root": if let v = value() { configuration.paths = AgentPaths(root: v) }
             case "--no-mounts": configuration.mountFilesystems = false
             case "--heartbeat-seconds": if let v = value().flatMap(Double.init) { configuration.heartbeatInterval = .seconds(v) }
+            case "--logrotate-seconds": if let v = value().flatMap(Double.init) { configuration.logRotationInterval = .seconds(v) }
             default:
                 FileHandle.standardError.write(Data("bosun-agent: unknown option \(arguments[index])\n".utf8))
                 return 2

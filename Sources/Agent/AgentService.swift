@@ -6,16 +6,18 @@ import NATS
 import NIOCore
 import ServiceLifecycle
 
-/// The agent's long-running work: answer requests on `agent.<agent_id>` and send heartbeats.
+/// The agent's long-running work: answer requests on `agent.<agent_id>`, send heartbeats, rotate logs.
 public final class AgentService: Service {
     let context: AgentContext
     let logger: Logger
     let heartbeatInterval: Duration
+    let logRotationInterval: Duration
 
-    init(context: AgentContext, logger: Logger, heartbeatInterval: Duration) {
+    init(context: AgentContext, logger: Logger, heartbeatInterval: Duration, logRotationInterval: Duration) {
         self.context = context
         self.logger = logger
         self.heartbeatInterval = heartbeatInterval
+        self.logRotationInterval = logRotationInterval
     }
 
     /// Ends on graceful shutdown, when the request subscription ends, or after a `shutdown` request
@@ -30,6 +32,9 @@ public final class AgentService: Service {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await self.heartbeats()
+            }
+            group.addTask {
+                await self.logRotations()
             }
             group.addTask {
                 await withDiscardingTaskGroup { requests in
@@ -62,6 +67,19 @@ public final class AgentService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await publishHeartbeat()
             try? await Task.sleep(for: heartbeatInterval)
+        }
+    }
+
+    /// A look at the log sizes every interval, with the limit of the spec applied at that moment.
+    private func logRotations() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: logRotationInterval)
+            let rotation = LogRotation(
+                jobLogs: context.paths.sysLog, extraFiles: [context.paths.log + "/current"],
+                maxSize: LogRotation.maxSize(spec: context.appliedSpec()))
+            for path in await rotation.rotateOversized() {
+                logger.info("Rotated log", metadata: ["agent.log": "\(path)", "agent.limit_bytes": "\(rotation.maxSize)"])
+            }
         }
     }
 

@@ -45,7 +45,7 @@ struct AgentProcessTests {
         func start() throws {
             let agent = Process()
             agent.executableURL = URL(fileURLWithPath: binary)
-            agent.arguments = ["--root", vcap, "--no-mounts", "--heartbeat-seconds", "0.2"]
+            agent.arguments = ["--root", vcap, "--no-mounts", "--heartbeat-seconds", "0.2", "--logrotate-seconds", "0.2"]
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
             let output = FileHandle(forWritingAtPath: log)
             output?.seekToEndOfFile()

@@ -33,6 +33,9 @@ extension AgentProcessTests {
             #expect(second == "-----BEGIN CERTIFICATE-----\nMIIBsecond\n-----END CERTIFICATE-----\n")
             let link = vcap + "/instance/disks/data"
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == device)
+            // Both in the system bundle jobs read (update-ca-certificates pointed at the host root).
+            let bundle = try String(contentsOfFile: vcap + "/host/etc/ssl/certs/ca-certificates.crt", encoding: .utf8)
+            #expect(bundle.contains("MIIBfirst") && bundle.contains("MIIBsecond"))
 
             // A disk the agent was never told about: an error naming it, and nothing changes.
             let bad = UpdateSettings(trustedCerts: "", diskAssociations: [.init(name: "logs", cid: "disk-9")])
@@ -43,6 +46,12 @@ extension AgentProcessTests {
             #expect(unchanged == settings)
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == device)
             #expect(!FileManager.default.fileExists(atPath: vcap + "/instance/disks/logs"))
+
+            // Trust withdrawn: the certificates leave the store and the bundle.
+            _ = try await client.send(.updateSettings(UpdateSettings(trustedCerts: "", diskAssociations: settings.diskAssociations)))
+            let emptied = (try? String(contentsOfFile: vcap + "/host/etc/ssl/certs/ca-certificates.crt", encoding: .utf8)) ?? ""
+            #expect(!emptied.contains("MIIBfirst") && !emptied.contains("MIIBsecond"))
+            #expect(!FileManager.default.fileExists(atPath: vcap + "/host/usr/local/share/ca-certificates/bosh-trusted-cert-1.crt"))
         }
     }
 

@@ -86,19 +86,6 @@ struct CredentialTests {
         return hits
     }
 
-    static func gunzip(_ path: String) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-dc", path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return data
-    }
-
     /// Files inside a VM holding `needle`, each with the file system it is on.
     static func vmFiles(containing needle: String, _ bed: Bed, vm: String) async throws -> [String] {
         let script = "grep -rlF -D skip -e '\(needle)' / --exclude-dir=proc --exclude-dir=sys 2>/dev/null | while read f; do echo \"$f $(stat -f -c %T \"$f\")\"; done"

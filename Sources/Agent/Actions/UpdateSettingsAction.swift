@@ -5,8 +5,8 @@ import NIOCore
 
 /// `update_settings({trusted_certs, disk_associations, …})` (reference §2.5): the settings the
 /// director adds after the VM exists. The agent keeps them in `/var/vcap/bosh/update_settings.json`
-/// (0600: an `mbus` section may carry a private key), writes each trusted certificate to
-/// `/var/vcap/bosh/trusted_certs/`, and links every associated disk as
+/// (0600: an `mbus` section may carry a private key), installs each trusted certificate in the
+/// system store (``SystemTrustStore``) and keeps a copy in `/var/vcap/bosh/trusted_certs/`, and links every associated disk as
 /// `/var/vcap/instance/disks/<name>` to the device its hint names. Everything is checked before
 /// anything is written, so a bad request changes nothing.
 struct UpdateSettingsAction: AgentAction {
@@ -19,6 +19,7 @@ struct UpdateSettingsAction: AgentAction {
         let links = try Self.diskLinks(settings["disk_associations"], paths: agent.paths)
         let changed = Self.connectionChanges(settings, agent: agent)
 
+        try await SystemTrustStore(hostRoot: agent.paths.hostRoot).replace(with: certificates)
         let data = try JSONCoding.encoder.encode(settings)
         try Filesystem.writePrivately(data, to: Self.file(agent.paths))
         try Self.replaceTrustedCertificates(certificates, in: agent.paths.bosh + "/trusted_certs")
