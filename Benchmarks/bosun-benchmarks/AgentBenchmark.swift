@@ -14,7 +14,9 @@ func runAgentBenchmark() async throws {
     try """
         {"agent_id":"bench","vm":{"name":"bench"},"mbus":"nats://127.0.0.1:\(port)","networks":{},"disks":{"persistent":{}},"ntp":[],"env":{}}
         """.write(toFile: root + "/bosh/settings.json", atomically: true, encoding: .utf8)
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("bosun-agent").path
+    let binary = ProcessInfo.processInfo.environment["BOSUN_AGENT_BINARY"]
+        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("bosun-agent").path
+    print("agent binary: \(binary)")
     let agent = Process()
     agent.executableURL = URL(fileURLWithPath: binary)
     agent.arguments = ["--root", root, "--no-mounts", "--heartbeat-seconds", "1"]
