@@ -21,6 +21,8 @@ struct AgentRequestHandler: Sendable {
         "update_settings": UpdateSettingsAction(), "shutdown": ShutdownAction(), "apply": ApplyAction(),
         "prepare": PrepareAction(), "compile_package": CompilePackageAction(), "fetch_logs": FetchLogsAction(),
         "run_errand": RunErrandAction(), "sync_dns": SyncDNSAction(),
+        "compile_package_with_signed_url": CompilePackageWithSignedURLAction(),
+        "fetch_logs_with_signed_url": FetchLogsWithSignedURLAction(), "sync_dns_with_signed_url": SyncDNSWithSignedURLAction(),
     ]
 
     func handle(_ message: NATSMessage) async {

@@ -21,10 +21,15 @@ public enum AgentMethod: Sendable, Equatable {
     case updateSettings(UpdateSettings)
     case uploadBlob(UploadBlob)
     case compilePackage(CompilePackage)
+    /// `compile_package` for an agent without blobstore credentials: the source, each dependency
+    /// and the result travel through pre-signed URLs.
+    case compilePackageWithSignedURL(CompilePackage, sourceURL: String, uploadURL: String)
     case fetchLogs(logTypes: [String], filters: [String]?)
+    case fetchLogsWithSignedURL(uploadURL: String, logTypes: [String], filters: [String]?)
     case runErrand(name: String?)
     case deleteARPEntries(ips: [String])
     case syncDNS(blobstoreID: String, sha1: String, version: Int)
+    case syncDNSWithSignedURL(url: String, digest: String, version: Int)
     case cancelTask(agentTaskID: String)
     case getTask(agentTaskID: String)
     case shutdown
@@ -53,10 +58,13 @@ public enum AgentMethod: Sendable, Equatable {
         case .updateSettings: return "update_settings"
         case .uploadBlob: return "upload_blob"
         case .compilePackage: return "compile_package"
+        case .compilePackageWithSignedURL: return "compile_package_with_signed_url"
         case .fetchLogs: return "fetch_logs"
+        case .fetchLogsWithSignedURL: return "fetch_logs_with_signed_url"
         case .runErrand: return "run_errand"
         case .deleteARPEntries: return "delete_arp_entries"
         case .syncDNS: return "sync_dns"
+        case .syncDNSWithSignedURL: return "sync_dns_with_signed_url"
         case .cancelTask: return "cancel_task"
         case .getTask: return "get_task"
         case .shutdown: return "shutdown"
@@ -67,7 +75,8 @@ public enum AgentMethod: Sendable, Equatable {
     public var isAsynchronous: Bool {
         switch self {
         case .apply, .prepare, .drain, .stop, .runScript, .mountDisk, .unmountDisk, .listDisk, .addPersistentDisk,
-            .removePersistentDisk, .migrateDisk, .updateSettings, .uploadBlob, .compilePackage, .fetchLogs, .runErrand:
+            .removePersistentDisk, .migrateDisk, .updateSettings, .uploadBlob, .compilePackage, .fetchLogs, .runErrand,
+            .compilePackageWithSignedURL, .fetchLogsWithSignedURL:
             return true
         default:
             return false
@@ -124,14 +133,27 @@ public enum AgentMethod: Sendable, Equatable {
                 .string(package.blobstoreID), .string(package.sha1), .string(package.name), .string(package.version),
                 encoded(package.dependencies),
             ]
+        case .compilePackageWithSignedURL(let package, let sourceURL, let uploadURL):
+            return [[
+                "package_get_signed_url": .string(sourceURL), "upload_signed_url": .string(uploadURL),
+                "digest": .string(package.sha1), "name": .string(package.name), "version": .string(package.version),
+                "deps": encoded(package.dependencies),
+            ]]
         case .fetchLogs(let types, let filters):
             return [.string(types.joined(separator: ",")), filters.map { .array($0.map(JSONValue.string)) } ?? .null]
+        case .fetchLogsWithSignedURL(let url, let types, let filters):
+            return [[
+                "signed_url": .string(url), "log_type": .string(types.joined(separator: ",")),
+                "filters": filters.map { .array($0.map(JSONValue.string)) } ?? .null,
+            ]]
         case .runErrand(let name):
             return name.map { [.string($0)] } ?? []
         case .deleteARPEntries(let ips):
             return [["ips": .array(ips.map(JSONValue.string))]]
         case .syncDNS(let blobstoreID, let sha1, let version):
             return [.string(blobstoreID), .string(sha1), .int(version)]
+        case .syncDNSWithSignedURL(let url, let digest, let version):
+            return [["signed_url": .string(url), "multi_digest": .string(digest), "version": .int(version)]]
         case .cancelTask(let id), .getTask(let id):
             return [.string(id)]
         }

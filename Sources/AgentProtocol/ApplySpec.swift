@@ -6,16 +6,20 @@ public struct BlobReference: Codable, Sendable, Hashable {
     public var version: String
     public var sha1: String
     public var blobstoreID: String
+    /// A pre-signed URL for an agent without blobstore credentials; made when the spec is sent.
+    public var signedURL: String?
 
-    public init(name: String, version: String, sha1: String, blobstoreID: String) {
+    public init(name: String, version: String, sha1: String, blobstoreID: String, signedURL: String? = nil) {
         self.name = name
         self.version = version
         self.sha1 = sha1
         self.blobstoreID = blobstoreID
+        self.signedURL = signedURL
     }
 
     enum CodingKeys: String, CodingKey {
         case name, version, sha1
+        case signedURL = "signed_url"
         case blobstoreID = "blobstore_id"
     }
 }
@@ -52,13 +56,17 @@ public struct ApplySpec: Codable, Sendable, Equatable {
     public struct RenderedTemplatesArchive: Codable, Sendable, Equatable {
         public var blobstoreID: String
         public var sha1: String
+        /// A pre-signed URL (Bosun sends one, BOSH does not; see ``BlobReference/signedURL``).
+        public var signedURL: String?
 
-        public init(blobstoreID: String, sha1: String) {
+        public init(blobstoreID: String, sha1: String, signedURL: String? = nil) {
             self.blobstoreID = blobstoreID
             self.sha1 = sha1
+            self.signedURL = signedURL
         }
 
         enum CodingKeys: String, CodingKey {
+            case signedURL = "signed_url"
             case blobstoreID = "blobstore_id"
             case sha1
         }

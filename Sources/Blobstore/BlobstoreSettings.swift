@@ -80,6 +80,13 @@ extension BlobstoreSettings {
     }
 }
 
+extension BlobstoreSettings {
+    /// A client for pre-signed URLs: only the blobstore's CA matters, no credentials are used.
+    public func makeSignedURLClient() throws -> DAVBlobstoreClient {
+        try DAVBlobstoreClient(endpoint: options.endpoint ?? "https://signed-urls-only", user: nil, password: nil, caPEM: options.tls?.cert?.ca)
+    }
+}
+
 /// Where blob `id` lives under a blobstore root: `<first byte of sha1(id) in hex>/<id>`, the layout
 /// BOSH's DAV client uses, so directories stay small.
 public enum BlobLayout {

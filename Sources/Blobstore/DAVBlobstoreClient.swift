@@ -35,7 +35,11 @@ public struct DAVBlobstoreClient: BlobstoreClient {
 
     private func request(_ method: HTTPMethod, _ id: String) throws -> HTTPClientRequest {
         guard BlobLayout.isValid(id) else { throw BlobstoreError("invalid blob id '\(id)'") }
-        var request = HTTPClientRequest(url: endpoint + "/" + BlobLayout.relativePath(of: id))
+        return request(method, url: endpoint + "/" + BlobLayout.relativePath(of: id))
+    }
+
+    private func request(_ method: HTTPMethod, url: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
         request.method = method
         request.tlsConfiguration = tls
         // One connection per blob: transfers are few and large, and an agent keeps no idle sockets
@@ -81,6 +85,35 @@ public struct DAVBlobstoreClient: BlobstoreClient {
             throw BlobstoreError("cannot upload blob \(id): blobstore answered \(status.code)")
         }
         return id
+    }
+
+    /// Downloads through a pre-signed URL (``SignedBlobURLs``): no credentials are sent. Errors
+    /// name the blob by its path, never the URL's signature.
+    public func get(signedURL: String, digest: BlobDigest, to path: String) async throws {
+        let name = Self.blobName(signedURL)
+        let response = try await perform(request(.GET, url: signedURL), "download blob \(name)")
+        guard response.status == .ok else {
+            throw BlobstoreError("cannot download blob \(name): blobstore answered \(response.status.code)")
+        }
+        try await BlobFiles.write(response.body, to: path, expecting: digest, blobID: name)
+    }
+
+    /// Uploads the file at `path` to a pre-signed `PUT` URL.
+    public func put(fileAt path: String, signedURL: String) async throws {
+        let name = Self.blobName(signedURL)
+        guard let size = try await BlobFiles.size(ofFileAt: path) else { throw BlobstoreError("no file at \(path) to upload") }
+        var request = request(.PUT, url: signedURL)
+        request.body = .stream(FileChunkSequence(path: path), length: .known(size))
+        let status = try await perform(request, "upload blob \(name)").status
+        guard (200..<300).contains(status.code) else {
+            throw BlobstoreError("cannot upload blob \(name): blobstore answered \(status.code)")
+        }
+    }
+
+    /// The last path component of a signed URL, without its query (the signature): the blob's id.
+    public static func blobName(_ signedURL: String) -> String {
+        let path = signedURL.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+        return path.split(separator: "/").last.map(String.init) ?? "?"
     }
 
     public func delete(_ id: String) async throws {

@@ -58,8 +58,11 @@ public enum DirectorCommand {
                 announce.info("Director API listening", metadata: ["director.address": "\(address):\(port)"])
             }
             // The blobstore agents download packages and templates from, with the director's certificate.
+            // With signed URLs on, agents hold no blobstore password and the `agent` user is gone.
             let blobstore = try BlobstoreServer(
-                storage: try BlobStorage(root: configuration.blobstoreDirectory), users: ["agent": identity.blobstoreAgentPassword]
+                storage: try BlobStorage(root: configuration.blobstoreDirectory),
+                users: configuration.signedBlobURLs ? [:] : ["agent": identity.blobstoreAgentPassword],
+                signedURLs: identity.signedBlobURLs(configuration)
             ).application(
                 host: configuration.listenHost(advertised: configuration.addressForAgents), port: configuration.blobstorePort, certificateChainPEM: identity.certificatePEM,
                 privateKeyPEM: identity.privateKeyPEM, logger: logger)

@@ -20,6 +20,7 @@ import Foundation
 ///   max_payload_mb: 1                      # the largest NATS message (templates over NATS must fit);
 ///                                          # or max_payload in bytes
 /// enable_nats_delivered_templates: true    # rendered templates go to agents over NATS, never the blobstore
+/// blobstore: {enable_signed_urls: true}    # agents get pre-signed URLs per blob instead of credentials
 /// agent: {env: {bosh: {job_dir: {tmpfs: true}}}}  # director-wide base of every VM's env.bosh
 /// hm: {agent_timeout: 60, analysis_interval: 10, resurrector: true,   # the health monitor
 ///      minimum_down_jobs: 5, percent_threshold: 0.2, time_threshold: 600}
@@ -47,6 +48,12 @@ public struct DirectorConfiguration: Sendable, Equatable {
     public var natsMaxPayloadBytes: Int = 1 << 20
     /// Rendered templates go to agents in an `upload_blob` over NATS instead of the blobstore.
     public var natsDeliveredTemplates = false
+    /// Agents reach the blobstore only through pre-signed URLs (`blobstore.enable_signed_urls`) and
+    /// are given no blobstore password.
+    public var signedBlobURLs = false
+
+    /// The blobstore as agents reach it.
+    public var blobstoreEndpointForAgents: String { "https://\(addressForAgents):\(blobstorePort)" }
     /// `agent.env.bosh`: merged under each instance group's `env.bosh` when a VM is created
     /// (the group wins key by key); not part of the env compared between deploys.
     public var agentEnvBosh: JSONValue = [:]
@@ -172,6 +179,11 @@ public struct DirectorConfiguration: Sendable, Equatable {
         case nil, .null?: break
         case .bool(let on)?: configuration.natsDeliveredTemplates = on
         case let other?: throw Invalid(description: "\(path): enable_nats_delivered_templates must be true or false, found \(other.goDisplayString)")
+        }
+        switch yaml["blobstore"]?["enable_signed_urls"] {
+        case nil, .null?: break
+        case .bool(let on)?: configuration.signedBlobURLs = on
+        case let other?: throw Invalid(description: "\(path): blobstore.enable_signed_urls must be true or false, found \(other.goDisplayString)")
         }
         if let agent = yaml["agent"], !agent.isNull {
             switch agent["env"]?["bosh"] {

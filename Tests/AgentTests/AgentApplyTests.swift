@@ -11,6 +11,20 @@ import Testing
 extension AgentProcessTests {
     typealias TarEntry = (path: String, text: String, mode: Int)
 
+    /// Downloads a compiled package (digest-checked) and unpacks it into a new temporary directory.
+    static func unpack(_ id: String, sha1: String, from store: any BlobstoreClient) async throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-compiled-\(UUID().uuidString)").path
+        defer { unlink(directory + ".tgz") }
+        try await store.get(id, digest: try BlobDigest(sha1), to: directory + ".tgz")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-xzf", directory + ".tgz", "-C", directory]
+        try tar.run()
+        tar.waitUntilExit()
+        return directory
+    }
+
     /// A gzipped tarball of `entries` (top-level names as given), made with the system's tar.
     static func tarball(_ entries: [TarEntry]) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-tar-\(UUID().uuidString)").path
@@ -182,15 +196,8 @@ extension AgentProcessTests {
                 let id = try #require(result["result"]?["blobstore_id"]?.stringValue)
                 let sha1 = try #require(result["result"]?["sha1"]?.stringValue)
 
-                let compiled = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-compiled-\(UUID().uuidString)").path
-                defer { try? FileManager.default.removeItem(atPath: compiled); unlink(compiled + ".tgz") }
-                try await store.get(id, digest: try BlobDigest(sha1), to: compiled + ".tgz")
-                try FileManager.default.createDirectory(atPath: compiled, withIntermediateDirectories: true)
-                let tar = Process()
-                tar.executableURL = URL(fileURLWithPath: "/bin/tar")
-                tar.arguments = ["-xzf", compiled + ".tgz", "-C", compiled]
-                try tar.run()
-                tar.waitUntilExit()
+                let compiled = try await Self.unpack(id, sha1: sha1, from: store)
+                defer { try? FileManager.default.removeItem(atPath: compiled) }
                 #expect(try String(contentsOfFile: compiled + "/greeting", encoding: .utf8) == "hola\n")
                 #expect(FileManager.default.isExecutableFile(atPath: compiled + "/bin/greet"))
                 let builtBy = try String(contentsOfFile: compiled + "/built-by", encoding: .utf8)

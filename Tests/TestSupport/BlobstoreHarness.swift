@@ -11,11 +11,18 @@ public struct RunningBlobstore: Sendable {
     public let storage: BlobStorage
     public let user: String
     public let password: String
+    /// Set when the server was started with signed URLs on.
+    public let signedURLs: SignedBlobURLs?
 
     /// What an agent's settings carry to reach it.
     public var settings: BlobstoreSettings {
         BlobstoreSettings(
             provider: "dav", options: .init(endpoint: endpoint, user: user, password: password, caPEM: caPEM))
+    }
+
+    /// Settings of an agent that holds no credentials (signed URLs only).
+    public var credentialFreeSettings: BlobstoreSettings {
+        BlobstoreSettings(provider: "dav", options: .init(endpoint: endpoint, caPEM: caPEM))
     }
 
     public func client() throws -> any BlobstoreClient { try settings.makeClient() }
@@ -36,7 +43,7 @@ public final class BlobstoreProcess: Sendable {
         self.directory = directory
     }
 
-    public static func start(host: String = "127.0.0.1") async throws -> BlobstoreProcess {
+    public static func start(host: String = "127.0.0.1", signedURLs: Bool = false) async throws -> BlobstoreProcess {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-blobstore-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try TestCertificates.generate(in: directory, serverIPs: Set(["127.0.0.1", host]).sorted(), clients: [])
@@ -46,7 +53,9 @@ public final class BlobstoreProcess: Sendable {
         var logger = Logger(label: "blobstore-test")
         logger.logLevel = .critical
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let application = try BlobstoreServer(storage: storage, users: ["agent": password]).application(
+        let secret = Array(UUID().uuidString.utf8)
+        let signer = { (endpoint: String) in signedURLs ? SignedBlobURLs(secret: secret, endpoint: endpoint) : nil }
+        let application = try BlobstoreServer(storage: storage, users: ["agent": password], signedURLs: signer("https://\(host)")).application(
             host: host, port: 0, certificateChainPEM: try read("server.crt"), privateKeyPEM: try read("server.key"),
             logger: logger, onListening: { portContinuation.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
@@ -61,7 +70,8 @@ public final class BlobstoreProcess: Sendable {
             throw BlobstoreError("blobstore did not start")
         }
         let running = RunningBlobstore(
-            endpoint: "https://\(host):\(port)", caPEM: try read("ca.crt"), storage: storage, user: "agent", password: password)
+            endpoint: "https://\(host):\(port)", caPEM: try read("ca.crt"), storage: storage, user: "agent", password: password,
+            signedURLs: signer("https://\(host):\(port)"))
         return BlobstoreProcess(running: running, group: group, task: task, directory: directory)
     }
 
@@ -75,9 +85,9 @@ public final class BlobstoreProcess: Sendable {
 
 /// Starts the blobstore on `host`, runs `body`, stops it and removes its files.
 public func withBlobstoreServer<T: Sendable>(
-    host: String = "127.0.0.1", _ body: @escaping @Sendable (RunningBlobstore) async throws -> T
+    host: String = "127.0.0.1", signedURLs: Bool = false, _ body: @escaping @Sendable (RunningBlobstore) async throws -> T
 ) async throws -> T {
-    let blobstore = try await BlobstoreProcess.start(host: host)
+    let blobstore = try await BlobstoreProcess.start(host: host, signedURLs: signedURLs)
     do {
         let result = try await body(blobstore.running)
         await blobstore.stop()

@@ -15,6 +15,14 @@ struct CompilePackageAction: AgentAction {
             name: try arguments.string(2, "name"), version: try arguments.string(3, "version"),
             sha1: try arguments.string(1, "sha1"), blobstoreID: try arguments.string(0, "blobstore_id"))
         let dependencies = try Self.dependencies(arguments.count > 4 ? arguments[4] : .null)
+        return try await Self.compile(source, dependencies: dependencies, agent: agent, uploadURL: nil)
+    }
+
+    /// Compiles `source` (fetched through its `signedURL` when it has one) and stores the result in
+    /// the blobstore, or at `uploadURL`.
+    static func compile(_ source: BlobReference, dependencies: [BlobReference], agent: AgentContext, uploadURL: String?) async throws
+        -> JSONValue
+    {
         try PackageInstaller.checkName(source.name, kind: "package")
         let paths = agent.paths
         let packages = agent.packageInstaller()
@@ -30,7 +38,8 @@ struct CompilePackageAction: AgentAction {
         try? FileManager.default.removeItem(atPath: compileDirectory)
         unlink(log)
         defer { try? FileManager.default.removeItem(atPath: compileDirectory) }
-        let blob = try await agent.blobFetcher().fetch(source.blobstoreID, digest: source.sha1, what: "package \(source.name) source")
+        let blob = try await agent.blobFetcher().fetch(
+            source.blobstoreID, digest: source.sha1, what: "package \(source.name) source", signedURL: source.signedURL)
         defer { blob.discard() }
         try await TarArchive.extract(blob.path, into: compileDirectory)
         guard FileManager.default.fileExists(atPath: compileDirectory + "/packaging") else {
@@ -60,7 +69,7 @@ struct CompilePackageAction: AgentAction {
         let tarball = paths.data + "/tmp/compiled-" + UUID().uuidString.lowercased() + ".tgz"
         defer { unlink(tarball) }
         try await TarArchive.create(tarball, from: installDirectory)
-        let compiled = try await agent.upload(tarball, what: "compiled package \(source.name)")
+        let compiled = try await agent.upload(tarball, what: "compiled package \(source.name)", signedURL: uploadURL)
         unlink(paths.packages + "/" + source.name)
         return ["result": ["blobstore_id": .string(compiled.id), "sha1": .string(compiled.sha1)]]
     }
@@ -73,5 +82,29 @@ struct CompilePackageAction: AgentAction {
         } catch let error as DecodingError {
             throw ActionError("Invalid compile_package dependencies: \(ApplySpecReader.describe(error))")
         }
+    }
+}
+
+/// `compile_package_with_signed_url({package_get_signed_url, upload_signed_url, digest, name,
+/// version, deps})`: `compile_package` for an agent without blobstore credentials — the source, each
+/// dependency (`deps.<name>.signed_url`) and the result go through pre-signed URLs. The reply is the
+/// same `{"result": {"blobstore_id", "sha1"}}`, the id being the upload URL's.
+struct CompilePackageWithSignedURLAction: AgentAction {
+    var isAsynchronous: Bool { true }
+
+    func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
+        let request = try arguments.object(0, "request")
+        func string(_ key: String) throws -> String {
+            guard let value = request[key]?.stringValue, !value.isEmpty else {
+                throw ActionError("compile_package_with_signed_url: \(key) is required")
+            }
+            return value
+        }
+        let sourceURL = try string("package_get_signed_url")
+        let source = BlobReference(
+            name: try string("name"), version: try string("version"), sha1: try string("digest"),
+            blobstoreID: DAVBlobstoreClient.blobName(sourceURL), signedURL: sourceURL)
+        let dependencies = try CompilePackageAction.dependencies(request["deps"] ?? .null)
+        return try await CompilePackageAction.compile(source, dependencies: dependencies, agent: agent, uploadURL: try string("upload_signed_url"))
     }
 }

@@ -12,13 +12,20 @@ struct FetchLogsAction: AgentAction {
     var isAsynchronous: Bool { true }
 
     func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
-        let types = try arguments.string(0, "log_type").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        try await Self.fetch(
+            types: try arguments.string(0, "log_type"), filters: arguments.count > 1 ? arguments[1] : .null, agent: agent, uploadURL: nil)
+    }
+
+    /// Packs the logs of `types` (comma-separated) matching `filters` and stores the tarball in the
+    /// blobstore, or at `uploadURL`.
+    static func fetch(types list: String, filters: JSONValue, agent: AgentContext, uploadURL: String?) async throws -> JSONValue {
+        let types = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let directories = ["job": agent.paths.sysLog, "agent": agent.paths.log, "system": agent.paths.systemLog]
         for type in types where directories[type] == nil {
             throw ActionError("Unknown log type '\(type)' (known: job, agent, system)")
         }
         var patterns: [LogGlob] = []
-        if arguments.count > 1, case .array(let filters) = arguments[1] {
+        if case .array(let filters) = filters {
             patterns = filters.compactMap(\.stringValue).map(LogGlob.init)
         }
         if patterns.isEmpty { patterns = [LogGlob("**/*")] }
@@ -43,7 +50,7 @@ struct FetchLogsAction: AgentAction {
         } catch {
             throw ActionError("Cannot pack the logs: \(error)")
         }
-        let blob = try await agent.upload(tarball, what: "the logs")
+        let blob = try await agent.upload(tarball, what: "the logs", signedURL: uploadURL)
         return ["blobstore_id": .string(blob.id), "sha1": .string(blob.sha1)]
     }
 
@@ -56,6 +63,20 @@ struct FetchLogsAction: AgentAction {
             if lstat(base + "/" + relative, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { found.append(relative) }
         }
         return found.sorted()
+    }
+}
+
+/// `fetch_logs_with_signed_url({signed_url, log_type, filters})`: `fetch_logs` for an agent without
+/// blobstore credentials; the tarball goes to the pre-signed URL. Answers `{"blobstore_id", "sha1"}`.
+struct FetchLogsWithSignedURLAction: AgentAction {
+    var isAsynchronous: Bool { true }
+
+    func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
+        let request = try arguments.object(0, "request")
+        guard let url = request["signed_url"]?.stringValue, let types = request["log_type"]?.stringValue else {
+            throw ActionError("fetch_logs_with_signed_url: signed_url and log_type are required")
+        }
+        return try await FetchLogsAction.fetch(types: types, filters: request["filters"] ?? .null, agent: agent, uploadURL: url)
     }
 }
 

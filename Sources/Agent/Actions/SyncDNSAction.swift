@@ -11,10 +11,15 @@ struct SyncDNSAction: AgentAction {
         let id = try arguments.string(0, "blobstore_id")
         let sha1 = try arguments.string(1, "sha1")
         guard arguments.count > 2, case .int(let version) = arguments[2] else { throw ActionError("Argument 2 (version) must be an integer") }
+        return try await Self.sync(id, digest: sha1, version: version, signedURL: nil, agent: agent)
+    }
+
+    /// Installs records blob `id` (fetched through `signedURL` when given) if `version` is newer.
+    static func sync(_ id: String, digest sha1: String, version: Int, signedURL: String?, agent: AgentContext) async throws -> JSONValue {
         let paths = agent.paths
         if let current = Self.version(at: paths.dnsRecords), current >= version { return "synced" }
 
-        let blob = try await agent.blobFetcher().fetch(id, digest: sha1, what: "DNS records")
+        let blob = try await agent.blobFetcher().fetch(id, digest: sha1, what: "DNS records", signedURL: signedURL)
         defer { blob.discard() }
         guard let data = FileManager.default.contents(atPath: blob.path),
             let records = try? JSONCoding.decoder.decode(JSONValue.self, from: data), case .array(let rows)? = records["records"]
@@ -45,5 +50,17 @@ struct SyncDNSAction: AgentAction {
     /// One token without whitespace or comment marks, so a record cannot add lines to /etc/hosts.
     static func isHostsSafe(_ text: String) -> Bool {
         !text.isEmpty && text.unicodeScalars.allSatisfy { $0.value > 32 && $0.value < 127 && $0 != "#" }
+    }
+}
+
+/// `sync_dns_with_signed_url({signed_url, multi_digest, version})`: `sync_dns` for an agent without
+/// blobstore credentials.
+struct SyncDNSWithSignedURLAction: AgentAction {
+    func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
+        let request = try arguments.object(0, "request")
+        guard let url = request["signed_url"]?.stringValue, let digest = request["multi_digest"]?.stringValue,
+            case .int(let version)? = request["version"]
+        else { throw ActionError("sync_dns_with_signed_url: signed_url, multi_digest and an integer version are required") }
+        return try await SyncDNSAction.sync(DAVBlobstoreClient.blobName(url), digest: digest, version: version, signedURL: url, agent: agent)
     }
 }

@@ -24,10 +24,15 @@ extension AgentContext {
         }
     }
 
-    /// Uploads a file the agent made (compiled package, logs) and returns its blob id and SHA-1.
-    func upload(_ file: String, what: String) async throws -> (id: String, sha1: String) {
+    /// Uploads a file the agent made (compiled package, logs) and returns its blob id and SHA-1:
+    /// to a pre-signed URL when the director gave one (the id is the URL's), else to the blobstore.
+    func upload(_ file: String, what: String, signedURL: String? = nil) async throws -> (id: String, sha1: String) {
         let sha1 = try await BlobFiles.digest(ofFileAt: file, algorithm: .sha1)
         do {
+            if let signedURL {
+                try await blobstoreSettings().makeSignedURLClient().put(fileAt: file, signedURL: signedURL)
+                return (DAVBlobstoreClient.blobName(signedURL), sha1)
+            }
             return (try await blobstoreSettings().makeClient().put(fileAt: file), sha1)
         } catch {
             throw ActionError("Cannot upload \(what): \(error)")
@@ -35,6 +40,7 @@ extension AgentContext {
     }
 
     func blobFetcher() -> BlobFetcher {
-        BlobFetcher(paths: paths) { [self] in try blobstoreSettings().makeClient() }
+        BlobFetcher(paths: paths, blobstore: { [self] in try blobstoreSettings().makeClient() },
+            signedURLClient: { [self] in try blobstoreSettings().makeSignedURLClient() })
     }
 }

@@ -3,11 +3,13 @@ import Foundation
 
 /// Finds a blob the way bosh-agent's cascading blobstore does: a blob delivered over NATS
 /// (`sensitive_blobs/<id>`), then a blob placed on the VM (`data/blobs/<id>`), then the director's
-/// blobstore. Every copy is checked against its digest before it is used.
+/// blobstore — through the blob's pre-signed URL when the director sent one (agents without
+/// blobstore credentials). Every copy is checked against its digest before it is used.
 struct BlobFetcher: Sendable {
     let paths: AgentPaths
     /// Built on first use: a VM that only gets NATS-delivered blobs needs no blobstore.
     let blobstore: @Sendable () throws -> any BlobstoreClient
+    let signedURLClient: @Sendable () throws -> DAVBlobstoreClient
 
     /// A local file with the blob's bytes.
     struct Fetched: Sendable {
@@ -23,7 +25,7 @@ struct BlobFetcher: Sendable {
     }
 
     /// `what` names the blob in errors ("package ruby", "rendered templates").
-    func fetch(_ id: String, digest text: String, what: String) async throws -> Fetched {
+    func fetch(_ id: String, digest text: String, what: String, signedURL: String? = nil) async throws -> Fetched {
         guard BlobLayout.isValid(id) else { throw ActionError("\(what): invalid blob id '\(id)'") }
         let digest: BlobDigest
         do {
@@ -42,7 +44,11 @@ struct BlobFetcher: Sendable {
         }
         let destination = paths.data + "/tmp/blob-" + UUID().uuidString.lowercased()
         do {
-            try await blobstore().get(id, digest: digest, to: destination)
+            if let signedURL {
+                try await signedURLClient().get(signedURL: signedURL, digest: digest, to: destination)
+            } else {
+                try await blobstore().get(id, digest: digest, to: destination)
+            }
         } catch {
             throw ActionError("\(what): \(error)")
         }

@@ -27,7 +27,7 @@ struct JobInstaller: Sendable {
             let sensitive = paths.sensitiveBlobs + "/" + archive.blobstoreID
             return FileManager.default.fileExists(atPath: sensitive) ? .init(path: sensitive, isDownloaded: false, isSensitive: true) : nil
         }
-        let blob = try await fetcher.fetch(archive.blobstoreID, digest: archive.sha1, what: "rendered templates")
+        let blob = try await fetcher.fetch(archive.blobstoreID, digest: archive.sha1, what: "rendered templates", signedURL: archive.signedURL)
         defer { blob.discard() }
         let staging = paths.dataJobs + "/.unpacking-" + UUID().uuidString.lowercased()
         defer { try? FileManager.default.removeItem(atPath: staging) }

@@ -18,7 +18,7 @@ struct PackageInstaller: Sendable {
         try Self.checkName(package.name, kind: "package")
         let target = directory(of: package)
         if FileManager.default.fileExists(atPath: target) { return target }
-        let blob = try await fetcher.fetch(package.blobstoreID, digest: package.sha1, what: "package \(package.name)")
+        let blob = try await fetcher.fetch(package.blobstoreID, digest: package.sha1, what: "package \(package.name)", signedURL: package.signedURL)
         defer { blob.discard() }
         let staging = paths.dataPackages + "/" + package.name + "/.installing-" + UUID().uuidString.lowercased()
         do {

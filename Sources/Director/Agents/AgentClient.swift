@@ -1,3 +1,4 @@
+import Blobstore
 import AgentProtocol
 import BosunCore
 import Foundation
@@ -30,6 +31,8 @@ public struct AgentClient: Sendable {
     public var taskPollInterval: Duration
     /// Where the time of each call is recorded, when a task is measuring.
     public var ledger: ExternalTimeLedger?
+    /// Set when agents hold no blobstore credentials: specs sent get a pre-signed URL per blob.
+    public var blobURLs: SignedBlobURLs?
     let router: AgentReplyRouter
 
     public init(
@@ -45,6 +48,7 @@ public struct AgentClient: Sendable {
 
     /// Sends `method` and returns the final `value` (for async methods, the finished task's result).
     public func send(_ method: AgentMethod) async throws(AgentClientError) -> JSONValue {
+        let method = blobURLs?.signing(method) ?? method
         guard let ledger else { return try await unmeasuredSend(method) }
         return try await ledger.measure("agent") { () async throws(AgentClientError) in try await unmeasuredSend(method) }
     }

@@ -1,3 +1,4 @@
+import Blobstore
 import Foundation
 import Logging
 import NATS
@@ -17,14 +18,17 @@ public final class AgentHub: Service, Sendable {
     let logger: Logger
     private let router = Mutex<AgentReplyRouter?>(nil)
     private let connection = Mutex<NATSClient?>(nil)
+    /// Signs the blobs of every spec sent to agents, when they hold no blobstore credentials.
+    let blobURLs: SignedBlobURLs?
 
     public init(
-        directorUUID: String, tls: NATSClientConfiguration.TLS, logger: Logger,
+        directorUUID: String, tls: NATSClientConfiguration.TLS, logger: Logger, blobURLs: SignedBlobURLs? = nil,
         serverURL: @escaping @Sendable () async throws -> String
     ) {
         self.directorUUID = directorUUID
         self.tls = tls
         self.logger = logger
+        self.blobURLs = blobURLs
         self.serverURL = serverURL
     }
 
@@ -78,6 +82,7 @@ public final class AgentHub: Service, Sendable {
                     router: router, agentID: agentID, instanceName: instanceName, requestTimeout: requestTimeout,
                     taskPollInterval: .milliseconds(100))
                 client.ledger = ledger
+                client.blobURLs = blobURLs
                 return client
             }
             try await Task.sleep(for: .milliseconds(100))

@@ -9,14 +9,18 @@ import ServiceLifecycle
 
 /// The blobstore agents reach (HTTPS, DAV-style `GET`/`HEAD`/`PUT`/`DELETE /<prefix>/<id>`, basic
 /// auth). Agents download packages and rendered templates here and upload compiled packages and logs.
+/// With signed URLs on, `GET`/`HEAD`/`PUT /signed/<id>?st=…&ts=…&e=…` need no credentials, only a
+/// valid, unexpired signature for that verb and blob (``SignedBlobURLs``).
 public struct BlobstoreServer: Sendable {
     public let storage: BlobStorage
-    /// User → password; the director gives each agent (or each deployment) its own pair.
+    /// User → password (the agents' shared `agent` user unless signed URLs replace it).
     public let users: [String: String]
+    public let signedURLs: SignedBlobURLs?
 
-    public init(storage: BlobStorage, users: [String: String]) {
+    public init(storage: BlobStorage, users: [String: String], signedURLs: SignedBlobURLs? = nil) {
         self.storage = storage
         self.users = users
+        self.signedURLs = signedURLs
     }
 
     /// Builds the server as a Service bound to `host:port` (0 picks a free port, reported through
@@ -41,6 +45,21 @@ public struct BlobstoreServer: Sendable {
         let router = Router()
         let storage = self.storage
         let server = self
+        router.get("signed/:id") { request, context -> Response in
+            let (id, path) = try server.signedPath(request, context, "GET")
+            guard storage.exists(id) else { throw HTTPError(.notFound) }
+            return Response(status: .ok, body: try await FileIO().loadFile(path: path, context: context))
+        }
+        router.head("signed/:id") { request, context -> HTTPResponse.Status in
+            let (id, _) = try server.signedPath(request, context, "HEAD")
+            return storage.exists(id) ? .ok : .notFound
+        }
+        router.put("signed/:id") { request, context -> HTTPResponse.Status in
+            let (id, _) = try server.signedPath(request, context, "PUT")
+            let existed = storage.exists(id)
+            try await storage.store(request.body, as: id)
+            return existed ? .noContent : .created
+        }
         router.get(":prefix/:id") { request, context -> Response in
             let path = try server.authorizedPath(request, context)
             guard storage.exists(context.parameters.get("id") ?? "") else { throw HTTPError(.notFound) }
@@ -62,6 +81,19 @@ public struct BlobstoreServer: Sendable {
             return storage.remove(context.parameters.get("id") ?? "") ? .noContent : .notFound
         }
         return router
+    }
+
+    /// Checks a signed request's signature for its verb; returns the blob's id and file. A wrong or
+    /// expired signature is a 403, as with BOSH's blobstore.
+    private func signedPath(_ request: Request, _ context: BasicRequestContext, _ verb: String) throws -> (String, String) {
+        guard let signedURLs, let id = context.parameters.get("id"), let path = storage.path(of: id) else {
+            throw HTTPError(.notFound)
+        }
+        let query = request.uri.queryParameters
+        guard signedURLs.allows(verb, id, signature: query.get("st"), signedAt: query.get("ts"), expires: query.get("e")) else {
+            throw HTTPError(.forbidden)
+        }
+        return (id, path)
     }
 
     /// Checks the credentials and that the prefix belongs to the id; returns the blob's file.

@@ -22,6 +22,9 @@ public struct DeployEnvironment: Sendable {
     public var agentStartTimeout: Duration = .seconds(300)
     /// Rendered templates go over NATS (`upload_blob`), never into the blobstore.
     public var natsDeliveredTemplates = false
+    /// Set with `blobstore.enable_signed_urls`: every blob an agent fetches or stores comes with a
+    /// pre-signed URL, since agents hold no blobstore credentials.
+    public var signedBlobURLs: SignedBlobURLs?
     /// The largest NATS message the bus takes, and the setting that raises it.
     public var natsMaxPayloadBytes = 1 << 20
     /// The director-wide base of every VM's `env.bosh` (`agent.env.bosh`).
@@ -85,16 +88,17 @@ extension DeployEnvironment {
         natsCertificates: NATSCertificates, logger: Logger
     ) throws -> DeployEnvironment {
         let certs = configuration.certificatesDirectory
+        let signed = identity.signedBlobURLs(configuration)
         let hub = AgentHub(
             directorUUID: identity.uuid,
             tls: .init(caFile: natsCertificates.caPath, certificateFile: certs + "/nats-director.crt", privateKeyFile: certs + "/nats-director.key"),
-            logger: logger
+            logger: logger, blobURLs: signed
         ) { try await natsServer.url() }
         let blobstore = BlobstoreSettings(
             provider: "dav",
             options: .init(
-                endpoint: "https://\(configuration.addressForAgents):\(configuration.blobstorePort)", user: "agent",
-                password: identity.blobstoreAgentPassword, caPEM: identity.caPEM))
+                endpoint: configuration.blobstoreEndpointForAgents, user: signed == nil ? "agent" : nil,
+                password: signed == nil ? identity.blobstoreAgentPassword : nil, caPEM: identity.caPEM))
         let advertised = configuration.natsAddressForAgents
         var environment = DeployEnvironment(
             directorName: configuration.name, directorUUID: identity.uuid, agents: hub, natsServer: natsServer,
@@ -104,6 +108,7 @@ extension DeployEnvironment {
             configServer: try ConfigServer(keyPath: configuration.stateDirectory + "/config-server.key", directorName: configuration.name),
             renderer: ERBRenderer())
         environment.natsDeliveredTemplates = configuration.natsDeliveredTemplates
+        environment.signedBlobURLs = signed
         environment.natsMaxPayloadBytes = configuration.natsMaxPayloadBytes
         environment.agentEnvBosh = configuration.agentEnvBosh
         return environment

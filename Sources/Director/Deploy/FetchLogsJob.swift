@@ -28,8 +28,18 @@ struct FetchLogsJob: TaskJob {
             let label = "\(instance.group)/\(instance.uuid) (\(instance.index))"
             try await context.events.step(stage: "Fetching logs", task: label, tags: [instance.group]) {
                 let agent = try await environment.agents.client(agentID: vm.agentID, instanceName: label, ledger: context.ledger)
-                let answer = try await agent.send(.fetchLogs(logTypes: type.split(separator: ",").map(String.init), filters: filters.isEmpty ? nil : filters))
-                guard let id = answer["blobstore_id"]?.stringValue else { throw DeployError("'\(label)' sent no logs") }
+                let types = type.split(separator: ",").map(String.init)
+                let id: String
+                if let urls = environment.signedBlobURLs {
+                    // No blobstore credentials on the VM: it stores the logs through a URL for an id chosen here.
+                    id = UUID().uuidString.lowercased()
+                    _ = try await agent.send(.fetchLogsWithSignedURL(uploadURL: urls.url(.put, id), logTypes: types, filters: filters.isEmpty ? nil : filters))
+                    guard blobs.exists(id) else { throw DeployError("'\(label)' sent no logs") }
+                } else {
+                    let answer = try await agent.send(.fetchLogs(logTypes: types, filters: filters.isEmpty ? nil : filters))
+                    guard let sent = answer["blobstore_id"]?.stringValue else { throw DeployError("'\(label)' sent no logs") }
+                    id = sent
+                }
                 fetched.update { $0.append(("\(instance.group).\(instance.index).\(instance.uuid).tgz", id)) }
             }
         }

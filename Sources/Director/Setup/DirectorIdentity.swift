@@ -1,3 +1,4 @@
+import Blobstore
 import BosunCore
 import Credentials
 import Foundation
@@ -13,6 +14,8 @@ public struct DirectorIdentity: Sendable {
     public let users: [String: String]
     /// The blobstore credentials agents use (`agent` / this), generated once, stored 0600.
     public let blobstoreAgentPassword: String
+    /// The key of the blobstore's pre-signed URLs, generated once, stored 0600.
+    public let blobstoreSigningSecret: String
     /// Where the CA is, for operators (`--ca-cert`).
     public let caPath: String
     /// Set only on the start that generated the admin password, so it can be printed once.
@@ -61,10 +64,19 @@ public struct DirectorIdentity: Sendable {
         let blobstorePassword = try readOrCreate(state + "/blobstore-agent-password") {
             try CredentialGenerator().generate(VariableDefinition(name: "blobstore", type: "password"), lookup: { _ in nil }).stringValue ?? ""
         }
+        let signingSecret = try readOrCreate(state + "/blobstore-signing-secret") {
+            try CredentialGenerator().generate(VariableDefinition(name: "signing", type: "password"), lookup: { _ in nil }).stringValue ?? ""
+        }
         return DirectorIdentity(
             uuid: uuid, caPEM: try read(ca), certificatePEM: try read(certificate), privateKeyPEM: try read(key), users: users,
-            blobstoreAgentPassword: blobstorePassword,
+            blobstoreAgentPassword: blobstorePassword, blobstoreSigningSecret: signingSecret,
             caPath: ca, generatedAdminPassword: generated)
+    }
+
+    /// The signer of blobstore URLs for agents, when `blobstore.enable_signed_urls` is on.
+    public func signedBlobURLs(_ configuration: DirectorConfiguration) -> SignedBlobURLs? {
+        guard configuration.signedBlobURLs else { return nil }
+        return SignedBlobURLs(secret: Array(blobstoreSigningSecret.utf8), endpoint: configuration.blobstoreEndpointForAgents)
     }
 
     /// A CA made once (kept unless missing) and an RSA-2048 server certificate for `addresses`,

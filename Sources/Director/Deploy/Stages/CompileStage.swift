@@ -110,18 +110,29 @@ struct CompileStage {
             dependencies[package.name] = BlobReference(
                 name: package.name, version: package.version, sha1: compiled.sha1, blobstoreID: compiled.blobstoreID)
         }
+        var package = CompilePackage(
+            blobstoreID: need.package.blobstoreID, sha1: need.package.sha1, name: need.package.name, version: need.package.version,
+            dependencies: dependencies)
+        // An agent without blobstore credentials gets a URL per blob, and one to store the result
+        // under an id chosen here.
+        var method = AgentMethod.compilePackage(package)
+        var signedUploadID: String?
+        if let urls = steps.environment.signedBlobURLs {
+            let uploadID = UUID().uuidString.lowercased()
+            package.dependencies = urls.signing(dependencies)
+            method = .compilePackageWithSignedURL(package, sourceURL: urls.url(.get, package.blobstoreID), uploadURL: urls.url(.put, uploadID))
+            signedUploadID = uploadID
+        }
         let vm = try await workers.acquire()
         let reply: JSONValue
         do {
-            reply = try await vm.agent.send(.compilePackage(CompilePackage(
-                blobstoreID: need.package.blobstoreID, sha1: need.package.sha1, name: need.package.name, version: need.package.version,
-                dependencies: dependencies)))
+            reply = try await vm.agent.send(method)
         } catch {
             await workers.release(vm, healthy: false)
             throw DeployError("Compiling package '\(need.package.name)/\(need.package.version)': \(error)")
         }
         await workers.release(vm, healthy: true)
-        guard let blobstoreID = reply["result"]?["blobstore_id"]?.stringValue, let sha1 = reply["result"]?["sha1"]?.stringValue else {
+        guard let blobstoreID = signedUploadID ?? reply["result"]?["blobstore_id"]?.stringValue, let sha1 = reply["result"]?["sha1"]?.stringValue else {
             throw DeployError("Compiling package '\(need.package.name)': the agent's reply has no blobstore_id and sha1")
         }
         let record = CompiledPackageRecord()

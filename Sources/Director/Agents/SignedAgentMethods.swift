@@ -1,0 +1,36 @@
+import AgentProtocol
+import Blobstore
+
+extension SignedBlobURLs {
+    /// `method` as sent to an agent without blobstore credentials: each spec it carries gets a GET
+    /// URL on every package and on the rendered templates archive. (BOSH signs packages only, so its
+    /// credential-less agents depend on NATS-delivered templates; Bosun signs both.)
+    func signing(_ method: AgentMethod) -> AgentMethod {
+        switch method {
+        case .apply(let spec): return .apply(signing(spec))
+        case .prepare(let spec): return .prepare(signing(spec))
+        case .drain(let type, let spec?): return .drain(type, signing(spec))
+        default: return method
+        }
+    }
+
+    func signing(_ spec: ApplySpec) -> ApplySpec {
+        var spec = spec
+        for (name, package) in spec.packages where !package.blobstoreID.isEmpty {
+            spec.packages[name]?.signedURL = url(.get, package.blobstoreID)
+        }
+        if let archive = spec.renderedTemplatesArchive, !archive.blobstoreID.isEmpty {
+            spec.renderedTemplatesArchive?.signedURL = url(.get, archive.blobstoreID)
+        }
+        return spec
+    }
+
+    /// A dependency list with a GET URL on each package.
+    func signing(_ dependencies: [String: BlobReference]) -> [String: BlobReference] {
+        dependencies.mapValues { package in
+            var package = package
+            package.signedURL = url(.get, package.blobstoreID)
+            return package
+        }
+    }
+}
