@@ -76,7 +76,9 @@ public struct DirectorIdentity: Sendable {
     /// The signer of blobstore URLs for agents, when `blobstore.enable_signed_urls` is on.
     public func signedBlobURLs(_ configuration: DirectorConfiguration) -> SignedBlobURLs? {
         guard configuration.signedBlobURLs else { return nil }
-        return SignedBlobURLs(secret: Array(blobstoreSigningSecret.utf8), endpoint: configuration.blobstoreEndpointForAgents)
+        // Six hours: a compile signs its upload URL before a packaging script that may run long.
+        return SignedBlobURLs(
+            secret: Array(blobstoreSigningSecret.utf8), endpoint: configuration.blobstoreEndpointForAgents, lifetime: .seconds(6 * 3600))
     }
 
     /// A CA made once (kept unless missing) and an RSA-2048 server certificate for `addresses`,
