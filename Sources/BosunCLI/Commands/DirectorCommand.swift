@@ -62,6 +62,23 @@ extension DirectorCommand {
         try await TaskFollower(client: client, output: output).follow(id)
     }
 
+    /// `upload-release URL` / `upload-stemcell URL`: the director downloads it (`{"location",
+    /// "sha1"}`), checking the digest when one is given.
+    func uploadRemoteAndFollow(
+        _ location: String, sha1: String?, to path: String, fix: Bool, client: DirectorClient, output: CommandOutput
+    ) async throws(CommandFailure) {
+        var request: [String: JSONValue] = ["location": .string(location)]
+        if let sha1 { request["sha1"] = .string(sha1) }
+        let body = try? JSONCoding.encoder.encode(JSONValue.object(request))
+        let id = try await client.startTask(.POST, path + (fix ? "?fix=true" : ""), body: body, contentType: "application/json")
+        try await TaskFollower(client: client, output: output).follow(id)
+    }
+
+    /// Whether an upload argument is a URL for the director to fetch rather than a local file.
+    static func isRemote(_ argument: String) -> Bool {
+        argument.hasPrefix("http://") || argument.hasPrefix("https://")
+    }
+
     static func readFile(_ path: String) throws(CommandFailure) -> String {
         if path == "-" { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {

@@ -7,10 +7,14 @@ import Foundation
 struct UploadReleaseCommand: DirectorCommand {
     static let configuration = CommandConfiguration(commandName: "upload-release", abstract: "Upload release", aliases: ["ur"])
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Path to a release tarball") var file: String
+    @Argument(help: "Path to a release tarball, or an http(s) URL the director downloads it from") var file: String
     @Flag(name: .long, help: "Replace the release even if one with that name and version exists") var fix = false
+    @Option(name: .long, help: "SHA-1 (or sha256:…) the downloaded release must have (URLs only)") var sha1: String?
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        if Self.isRemote(file) {
+            return try await uploadRemoteAndFollow(file, sha1: sha1, to: "/releases", fix: fix, client: client, output: output)
+        }
         let (name, version) = try TarballManifest.nameAndVersion(file, member: "release.MF", what: "release")
         if !fix {
             let releases = try await client.json(.GET, "/releases").arrayValue ?? []

@@ -7,10 +7,14 @@ import Foundation
 struct UploadStemcellCommand: DirectorCommand {
     static let configuration = CommandConfiguration(commandName: "upload-stemcell", abstract: "Upload stemcell", aliases: ["us"])
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Path to a stemcell tarball") var file: String
+    @Argument(help: "Path to a stemcell tarball, or an http(s) URL the director downloads it from") var file: String
     @Flag(name: .long, help: "Replace the stemcell even if one with that name and version exists") var fix = false
+    @Option(name: .long, help: "SHA-1 (or sha256:…) the downloaded stemcell must have (URLs only)") var sha1: String?
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        if Self.isRemote(file) {
+            return try await uploadRemoteAndFollow(file, sha1: sha1, to: "/stemcells", fix: fix, client: client, output: output)
+        }
         let (name, version) = try TarballManifest.nameAndVersion(file, member: "stemcell.MF", what: "stemcell")
         if !fix {
             let request: JSONValue = ["stemcell": ["name": .string(name), "version": .string(version)]]

@@ -30,11 +30,12 @@ struct ReleaseController {
     }
 
     func upload(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
-        let path = try await UploadedTarball.receive(request, into: uploadsDirectory, kind: "release")
+        var arguments = try await UploadedTarball.receive(request, into: uploadsDirectory, kind: "release")
         let query = request.uri.queryParameters
+        arguments["fix"] = .bool(query.get("fix") == "true")
+        arguments["rebase"] = .bool(query.get("rebase") == "true")
         let task = try await runner.enqueue(
-            type: "update_release", description: "create release", user: context.user ?? "",
-            arguments: ["path": .string(path), "fix": .bool(query.get("fix") == "true"), "rebase": .bool(query.get("rebase") == "true")])
+            type: "update_release", description: "create release", user: context.user ?? "", arguments: .object(arguments))
         return Response.redirect(to: task)
     }
 

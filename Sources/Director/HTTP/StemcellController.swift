@@ -38,10 +38,10 @@ struct StemcellController {
     }
 
     func upload(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
-        let path = try await UploadedTarball.receive(request, into: uploadsDirectory, kind: "stemcell")
+        var arguments = try await UploadedTarball.receive(request, into: uploadsDirectory, kind: "stemcell")
+        arguments["fix"] = .bool(request.uri.queryParameters.get("fix") == "true")
         let task = try await runner.enqueue(
-            type: "update_stemcell", description: "create stemcell", user: context.user ?? "",
-            arguments: ["path": .string(path), "fix": .bool(request.uri.queryParameters.get("fix") == "true")])
+            type: "update_stemcell", description: "create stemcell", user: context.user ?? "", arguments: .object(arguments))
         return .redirect(to: task)
     }
 
