@@ -182,6 +182,15 @@ struct DeployTests {
         #expect(smokeRuns.first?["instance"]?.stringValue?.hasPrefix("smoke/") == true)
         #expect(try await bed.vmCIDs() == vmsBeforeErrand)
         #expect(try await bed.instances().count == 2)
+        // --keep-alive: the errand's VM stays and the next run reuses it; a run without deletes it.
+        try await bed.succeed(["-d", "greet", "run-errand", "smoke", "--keep-alive"])
+        let kept = try await bed.vmCIDs().filter { $0.key.hasPrefix("smoke/") }
+        #expect(kept.count == 1, "\(kept)")
+        let rerun = try await bed.succeed(["-d", "greet", "run-errand", "smoke", "--keep-alive", "--json"])
+        #expect(rerun.contains("greets everyone"), "\(rerun)")
+        #expect(try await bed.vmCIDs().filter { $0.key.hasPrefix("smoke/") } == kept, "the kept VM is reused")
+        try await bed.succeed(["-d", "greet", "run-errand", "smoke"])
+        #expect(try await bed.vmCIDs() == vmsBeforeErrand)
         let unknown = try await bed.bosun(["-d", "greet", "run-errand", "nope"])
         #expect(unknown.status == 1)
         #expect((unknown.stdout + unknown.stderr).contains("Errand 'nope' doesn't exist"), "\(unknown.stdout)")

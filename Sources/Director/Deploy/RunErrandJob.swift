@@ -40,7 +40,8 @@ struct RunErrandJob: TaskJob {
                 else {
                     throw DeployError("Errand '\(errand)' doesn't exist: no instance of deployment '\(deployment)' has that job")
                 }
-                return try await Self.runErrandGroup(errand, manifest: manifest, context: context, environment: environment)
+                return try await Self.runErrandGroup(
+                    errand, manifest: manifest, keepAlive: context.arguments["keep_alive"] == true, context: context, environment: environment)
             }
             try await Self.run(errand, job: errand, on: targets, context: context, environment: environment)
             return "\(targets.count) errand run\(targets.count == 1 ? "" : "s")"
@@ -70,10 +71,12 @@ struct RunErrandJob: TaskJob {
 
     /// An errand that is an instance group of its own (`lifecycle: errand`): its VMs are made as a
     /// deploy makes them (compiled packages, rendered jobs, disks) but with the jobs not started,
-    /// the errand runs on each, and the VMs, disks and addresses are deleted again. Nothing else of
-    /// the deployment is touched and its recorded manifest stays as it was.
+    /// the errand runs on each, and the VMs, disks and addresses are deleted again — unless
+    /// `keepAlive` (`run-errand --keep-alive`): then they stay, and the next run updates and reuses
+    /// them instead of making new ones. Nothing else of the deployment is touched and its recorded
+    /// manifest stays as it was.
     static func runErrandGroup(
-        _ group: String, manifest: YAMLValue, context: TaskContext, environment: DeployEnvironment
+        _ group: String, manifest: YAMLValue, keepAlive: Bool, context: TaskContext, environment: DeployEnvironment
     ) async throws -> String {
         guard let deployment = context.deployment, case .map(var root) = manifest, case .array(var groups)? = root["instance_groups"] else {
             throw DeployError("The deployed manifest has no instance groups")
@@ -112,9 +115,16 @@ struct RunErrandJob: TaskJob {
             for plan in groupPlan.instances {
                 guard let record = records[plan.id], let output = rendered[plan.id] else { continue }
                 record.state = "stopped"  // installed, not started: the errand runs it
-                _ = try await context.events.step(stage: "Creating errand VM", task: plan.displayName, tags: [group]) {
+                // A VM kept alive by an earlier run is updated in place rather than replaced.
+                var kept: VMRecord?
+                var keptDisk: PersistentDiskRecord?
+                if let id = record.id {
+                    kept = try await VMRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).first()
+                    keptDisk = try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).first()
+                }
+                _ = try await context.events.step(stage: kept == nil ? "Creating errand VM" : "Updating errand VM", task: plan.displayName, tags: [group]) {
                     try await updater.update(InstanceUpdater.Work(
-                        plan: plan, record: record, vm: nil, disk: nil, rendered: output, stemcellCID: stemcell.cid,
+                        plan: plan, record: record, vm: kept, disk: keptDisk, rendered: output, stemcellCID: stemcell.cid,
                         watch: .none))
                 }
                 if let id = record.id, let vm = try await VMRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).first() {
@@ -123,11 +133,11 @@ struct RunErrandJob: TaskJob {
             }
             try await run(group, job: nil, on: created, context: context, environment: environment)
         } catch {
-            try? await deleteErrandInstances(group, context: context, steps: steps)
+            if !keepAlive { try? await deleteErrandInstances(group, context: context, steps: steps) }
             throw error
         }
-        try await deleteErrandInstances(group, context: context, steps: steps)
-        return "\(created.count) errand run\(created.count == 1 ? "" : "s")"
+        if !keepAlive { try await deleteErrandInstances(group, context: context, steps: steps) }
+        return "\(created.count) errand run\(created.count == 1 ? "" : "s")\(keepAlive ? ", VMs kept alive" : "")"
     }
 
     private static func deleteErrandInstances(_ group: String, context: TaskContext, steps: VMSteps) async throws {
