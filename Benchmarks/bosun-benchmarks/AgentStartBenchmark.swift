@@ -24,8 +24,8 @@ func runAgentStartBenchmark(server port: Int, root: String) async throws {
         try await director.waitUntilConnected()
         let replies = try await director.subscribe(to: "bench.replies")
         var iterator = replies.makeAsyncIterator()
-        func send(_ method: String) async throws -> String {
-            let request = #"{"protocol":3,"method":"\#(method)","arguments":[],"reply_to":"bench.replies"}"#
+        func send(_ method: String, _ arguments: String = "[]") async throws -> String {
+            let request = #"{"protocol":3,"method":"\#(method)","arguments":\#(arguments),"reply_to":"bench.replies"}"#
             try director.publish(request, to: "agent.bench")
             guard let reply = try await iterator.next() else { throw BenchmarkError("agent replies ended") }
             return String(decoding: reply.payload.readableBytesView, as: UTF8.self)
@@ -47,7 +47,14 @@ func runAgentStartBenchmark(server port: Int, root: String) async throws {
                 _ = try await send("start")
                 try await waitForJobState("running")
                 samples.append((ContinuousClock.now - start) / .milliseconds(1))
-                _ = try await send("stop")
+                // As the director does: `stop` is an async task, followed to its end before the next `start`.
+                var reply = try await send("stop")
+                while let value = (try? JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any])?["value"] as? [String: Any],
+                    value["state"] as? String == "running", let id = value["agent_task_id"] as? String
+                {
+                    try await Task.sleep(for: .milliseconds(10))
+                    reply = try await send("get_task", #"["\#(id)"]"#)
+                }
                 try await waitForJobState("stopped")
             }
         } catch {
