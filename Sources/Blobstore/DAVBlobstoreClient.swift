@@ -67,47 +67,43 @@ public struct DAVBlobstoreClient: BlobstoreClient {
     }
 
     public func get(_ id: String, digest: BlobDigest, to path: String) async throws {
-        let response = try await perform(try request(.GET, id), "download blob \(id)")
-        guard response.status == .ok else {
-            throw BlobstoreError("cannot download blob \(id): blobstore answered \(response.status.code)")
-        }
-        try await BlobFiles.write(response.body, to: path, expecting: digest, blobID: id)
+        try await download(try request(.GET, id), name: id, digest: digest, to: path)
     }
 
     public func put(fileAt path: String) async throws -> String {
         let id = UUID().uuidString.lowercased()
-        guard let size = try await BlobFiles.size(ofFileAt: path) else { throw BlobstoreError("no file at \(path) to upload") }
-        // The body is read from the file as it is sent, so each attempt opens the file anew.
-        var request = try request(.PUT, id)
-        request.body = .stream(FileChunkSequence(path: path), length: .known(size))
-        let status = try await perform(request, "upload blob \(id)").status
-        guard (200..<300).contains(status.code) else {
-            throw BlobstoreError("cannot upload blob \(id): blobstore answered \(status.code)")
-        }
+        try await upload(path, with: try request(.PUT, id), name: id)
         return id
     }
 
-    /// Downloads through a pre-signed URL (``SignedBlobURLs``): no credentials are sent. Errors
-    /// name the blob by its path, never the URL's signature.
-    public func get(signedURL: String, digest: BlobDigest, to path: String) async throws {
-        let name = Self.blobName(signedURL)
-        let response = try await perform(request(.GET, url: signedURL), "download blob \(name)")
+    private func download(_ request: HTTPClientRequest, name: String, digest: BlobDigest, to path: String) async throws {
+        let response = try await perform(request, "download blob \(name)")
         guard response.status == .ok else {
             throw BlobstoreError("cannot download blob \(name): blobstore answered \(response.status.code)")
         }
         try await BlobFiles.write(response.body, to: path, expecting: digest, blobID: name)
     }
 
-    /// Uploads the file at `path` to a pre-signed `PUT` URL.
-    public func put(fileAt path: String, signedURL: String) async throws {
-        let name = Self.blobName(signedURL)
+    private func upload(_ path: String, with request: HTTPClientRequest, name: String) async throws {
         guard let size = try await BlobFiles.size(ofFileAt: path) else { throw BlobstoreError("no file at \(path) to upload") }
-        var request = request(.PUT, url: signedURL)
+        // The body is read from the file as it is sent, so each attempt opens the file anew.
+        var request = request
         request.body = .stream(FileChunkSequence(path: path), length: .known(size))
         let status = try await perform(request, "upload blob \(name)").status
         guard (200..<300).contains(status.code) else {
             throw BlobstoreError("cannot upload blob \(name): blobstore answered \(status.code)")
         }
+    }
+
+    /// Downloads through a pre-signed URL (``SignedBlobURLs``): no credentials are sent. Errors
+    /// name the blob by its path, never the URL's signature.
+    public func get(signedURL: String, digest: BlobDigest, to path: String) async throws {
+        try await download(request(.GET, url: signedURL), name: Self.blobName(signedURL), digest: digest, to: path)
+    }
+
+    /// Uploads the file at `path` to a pre-signed `PUT` URL.
+    public func put(fileAt path: String, signedURL: String) async throws {
+        try await upload(path, with: request(.PUT, url: signedURL), name: Self.blobName(signedURL))
     }
 
     /// The last path component of a signed URL, without its query (the signature): the blob's id.

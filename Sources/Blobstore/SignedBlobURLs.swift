@@ -27,6 +27,12 @@ public struct SignedBlobURLs: Sendable {
         return endpoint + "/signed/" + id + "?st=" + signature(verb.rawValue, id, signedAt, expires) + "&ts=\(signedAt)&e=\(expires)"
     }
 
+    /// A new blob id with the URL an agent stores it at.
+    public func newUpload(now: Date = Date()) -> (id: String, url: String) {
+        let id = UUID().uuidString.lowercased()
+        return (id, url(.put, id, now: now))
+    }
+
     /// Whether the query of a request for `/signed/<id>` allows `verb` now. HEAD is allowed by a
     /// GET signature.
     public func allows(_ verb: String, _ id: String, signature: String?, signedAt: String?, expires: String?, now: Date = Date()) -> Bool {

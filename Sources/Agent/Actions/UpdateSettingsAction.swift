@@ -22,7 +22,7 @@ struct UpdateSettingsAction: AgentAction {
         try await SystemTrustStore(hostRoot: agent.paths.hostRoot).replace(with: certificates)
         let data = try JSONCoding.encoder.encode(settings)
         try Filesystem.writePrivately(data, to: Self.file(agent.paths))
-        try Self.replaceTrustedCertificates(certificates, in: agent.paths.bosh + "/trusted_certs")
+        try SystemTrustStore.write(certificates, into: agent.paths.bosh + "/trusted_certs")
         try Self.replaceDiskLinks(links, in: agent.paths.instance + "/disks")
         if !changed.isEmpty { agent.restartSoon(reason: changed.joined(separator: " and ") + " changed") }
         return "ok"
@@ -79,17 +79,6 @@ struct UpdateSettingsAction: AgentAction {
                 throw ActionError("update_settings: disk_associations[\(index)].name '\(name)' is not a valid disk name")
             }
             return (name, try PersistentDisks.device(for: cid, paths))
-        }
-    }
-
-    private static func replaceTrustedCertificates(_ certificates: [String], in directory: String) throws {
-        try Filesystem.makeDirectory(directory, mode: 0o755)
-        removeEntries(of: directory) { $0.hasPrefix("bosh-trusted-cert-") }
-        for (index, certificate) in certificates.enumerated() {
-            let path = directory + "/bosh-trusted-cert-\(index + 1).crt"
-            guard FileManager.default.createFile(atPath: path, contents: Data(certificate.utf8), attributes: [.posixPermissions: 0o644]) else {
-                throw ActionError("update_settings: cannot write \(path)")
-            }
         }
     }
 

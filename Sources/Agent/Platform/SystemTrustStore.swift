@@ -23,18 +23,7 @@ struct SystemTrustStore {
         guard let tool = Self.updateTool else {
             throw ActionError("update_settings: trusted_certs need update-ca-certificates, which this VM does not have")
         }
-        do {
-            try Filesystem.makeDirectory(localCertificates, mode: 0o755)
-        } catch {
-            throw ActionError("update_settings: cannot install trusted_certs: \(error)")
-        }
-        for name in installed { unlink(localCertificates + "/" + name) }
-        for (index, certificate) in certificates.enumerated() {
-            let path = localCertificates + "/\(Self.prefix)\(index + 1).crt"
-            guard FileManager.default.createFile(atPath: path, contents: Data(certificate.utf8), attributes: [.posixPermissions: 0o644]) else {
-                throw ActionError("update_settings: cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-        }
+        try Self.write(certificates, into: localCertificates)
         do {
             try await ProcessRunner.checked(tool, ["--fresh"] + (try privateRootArguments()))
         } catch {
@@ -55,6 +44,21 @@ struct SystemTrustStore {
         // certificate is left either; a stale one must not survive that.
         unlink(bundle)
         return ["--certsconf", conf, "--certsdir", shared, "--localcertsdir", localCertificates, "--etccertsdir", etc, "--hooksdir", hooks]
+    }
+
+    /// Replaces the `bosh-trusted-cert-<n>.crt` files of `directory` with `certificates` (0644);
+    /// other files there are left alone. Also the agent's own copy in `bosh/trusted_certs/`.
+    static func write(_ certificates: [String], into directory: String) throws {
+        try Filesystem.makeDirectory(directory, mode: 0o755)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix) {
+            unlink(directory + "/" + name)
+        }
+        for (index, certificate) in certificates.enumerated() {
+            let path = directory + "/\(prefix)\(index + 1).crt"
+            guard FileManager.default.createFile(atPath: path, contents: Data(certificate.utf8), attributes: [.posixPermissions: 0o644]) else {
+                throw ActionError("update_settings: cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     private static var updateTool: String? {

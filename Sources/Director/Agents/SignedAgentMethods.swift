@@ -16,20 +16,18 @@ extension SignedBlobURLs {
 
     func signing(_ spec: ApplySpec) -> ApplySpec {
         var spec = spec
-        for (name, package) in spec.packages where !package.blobstoreID.isEmpty {
-            spec.packages[name]?.signedURL = url(.get, package.blobstoreID)
-        }
+        spec.packages = signing(spec.packages)
         if let archive = spec.renderedTemplatesArchive, !archive.blobstoreID.isEmpty {
             spec.renderedTemplatesArchive?.signedURL = url(.get, archive.blobstoreID)
         }
         return spec
     }
 
-    /// A dependency list with a GET URL on each package.
-    func signing(_ dependencies: [String: BlobReference]) -> [String: BlobReference] {
-        dependencies.mapValues { package in
+    /// Packages (a spec's, or a compile's dependencies) with a GET URL on each stored one.
+    func signing(_ packages: [String: BlobReference]) -> [String: BlobReference] {
+        packages.mapValues { package in
             var package = package
-            package.signedURL = url(.get, package.blobstoreID)
+            if !package.blobstoreID.isEmpty { package.signedURL = url(.get, package.blobstoreID) }
             return package
         }
     }

@@ -43,44 +43,41 @@ public struct BlobstoreServer: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        let storage = self.storage
         let server = self
-        router.get("signed/:id") { request, context -> Response in
-            let (id, path) = try server.signedPath(request, context, "GET")
-            guard storage.exists(id) else { throw HTTPError(.notFound) }
-            return Response(status: .ok, body: try await FileIO().loadFile(path: path, context: context))
-        }
-        router.head("signed/:id") { request, context -> HTTPResponse.Status in
-            let (id, _) = try server.signedPath(request, context, "HEAD")
-            return storage.exists(id) ? .ok : .notFound
-        }
-        router.put("signed/:id") { request, context -> HTTPResponse.Status in
-            let (id, _) = try server.signedPath(request, context, "PUT")
-            let existed = storage.exists(id)
-            try await storage.store(request.body, as: id)
-            return existed ? .noContent : .created
-        }
-        router.get(":prefix/:id") { request, context -> Response in
-            let path = try server.authorizedPath(request, context)
-            guard storage.exists(context.parameters.get("id") ?? "") else { throw HTTPError(.notFound) }
-            return Response(status: .ok, body: try await FileIO().loadFile(path: path, context: context))
-        }
-        router.head(":prefix/:id") { request, context -> HTTPResponse.Status in
-            _ = try server.authorizedPath(request, context)
-            return storage.exists(context.parameters.get("id") ?? "") ? .ok : .notFound
-        }
-        router.put(":prefix/:id") { request, context -> HTTPResponse.Status in
-            _ = try server.authorizedPath(request, context)
-            let id = context.parameters.get("id") ?? ""
-            let existed = storage.exists(id)
-            try await storage.store(request.body, as: id)
-            return existed ? .noContent : .created
-        }
-        router.delete(":prefix/:id") { request, context -> HTTPResponse.Status in
-            _ = try server.authorizedPath(request, context)
-            return storage.remove(context.parameters.get("id") ?? "") ? .noContent : .notFound
+        // The same blob routes twice: by signature (no credentials) and by Basic credentials.
+        addBlobRoutes(to: router, path: "signed/:id") { request, context, verb in try server.signedPath(request, context, verb) }
+        addBlobRoutes(to: router, path: ":prefix/:id", delete: true) { request, context, _ in
+            (context.parameters.get("id") ?? "", try server.authorizedPath(request, context))
         }
         return router
+    }
+
+    /// `GET`/`HEAD`/`PUT` (and `DELETE` when asked) of one blob; `access` checks the request for
+    /// its verb and returns the blob's id and file.
+    private func addBlobRoutes(
+        to router: Router<BasicRequestContext>, path: RouterPath, delete: Bool = false,
+        access: @escaping @Sendable (Request, BasicRequestContext, String) throws -> (id: String, path: String)
+    ) {
+        let storage = self.storage
+        router.get(path) { request, context -> Response in
+            let (id, file) = try access(request, context, "GET")
+            guard storage.exists(id) else { throw HTTPError(.notFound) }
+            return Response(status: .ok, body: try await FileIO().loadFile(path: file, context: context))
+        }
+        router.head(path) { request, context -> HTTPResponse.Status in
+            storage.exists(try access(request, context, "HEAD").id) ? .ok : .notFound
+        }
+        router.put(path) { request, context -> HTTPResponse.Status in
+            let id = try access(request, context, "PUT").id
+            let existed = storage.exists(id)
+            try await storage.store(request.body, as: id)
+            return existed ? .noContent : .created
+        }
+        if delete {
+            router.delete(path) { request, context -> HTTPResponse.Status in
+                storage.remove(try access(request, context, "DELETE").id) ? .noContent : .notFound
+            }
+        }
     }
 
     /// Checks a signed request's signature for its verb; returns the blob's id and file. A wrong or

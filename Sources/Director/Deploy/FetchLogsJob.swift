@@ -32,8 +32,9 @@ struct FetchLogsJob: TaskJob {
                 let id: String
                 if let urls = environment.signedBlobURLs {
                     // No blobstore credentials on the VM: it stores the logs through a URL for an id chosen here.
-                    id = UUID().uuidString.lowercased()
-                    _ = try await agent.send(.fetchLogsWithSignedURL(uploadURL: urls.url(.put, id), logTypes: types, filters: filters.isEmpty ? nil : filters))
+                    let upload = urls.newUpload()
+                    id = upload.id
+                    _ = try await agent.send(.fetchLogsWithSignedURL(uploadURL: upload.url, logTypes: types, filters: filters.isEmpty ? nil : filters))
                     guard blobs.exists(id) else { throw DeployError("'\(label)' sent no logs") }
                 } else {
                     let answer = try await agent.send(.fetchLogs(logTypes: types, filters: filters.isEmpty ? nil : filters))

@@ -113,21 +113,17 @@ struct RunErrandJob: TaskJob {
         var created: [(InstanceRecord, VMRecord)] = []
         do {
             for plan in groupPlan.instances {
-                guard let record = records[plan.id], let output = rendered[plan.id] else { continue }
+                guard let record = records[plan.id], let id = record.id, let output = rendered[plan.id] else { continue }
                 record.state = "stopped"  // installed, not started: the errand runs it
                 // A VM kept alive by an earlier run is updated in place rather than replaced.
-                var kept: VMRecord?
-                var keptDisk: PersistentDiskRecord?
-                if let id = record.id {
-                    kept = try await VMRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).first()
-                    keptDisk = try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).first()
-                }
+                let kept = try await VMRecord.active(of: id, on: context.database)
+                let keptDisk = try await PersistentDiskRecord.active(of: id, on: context.database)
                 _ = try await context.events.step(stage: kept == nil ? "Creating errand VM" : "Updating errand VM", task: plan.displayName, tags: [group]) {
                     try await updater.update(InstanceUpdater.Work(
                         plan: plan, record: record, vm: kept, disk: keptDisk, rendered: output, stemcellCID: stemcell.cid,
                         watch: .none))
                 }
-                if let id = record.id, let vm = try await VMRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).first() {
+                if let vm = try await VMRecord.active(of: id, on: context.database) {
                     created.append((record, vm))
                 }
             }

@@ -55,7 +55,7 @@ struct RestoreTemplatesJob: TaskJob {
         _ instance: InstanceRecord, spec: ApplySpec, agent: AgentClient, context: TaskContext, environment: DeployEnvironment
     ) async throws {
         if let id = instance.id,
-            let disk = try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).first(),
+            let disk = try await PersistentDiskRecord.active(of: id, on: context.database),
             let cid = disk.cid
         {
             _ = try await agent.send(.mountDisk(diskCID: cid))

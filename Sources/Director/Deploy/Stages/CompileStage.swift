@@ -118,10 +118,10 @@ struct CompileStage {
         var method = AgentMethod.compilePackage(package)
         var signedUploadID: String?
         if let urls = steps.environment.signedBlobURLs {
-            let uploadID = UUID().uuidString.lowercased()
+            let upload = urls.newUpload()
             package.dependencies = urls.signing(dependencies)
-            method = .compilePackageWithSignedURL(package, sourceURL: urls.url(.get, package.blobstoreID), uploadURL: urls.url(.put, uploadID))
-            signedUploadID = uploadID
+            method = .compilePackageWithSignedURL(package, sourceURL: urls.url(.get, package.blobstoreID), uploadURL: upload.url)
+            signedUploadID = upload.id
         }
         let vm = try await workers.acquire()
         let reply: JSONValue

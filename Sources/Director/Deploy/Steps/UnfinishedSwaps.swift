@@ -25,7 +25,7 @@ struct UnfinishedSwaps: Sendable {
             }
             let name = "\(instance.group)/\(instance.uuid)"
             guard vm.swapState == "moving", let newCID = vm.cid,
-                let old = try await VMRecord.query(on: database).filter(\.$instanceID == instanceID).filter(\.$active == true).first(),
+                let old = try await VMRecord.active(of: instanceID, on: database),
                 let oldCID = old.cid, let networks = instance.appliedSpec?.networks
             else {
                 context.events.debug("Deleting VM \(vm.cid ?? "(never created)") of \(name), left by a swap that did not reach its window")
@@ -49,7 +49,7 @@ struct UnfinishedSwaps: Sendable {
                 await VMSwap.forgetNeighbours(
                     of: networks.values.compactMap(\.ip), steps: steps, except: [vm.agentID])
                 let agent = try await steps.waitForAgent(agentID: vm.agentID, instanceName: name)
-                if let disk = try await PersistentDiskRecord.query(on: database).filter(\.$instanceID == instanceID).filter(\.$active == true).first(),
+                if let disk = try await PersistentDiskRecord.active(of: instanceID, on: database),
                     let diskCID = disk.cid
                 {
                     try? await DiskSteps(context: context).detach(diskCID, from: oldCID)
@@ -64,7 +64,7 @@ struct UnfinishedSwaps: Sendable {
     /// the disk goes back to it, and the instance is marked for a full apply and start.
     private func restore(_ instance: InstanceRecord, instanceID: Int) async throws {
         let database = context.database
-        guard let old = try await VMRecord.query(on: database).filter(\.$instanceID == instanceID).filter(\.$active == true).first(),
+        guard let old = try await VMRecord.active(of: instanceID, on: database),
             let oldCID = old.cid
         else { return }
         instance.configurationHash = nil
@@ -83,7 +83,7 @@ struct UnfinishedSwaps: Sendable {
                 }
             }
         }
-        guard let disk = try await PersistentDiskRecord.query(on: database).filter(\.$instanceID == instanceID).filter(\.$active == true).first(),
+        guard let disk = try await PersistentDiskRecord.active(of: instanceID, on: database),
             let diskCID = disk.cid, !(try await context.cpi.getDisks(vmCID: oldCID)).contains(diskCID)
         else { return }
         let agent = try await steps.waitForAgent(agentID: old.agentID, instanceName: "\(instance.group)/\(instance.uuid)")
