@@ -58,15 +58,7 @@ enum OrphanedVMs {
         let result = Collected(CleanupResult())
         try await ParallelRun.forEach(orphans, limit: parallel) { index, orphan in
             do {
-                try await context.locks.withLock(type: "orphan_vm_cleanup", resource: [orphan.cid], taskID: context.taskID, user: context.user) {
-                    try await context.events.step(stage: "Deleting orphaned VMs", task: orphan.cid, index: index + 1, total: orphans.count) {
-                        try await context.deleteVMIfPresent(orphan.cid)
-                        try await context.database.transaction { database in
-                            if let id = orphan.id { try await IPAddressRecord.query(on: database).filter(\.$orphanedVMID == id).delete() }
-                            try await orphan.delete(on: database)
-                        }
-                    }
-                }
+                try await delete(orphan, context: context, stage: "Deleting orphaned VMs", index: index + 1, total: orphans.count)
                 result.update { $0.deleted.append(orphan.cid) }
             } catch {
                 let message = "\(error)"
@@ -77,5 +69,45 @@ enum OrphanedVMs {
             }
         }
         return result.value
+    }
+
+    /// Deletes one orphaned VM under its lock: CPI `delete_vm` (a VM already gone counts as
+    /// deleted), then its addresses and its row.
+    private static func delete(_ orphan: OrphanedVMRecord, context: TaskContext, stage: String, index: Int, total: Int) async throws {
+        try await context.locks.withLock(type: "orphan_vm_cleanup", resource: [orphan.cid], taskID: context.taskID, user: context.user) {
+            try await context.events.step(stage: stage, task: orphan.cid, index: index, total: total) {
+                try await context.deleteVMIfPresent(orphan.cid)
+                try await context.database.transaction { database in
+                    if let id = orphan.id { try await IPAddressRecord.query(on: database).filter(\.$orphanedVMID == id).delete() }
+                    try await orphan.delete(on: database)
+                }
+            }
+        }
+    }
+
+    /// Before a create-swap-delete replacement is created: when the CPI reports no free VM slot,
+    /// deletes orphaned VMs, oldest first, until one is free — the VMs earlier swaps of this
+    /// very update left behind would otherwise hold the slots the next swaps need until the
+    /// scheduled cleanup comes round. An orphan the cleanup is deleting right now is waited for.
+    /// Returns without a word when the CPI does not report its capacity or nothing is orphaned;
+    /// `create_vm` then says what is short.
+    static func makeRoom(context: TaskContext, patience: Duration = .seconds(120)) async throws {
+        let deadline = ContinuousClock.now + patience
+        while ContinuousClock.now < deadline {
+            guard let capacity = try await context.cpi.info().capacity, capacity.vms >= capacity.maxVMs else { return }
+            let orphans = try await OrphanedVMRecord.query(on: context.database).sort(\.$orphanedAt).all()
+            guard !orphans.isEmpty else { return }
+            var deleted = false
+            for orphan in orphans where !deleted {
+                do {
+                    try await delete(orphan, context: context, stage: "Deleting orphaned VMs to make room", index: 1, total: 1)
+                    deleted = true
+                } catch let error as DirectorError {
+                    // Being deleted by the cleanup right now: try the next one.
+                    guard error.code == LockManager.conflictCode else { throw error }
+                }
+            }
+            if !deleted { try await Task.sleep(for: .seconds(1)) }
+        }
     }
 }

@@ -14,6 +14,9 @@ public struct LockManager: Sendable {
         self.timeout = timeout
     }
 
+    /// BOSH's error code for a lock another task holds.
+    static let conflictCode = 100_100
+
     static func name(type: String, resource: [String]) -> String {
         "lock:\(type):" + resource.joined(separator: ":")
     }
@@ -30,7 +33,7 @@ public struct LockManager: Sendable {
         } catch {
             let holder = try? await LockRecord.query(on: database).filter(\.$name == name).first()
             throw DirectorError(
-                .conflict, code: 100_100,
+                .conflict, code: Self.conflictCode,
                 "Failed to acquire lock for \(name) uid: \(holder.map { "task \($0.taskID)" } ?? "another task")")
         }
         return lock

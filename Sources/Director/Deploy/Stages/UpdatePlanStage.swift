@@ -97,7 +97,8 @@ struct UpdatePlanStage {
     }
 
     /// Room for replacement VMs: the CPI's VM slots and memory (what its VMs do not already
-    /// take), and free addresses on each network the swaps need.
+    /// take), and free addresses on each network the swaps need. Orphaned VMs count as room:
+    /// a swap short of a slot deletes them first (`OrphanedVMs.makeRoom`).
     private func room(for peak: UpdateSurge.Peak) async throws -> UpdateSurge.Room {
         let capacity = prepared.cpiInfo.capacity
         var ramFree: Int?
@@ -116,6 +117,7 @@ struct UpdatePlanStage {
             while free < needed + 1, allocator.allocate(in: subnets) != nil { free += 1 }
             addresses[network] = free
         }
-        return UpdateSurge.Room(vms: capacity.map { $0.maxVMs - $0.vms }, ramMB: ramFree, addresses: addresses)
+        let orphans = try await OrphanedVMRecord.query(on: context.database).count()
+        return UpdateSurge.Room(vms: capacity.map { $0.maxVMs - $0.vms + orphans }, ramMB: ramFree, addresses: addresses)
     }
 }

@@ -63,6 +63,7 @@ struct VMSwap: Sendable {
                 networks.append(planned)
                 if let record { reservations.append(record) }
             }
+            try await OrphanedVMs.makeRoom(context: context)
             let created = try await steps.create(
                 deploymentID: updater.deploymentID, instanceID: work.record.id, instanceName: name, stemcellCID: work.stemcellCID,
                 description: work.plan.vm, networks: networks, addresses: reservations)
