@@ -110,7 +110,10 @@ struct UpdateDeploymentJob: TaskJob {
             }
         }
         try stage.reportDowntime()
-        try await Preparation.finish(prepared, manifestText: manifestText, on: database)
+        try await database.transaction { database in
+            try await Preparation.finish(prepared, manifestText: manifestText, on: database)
+            try await SharedLinks.replace(render.sharedLinks(prepared.plan), of: name, on: database)
+        }
         variableSet.deployed = true
         try await variableSet.save(on: database)
         try reportTiming(context)

@@ -48,4 +48,41 @@ struct LinkResolverTests {
             try LinkResolver(jobs: [Self.job("smoke", "kv-client", spec: Self.clientSpec)], instances: [:]).resolve()
         }
     }
+
+    @Test func onlySharedLinksAreOfferedToOtherDeploymentsUnderTheirAliases() {
+        let provider = LinkResolver(
+            jobs: [
+                Self.job("kv", "kv-server", spec: Self.serverSpec, provides: ["kv": ["as": "primary", "shared": true]]),
+                Self.job("kv-b", "kv-server", spec: Self.serverSpec),
+            ],
+            instances: Self.instances, deploymentName: "kv")
+        let shared = provider.sharedLinks()
+        #expect(shared.map(\.name) == ["primary"])
+        #expect(shared.first?.group == "kv")
+        #expect(shared.first?.value["instances"]?.arrayValue?.map { $0["address"] } == ["10.0.0.10", "10.0.1.10"])
+        #expect(shared.first?.value["properties"] == ["port": 8080, "tls": ["enabled": false]])
+    }
+
+    @Test func aConsumerTakesAnotherDeploymentsSharedLinkByFromOrTypeAndBadReferencesAreNamed() throws {
+        let offered = SharedLink(name: "primary", type: "kv-http", group: "kv", job: "kv-server", value: ["address": "10.0.0.10"])
+        let other = SharedLink(name: "secondary", type: "kv-http", group: "kv-b", job: "kv-server", value: ["address": "10.0.0.20"])
+        func resolve(_ consumes: JSONValue, shared: [SharedLink] = [offered]) throws -> JSONValue? {
+            try LinkResolver(
+                jobs: [Self.job("smoke", "kv-client", spec: Self.clientSpec, consumes: consumes)], instances: [:], deploymentName: "client",
+                shared: ["kv": shared]
+            ).resolve()["smoke/kv-client"]?["kv"]
+        }
+        #expect(try resolve(["kv": ["from": "primary", "deployment": "kv"]])?["address"] == "10.0.0.10")
+        #expect(try resolve(["kv": ["deployment": "kv"]])?["address"] == "10.0.0.10")
+        #expect(try resolve(["kv": ["from": "secondary", "deployment": "kv"]], shared: [offered, other])?["address"] == "10.0.0.20")
+        #expect(throws: PlanningError(
+            "Instance group 'smoke', job 'kv-client': link 'kv' wants deployment 'nope', which does not exist or shares no link")) {
+            try resolve(["kv": ["from": "primary", "deployment": "nope"]])
+        }
+        #expect(throws: PlanningError(
+            "Instance group 'smoke', job 'kv-client': link 'kv' wants 'tertiary' of type 'kv-http' from deployment 'kv', which shares only: primary (kv-http)")) {
+            try resolve(["kv": ["from": "tertiary", "deployment": "kv"]])
+        }
+        #expect(throws: PlanningError.self) { try resolve(["kv": ["deployment": "kv"]], shared: [offered, other]) }
+    }
 }

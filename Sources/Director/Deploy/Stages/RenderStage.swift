@@ -28,14 +28,9 @@ struct RenderStage {
         var archive: RenderedArchive
     }
 
-    func run(_ plan: DeploymentPlan) async throws -> [String: Rendered] {
-        guard let blobs = context.blobs else { throw DeployError("The director has no blobstore to keep rendered templates in") }
-        let scratch = NSTemporaryDirectory() + "bosun-render-\(context.taskID)-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let sources = JobTemplateSources(blobs: blobs, scratch: scratch)
-        let groups = Dictionary(manifest.instanceGroups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-
-        // Properties per job and the links between jobs.
+    /// The links of the plan's jobs, given what other deployments share, and the resolved
+    /// properties of every job by `group/job`.
+    func linkResolver(_ plan: DeploymentPlan, shared: [String: [SharedLink]] = [:]) -> (LinkResolver, [String: JSONValue]) {
         var linkJobs: [LinkResolver.Job] = []
         var properties: [String: JSONValue] = [:]
         for group in manifest.instanceGroups where group.lifecycle == .service {
@@ -59,9 +54,26 @@ struct RenderStage {
                 .init(name: $0.group, index: $0.index, id: $0.id, az: $0.az, address: $0.address?.description, bootstrap: $0.bootstrap)
             }
         }
+        return (LinkResolver(jobs: linkJobs, instances: linkInstances, deploymentName: deploymentName, shared: shared), properties)
+    }
+
+    /// What this deployment shares with others once the plan is deployed.
+    func sharedLinks(_ plan: DeploymentPlan) -> [SharedLink] {
+        linkResolver(plan).0.sharedLinks()
+    }
+
+    func run(_ plan: DeploymentPlan) async throws -> [String: Rendered] {
+        guard let blobs = context.blobs else { throw DeployError("The director has no blobstore to keep rendered templates in") }
+        let scratch = NSTemporaryDirectory() + "bosun-render-\(context.taskID)-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let sources = JobTemplateSources(blobs: blobs, scratch: scratch)
+        let groups = Dictionary(manifest.instanceGroups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+
+        // Properties per job and the links between jobs (and deployments).
+        let (resolver, properties) = linkResolver(plan, shared: try await SharedLinks.all(on: context.database))
         let links: [String: [String: JSONValue]]
         do {
-            links = try LinkResolver(jobs: linkJobs, instances: linkInstances).resolve()
+            links = try resolver.resolve()
         } catch {
             throw DeployError(error.description)
         }
