@@ -191,6 +191,22 @@ struct DeployTests {
         #expect(try await bed.vmCIDs().filter { $0.key.hasPrefix("smoke/") } == kept, "the kept VM is reused")
         try await bed.succeed(["-d", "greet", "run-errand", "smoke"])
         #expect(try await bed.vmCIDs() == vmsBeforeErrand)
+        // --when-changed: each errand last succeeded everywhere with what it has now: skipped,
+        // the errand group without making a VM. A change to what they see makes them run again.
+        for errand in ["checker", "smoke"] {
+            let skipped = try await bed.bosun(["-d", "greet", "run-errand", errand, "--when-changed"])
+            #expect(skipped.status == 0, "\(skipped.stdout)")
+            #expect(skipped.stdout.contains("Skipping errand \(errand): nothing changed since its last successful run"), "\(skipped.stdout)")
+            #expect(!skipped.stdout.contains("Running errand"), "\(skipped.stdout)")
+        }
+        #expect(try await bed.vmCIDs() == vmsBeforeErrand)
+        #expect(try await bed.deploy(bed.manifest(instances: 2, who: "all")).status == 0)
+        for errand in ["checker", "smoke"] {
+            let changed = try await bed.succeed(["-d", "greet", "run-errand", errand, "--when-changed", "--json"])
+            let rows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(changed.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+            #expect(rows.count == (errand == "checker" ? 2 : 1) && rows.allSatisfy { $0["stdout"]?.stringValue?.contains("greets all") == true }, "\(changed)")
+        }
+        #expect(try await bed.vmCIDs().keys == vmsBeforeErrand.keys)
         let unknown = try await bed.bosun(["-d", "greet", "run-errand", "nope"])
         #expect(unknown.status == 1)
         #expect((unknown.stdout + unknown.stderr).contains("Errand 'nope' doesn't exist"), "\(unknown.stdout)")

@@ -77,6 +77,8 @@ struct RunErrandCommand: DirectorCommand {
     var instances: [String] = []
     @Flag(name: .customLong("keep-alive"), help: "Keep an errand group's VMs after the run; the next run reuses them")
     var keepAlive = false
+    @Flag(name: .customLong("when-changed"), help: "Skip the errand when it last succeeded everywhere and nothing changed since")
+    var whenChanged = false
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         let deployment = try deploymentName()
@@ -84,7 +86,7 @@ struct RunErrandCommand: DirectorCommand {
             let parts = slug.split(separator: "/", maxSplits: 1).map(String.init)
             return parts.count == 2 ? ["group": .string(parts[0]), "id": .string(parts[1])] : ["group": .string(slug)]
         }
-        let options: JSONValue = ["keep-alive": .bool(keepAlive), "when-changed": false, "instances": .array(slugs)]
+        let options: JSONValue = ["keep-alive": .bool(keepAlive), "when-changed": .bool(whenChanged), "instances": .array(slugs)]
         let body = Data(((try? JSONCoding.string(options)) ?? "{}").utf8)
         let id = try await client.startTask(.POST, "/deployments/\(deployment)/errands/\(name)/runs", body: body, contentType: "application/json")
         try await TaskFollower(client: client, output: output).follow(id)

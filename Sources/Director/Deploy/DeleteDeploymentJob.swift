@@ -40,6 +40,7 @@ struct DeleteDeploymentJob: TaskJob {
             try await IPAddressRecord.query(on: context.database).filter(\.$deploymentID == deploymentID).filter(\.$orphanedVMID == nil).delete()
             try await environment.configServer.deleteValues(of: name, on: context.database)
             try await SharedLinks.forget(name, on: context.database)
+            try await ErrandRuns.forget(name, on: context.database)
             try await deployment.delete(on: context.database)
             return "/deployments/\(name)"
         }

@@ -7,7 +7,9 @@ import Foundation
 /// every instance that has the job (errands colocated on service instances, as BOSH allows), a
 /// few at a time, and writes one JSON line per instance to the task's result: `{errand_name,
 /// instance: {group, id}, exit_code, stdout, stderr}`. A non-zero exit code is the errand's
-/// answer, not a task failure; the CLI reports it.
+/// answer, not a task failure; the CLI reports it. With `when_changed` (`run-errand
+/// --when-changed`) an errand whose every instance last ran it successfully with the
+/// configuration it has now is skipped — for an errand group before any VM is made.
 struct RunErrandJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
         guard let environment = context.deploy, let deployment = context.deployment,
@@ -43,6 +45,8 @@ struct RunErrandJob: TaskJob {
                 return try await Self.runErrandGroup(
                     errand, manifest: manifest, keepAlive: context.arguments["keep_alive"] == true, context: context, environment: environment)
             }
+            let hashes = Dictionary(targets.map { ("\($0.0.group)/\($0.0.index)", $0.0.configurationHash ?? "") }, uniquingKeysWith: { a, _ in a })
+            if let skipped = try await Self.skipIfUnchanged(errand, instances: hashes, context: context) { return skipped }
             try await Self.run(errand, job: errand, on: targets, context: context, environment: environment)
             return "\(targets.count) errand run\(targets.count == 1 ? "" : "s")"
         }
@@ -66,7 +70,23 @@ struct RunErrandJob: TaskJob {
                 "exit_code": reply["exit_code"] ?? .int(-1), "stdout": reply["stdout"] ?? "", "stderr": reply["stderr"] ?? "",
             ]
             try context.output.append(.result, try JSONCoding.string(line) + "\n")
+            if let deployment = context.deployment {
+                try await ErrandRuns.record(
+                    deployment: deployment, errand: errand, instance: "\(instance.group)/\(instance.index)",
+                    configurationHash: instance.configurationHash ?? "", exitCode: reply["exit_code"]?.intValue ?? -1, on: context.database)
+            }
         }
+    }
+
+    /// Under `--when-changed`, the task's result when nothing changed since the errand last
+    /// succeeded everywhere (`instances`: `group/index` → configuration hash now); nil to run it.
+    static func skipIfUnchanged(_ errand: String, instances: [String: String], context: TaskContext) async throws -> String? {
+        guard context.arguments["when_changed"] == true, let deployment = context.deployment,
+            try await ErrandRuns.unchanged(deployment: deployment, errand: errand, instances: instances, on: context.database)
+        else { return nil }
+        let reason = "nothing changed since its last successful run on \(instances.count) instance\(instances.count == 1 ? "" : "s")"
+        try context.events.record(stage: "Skipping errand", task: reason, tags: [errand], index: 1, total: 1, state: "finished", progress: 100)
+        return "errand \(errand) skipped: \(reason)"
     }
 
     /// An errand that is an instance group of its own (`lifecycle: errand`): its VMs are made as a
@@ -105,6 +125,9 @@ struct RunErrandJob: TaskJob {
             try await render.run(prepared.plan)
         }
         try TemplateSizeCheck(environment: environment).check(prepared.plan, rendered: rendered)
+        let hashes = Dictionary(
+            groupPlan.instances.map { ("\($0.group)/\($0.index)", rendered[$0.id]?.configurationHash ?? "") }, uniquingKeysWith: { a, _ in a })
+        if let skipped = try await skipIfUnchanged(group, instances: hashes, context: context) { return skipped }
         try await environment.configServer.store(prepared.variables.generated, on: context.database)
         let records = try await Preparation.recordInstances(prepared, on: context.database)
         let updater = InstanceUpdater(

@@ -32,7 +32,10 @@ struct DeploymentController {
             let options = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(buffer: body))) ?? [:]
             let task = try await controller.runner.enqueue(
                 type: "run_errand", description: "run errand \(errand)", user: context.user ?? "", deployment: deployment.name,
-                arguments: ["name": .string(errand), "instances": options["instances"] ?? [], "keep_alive": options["keep-alive"] ?? false])
+                arguments: [
+                    "name": .string(errand), "instances": options["instances"] ?? [], "keep_alive": options["keep-alive"] ?? false,
+                    "when_changed": options["when-changed"] ?? false,
+                ])
             return Response.redirect(to: task)
         }
         for kind in ["vms", "instances"] {
