@@ -35,6 +35,10 @@ struct DeployCommand: DirectorCommand {
     @Flag(name: .customLong("dry-run"), help: "Plan, check capacity and render templates; change nothing") var dryRun = false
     @Option(name: .long, help: "At most this many create-swap-delete replacement VMs at once per instance group") var surge: Int?
     @Flag(name: .customLong("fit-surge"), help: "Lower the surge until the replacements fit the IaaS's capacity") var fitSurge = false
+    @Flag(name: .long, help: "Recreate instances whose VM is gone or whose agent does not answer, instead of failing on them")
+    var fix = false
+    @Flag(name: .customLong("recreate-persistent-disks"), help: "Give every instance a new persistent disk, its data migrated")
+    var recreatePersistentDisks = false
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         let name = try deploymentName()
@@ -55,7 +59,8 @@ struct DeployCommand: DirectorCommand {
         let query = Self.query([
             ("recreate", recreate ? "true" : nil), ("skip_drain", skipDrain ? "*" : nil), ("canaries", canaries),
             ("max_in_flight", maxInFlight), ("dry_run", dryRun ? "true" : nil), ("surge", surge.map(String.init)),
-            ("fit_surge", fitSurge ? "true" : nil),
+            ("fit_surge", fitSurge ? "true" : nil), ("fix", fix ? "true" : nil),
+            ("recreate_persistent_disks", recreatePersistentDisks ? "true" : nil),
         ])
         let id = try await client.startTask(.POST, "/deployments" + query, body: body, contentType: "text/yaml")
         try await TaskFollower(client: client, output: output).follow(id)

@@ -8,6 +8,8 @@ protocol InstanceStateCommand: DirectorCommand {
     var target: String? { get }
     var skipDrain: Bool { get }
     var policy: UpdatePolicyOptions { get }
+    /// `recreate --fix`: instances whose VM is gone or silent get new VMs.
+    var fix: Bool { get }
     func state() -> String
 }
 
@@ -18,12 +20,15 @@ struct UpdatePolicyOptions: ParsableArguments {
 }
 
 extension InstanceStateCommand {
+    var fix: Bool { false }
+
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         let name = try deploymentName()
         try confirm(output)
         let path = target.map { $0.split(separator: "/", maxSplits: 1).map(String.init).joined(separator: "/") } ?? "*"
         let query = Self.query([
             ("state", state()), ("skip_drain", skipDrain ? "true" : nil), ("canaries", policy.canaries), ("max_in_flight", policy.maxInFlight),
+            ("fix", fix ? "true" : nil),
         ])
         let id = try await client.startTask(.PUT, "/deployments/\(name)/jobs/\(path)" + query, contentType: "text/yaml")
         try await TaskFollower(client: client, output: output).follow(id)
@@ -64,6 +69,8 @@ struct RecreateCommand: InstanceStateCommand {
     @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
     @OptionGroup var policy: UpdatePolicyOptions
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
+    @Flag(name: .long, help: "Recreate instances whose VM is gone or whose agent does not answer, instead of failing on them")
+    var fix = false
     func state() -> String { "recreate" }
 }
 

@@ -18,6 +18,8 @@ public struct DeploymentPlanner {
     /// Addresses held outside this deployment: other deployments and orphaned VMs.
     public var ipsTakenElsewhere: Set<IPv4Address>
     public var recreate: Recreate
+    /// `--recreate-persistent-disks`: every instance's persistent disk is replaced by a new one.
+    public var recreatePersistentDisks = false
     /// Makes a new instance id (a UUID in the director; predictable in tests).
     public var makeID: () -> String
 
@@ -93,6 +95,8 @@ public struct DeploymentPlanner {
         let after = plan.persistentDisk?.sizeMB ?? 0
         if before != after || (before > 0 && actual.persistentDisk?.cloudProperties != plan.persistentDisk?.cloudProperties) {
             reasons.append(.persistentDiskChanged(fromMB: before, toMB: after))
+        } else if recreatePersistentDisks, before > 0, after > 0 {
+            reasons.append(.persistentDiskRecreateRequested)
         }
         if isRecreateRequested(actual), actual.vm != nil { reasons.append(.recreateRequested) }
         return reasons

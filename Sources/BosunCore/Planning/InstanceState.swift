@@ -79,6 +79,8 @@ public enum ChangeReason: Sendable, Hashable, CustomStringConvertible {
     case tmpfsChanged(String)
     case networksChanged
     case persistentDiskChanged(fromMB: Int, toMB: Int)
+    /// `deploy --recreate-persistent-disks`: a new disk of the same kind, the data migrated.
+    case persistentDiskRecreateRequested
     case recreateRequested
     /// Rendered jobs or packages differ from what the instance runs (known after rendering).
     case configurationChanged
@@ -93,8 +95,17 @@ public enum ChangeReason: Sendable, Hashable, CustomStringConvertible {
         case .tmpfsChanged(let detail): "tmpfs changed (\(detail))"
         case .networksChanged: "networks changed"
         case .persistentDiskChanged(let from, let to): "persistent disk changed (\(from) MB -> \(to) MB)"
+        case .persistentDiskRecreateRequested: "persistent disk recreate requested"
         case .recreateRequested: "recreate requested"
         case .configurationChanged: "configuration changed"
+        }
+    }
+
+    /// Whether this reason means a new persistent disk the data is migrated to.
+    public var replacesDisk: Bool {
+        switch self {
+        case .persistentDiskChanged, .persistentDiskRecreateRequested: true
+        default: false
         }
     }
 
@@ -102,7 +113,7 @@ public enum ChangeReason: Sendable, Hashable, CustomStringConvertible {
     public var replacesVM: Bool {
         switch self {
         case .stemcellChanged, .cloudPropertiesChanged, .envChanged, .tmpfsChanged, .networksChanged, .recreateRequested: true
-        case .created, .missingVM, .persistentDiskChanged, .configurationChanged: false
+        case .created, .missingVM, .persistentDiskChanged, .persistentDiskRecreateRequested, .configurationChanged: false
         }
     }
 }

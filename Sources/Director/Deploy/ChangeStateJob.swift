@@ -10,6 +10,8 @@ import Foundation
 /// instances. All of them follow the deployed manifest's update policy, as a deploy does:
 /// `serial` partitions, one AZ at a time, canaries first, `max_in_flight` at once (or
 /// `--canaries`/`--max-in-flight`), the watch times, the first failure stopping the rest.
+/// `recreate --fix` first deletes the chosen instances' VMs that are gone or do not answer, so
+/// they get new VMs instead of the recreate failing on them.
 struct ChangeStateJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
         guard let environment = context.deploy, let name = context.deployment else { throw DeployError("No deployment given") }
@@ -19,12 +21,20 @@ struct ChangeStateJob: TaskJob {
             throw DeployError("Unknown state '\(wanted)': expected started, stopped, detached, restart or recreate")
         }
         return try await context.withDeploymentLock(name) {
-            let state = try await DeploymentState.load(name, on: context.database)
+            var state = try await DeploymentState.load(name, on: context.database)
             guard let deployment = state.deployment, !deployment.manifest.isEmpty else {
                 throw DeployError("Deployment '\(name)' doesn't exist or was never deployed")
             }
-            let chosen = state.instances.filter { Self.matches(target, $0) }
+            var chosen = state.instances.filter { Self.matches(target, $0) }
             guard !chosen.isEmpty else { throw DeployError("No instance of deployment '\(name)' matches '\(target)'") }
+            if wanted == "recreate", context.arguments["fix"] == .bool(true) {
+                let deleted = try await DeadVMs.deleteDead(
+                    chosen, state: state, deployment: name, context: context, environment: environment, reportAnswering: false)
+                if !deleted.isEmpty {
+                    state = try await DeploymentState.load(name, on: context.database)
+                    chosen = state.instances.filter { Self.matches(target, $0) }
+                }
+            }
             var wake: Set<String> = []
             var recreate: Set<String> = []
             var direct: [InstanceRecord] = []

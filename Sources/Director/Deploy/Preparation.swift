@@ -112,10 +112,11 @@ enum Preparation {
         let taken = try await DeploymentState.addressesTakenElsewhere(than: deploymentID, on: database)
         func makePlan(actual: [ActualInstance], taken: Set<IPv4Address>) throws -> DeploymentPlan {
             do {
-                return try DeploymentPlanner(
+                var planner = DeploymentPlanner(
                     manifest: manifest, cloudConfig: cloud, stemcells: stemcells.mapValues { "\($0.name)/\($0.version)" },
-                    actual: actual, ipsTakenElsewhere: taken, recreate: recreate, makeID: { UUID().uuidString.lowercased() }
-                ).plan()
+                    actual: actual, ipsTakenElsewhere: taken, recreate: recreate, makeID: { UUID().uuidString.lowercased() })
+                planner.recreatePersistentDisks = context.arguments["recreate_persistent_disks"] == .bool(true)
+                return try planner.plan()
             } catch {
                 throw DeployError(error.description)
             }

@@ -6,7 +6,9 @@ import Foundation
 /// `update_deployment` (`POST /deployments`), in the order of reference §1.2: take the lock,
 /// resolve variables, validate, plan, compile, render (all before any VM is touched), then
 /// delete unneeded instances and update the changed ones group by group. Arguments:
-/// `{manifest, recreate?, skip_drain?, canaries?, max_in_flight?, dry_run?, surge?, fit_surge?}`.
+/// `{manifest, recreate?, skip_drain?, canaries?, max_in_flight?, dry_run?, surge?, fit_surge?, fix?}`.
+/// With `fix` (`deploy --fix`), VMs that are gone or whose agent does not answer are deleted
+/// first and their instances get new VMs, instead of the deploy failing on them.
 struct UpdateDeploymentJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
         guard let environment = context.deploy else { throw DeployError("This director cannot deploy: it has no agent bus configured") }
@@ -14,6 +16,11 @@ struct UpdateDeploymentJob: TaskJob {
             throw DeployError("The deploy task has no deployment name or manifest")
         }
         return try await context.withDeploymentLock(name) {
+            if context.arguments["fix"] == .bool(true), context.arguments["dry_run"] != .bool(true) {
+                let state = try await DeploymentState.load(name, on: context.database)
+                _ = try await DeadVMs.deleteDead(
+                    state.instances, state: state, deployment: name, context: context, environment: environment, reportAnswering: false)
+            }
             try await Self.deploy(
                 name: name, manifestText: text, recreate: context.arguments["recreate"] == .bool(true) ? .all : .none, wake: [],
                 context: context, environment: environment)

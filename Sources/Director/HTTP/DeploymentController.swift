@@ -53,7 +53,10 @@ struct DeploymentController {
         }
         var target = context.parameters.get("group") ?? "*"
         if let instance = context.parameters.get("instance") { target += "/" + instance }
-        var arguments: [String: JSONValue] = ["target": .string(target), "state": .string(state), "skip_drain": .bool(query.get("skip_drain") != nil)]
+        var arguments: [String: JSONValue] = [
+            "target": .string(target), "state": .string(state), "skip_drain": .bool(query.get("skip_drain") != nil),
+            "fix": .bool(query.get("fix") == "true"),
+        ]
         for key in ["canaries", "max_in_flight"] {
             guard let value = query.get(key) else { continue }
             guard CountOrPercentage(parsing: value) != nil else {
@@ -94,6 +97,8 @@ struct DeploymentController {
         if let canaries = query.get("canaries") { arguments["canaries"] = .string(canaries) }
         if let maxInFlight = query.get("max_in_flight") { arguments["max_in_flight"] = .string(maxInFlight) }
         if query.get("dry_run") == "true" { arguments["dry_run"] = true }
+        if query.get("fix") == "true" { arguments["fix"] = true }
+        if query.get("recreate_persistent_disks") == "true" { arguments["recreate_persistent_disks"] = true }
         if let surge = query.get("surge") {
             guard let count = Int(surge), count >= 1 else { throw DirectorError(.badRequest, code: 40_001, "surge must be a positive number, got '\(surge)'") }
             arguments["surge"] = .int(count)

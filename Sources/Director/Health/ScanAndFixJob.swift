@@ -22,36 +22,13 @@ struct ScanAndFixJob: TaskJob {
             guard let deployment = state.deployment, !deployment.manifest.isEmpty else {
                 throw DeployError("Deployment '\(name)' doesn't exist or was never deployed")
             }
-            let steps = VMSteps(context: context, environment: environment)
-            var recreated: [String] = []
-            for instance in state.instances where uuids.contains(instance.uuid) {
-                let label = "\(instance.group)/\(instance.uuid)"
-                guard let id = instance.id, let vm = state.vms[id] else { continue }
-                let reason: String
-                switch await steps.condition(of: vm, instanceName: label) {
-                case .answering:
-                    try await Self.decision(context, name, label, action: "skip resurrection", reason: "the agent answers again")
-                    continue
-                case .gone: reason = "the VM is gone from the IaaS"
-                case .unresponsive: reason = "the agent does not answer"
-                }
-                try await context.events.step(stage: "Deleting dead VM", task: "\(label) (\(instance.index))", tags: [instance.group]) {
-                    try await steps.deleteDetaching(vm, disk: state.disks[id])
-                }
-                try await Self.decision(context, name, label, action: "recreate", reason: reason)
-                recreated.append(label)
-            }
+            let recreated = try await DeadVMs.deleteDead(
+                state.instances.filter { uuids.contains($0.uuid) }, state: state, deployment: name, context: context, environment: environment,
+                reportAnswering: true)
             guard !recreated.isEmpty else { return "nothing to fix" }
             try await UpdateDeploymentJob.deploy(
                 name: name, manifestText: deployment.manifest, recreate: .none, wake: [], context: context, environment: environment)
             return "recreated \(recreated.count) VM\(recreated.count == 1 ? "" : "s"): \(recreated.joined(separator: ", "))"
         }
-    }
-
-    static func decision(_ context: TaskContext, _ deployment: String, _ instance: String, action: String, reason: String) async throws {
-        context.events.debug("\(instance): \(action) (\(reason))")
-        try await context.recorder.record(
-            user: context.user, action: action, objectType: "instance", objectName: instance, task: context.taskID, deployment: deployment,
-            instance: instance, context: ["reason": .string(reason)])
     }
 }

@@ -54,6 +54,25 @@ import Testing
         ).plan()
     }
 
+    @Test func recreatePersistentDisksTouchesOnlyInstancesWithADiskAndKeepsTheirVMs() throws {
+        let withDisk = try Self.manifest(instances: 2, azs: "[z1]", extra: "  persistent_disk_type: default")
+        let actual = Self.actual(after: try Self.plan(withDisk))
+        var planner = DeploymentPlanner(
+            manifest: withDisk, cloudConfig: Self.cloud, stemcells: ["default": "bosun-ubuntu/1.0"], actual: actual, makeID: Counter(after: actual).id)
+        #expect(try planner.plan().allInstances.allSatisfy(\.reasons.isEmpty))
+        planner.recreatePersistentDisks = true
+        let plan = try planner.plan()
+        #expect(plan.allInstances.map(\.reasons) == [[.persistentDiskRecreateRequested], [.persistentDiskRecreateRequested]])
+        #expect(plan.allInstances.allSatisfy { !$0.needsRecreate })
+
+        let diskless = try Self.manifest(instances: 1, azs: "[z1]")
+        let noDisk = Self.actual(after: try Self.plan(diskless))
+        var none = DeploymentPlanner(
+            manifest: diskless, cloudConfig: Self.cloud, stemcells: ["default": "bosun-ubuntu/1.0"], actual: noDisk, makeID: Counter(after: noDisk).id)
+        none.recreatePersistentDisks = true
+        #expect(try none.plan().allInstances.allSatisfy(\.reasons.isEmpty))
+    }
+
     /// What the director would record after carrying a plan out.
     static func actual(after plan: DeploymentPlan) -> [ActualInstance] {
         plan.allInstances.map { instance in

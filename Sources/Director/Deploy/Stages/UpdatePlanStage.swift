@@ -79,6 +79,8 @@ struct UpdatePlanStage {
         var parts: [String] = []
         let new = changed.filter(\.isNew).count
         if new > 0 { parts.append("\(new) to create") }
+        let vmless = changed.filter { !$0.isNew && $0.actual?.vm == nil }.count
+        if vmless > 0 { parts.append("\(vmless) VM\(vmless == 1 ? "" : "s") to create for \(vmless == 1 ? "an instance" : "instances") without one") }
         if !groupPlan.obsolete.isEmpty { parts.append("\(groupPlan.obsolete.count) to delete") }
         let byHow = Dictionary(grouping: replaced) { instance -> String in
             switch SwapMode.choose(strategy: strategy, canMoveAddresses: canMoveAddresses, networks: instance.networks) {
@@ -91,7 +93,7 @@ struct UpdatePlanStage {
             let reasons = Set(instances.flatMap { $0.reasons.filter(\.replacesVM).map(\.description) }).sorted().joined(separator: ", ")
             parts.append("\(instances.count) VM\(instances.count == 1 ? "" : "s") to replace by \(how) (\(reasons))")
         }
-        let inPlace = changed.count - new - replaced.count
+        let inPlace = changed.count - new - vmless - replaced.count
         if inPlace > 0 { parts.append("\(inPlace) to update in place") }
         return "\(groupPlan.name): " + parts.joined(separator: "; ")
     }

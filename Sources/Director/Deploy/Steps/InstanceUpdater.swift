@@ -56,7 +56,7 @@ struct InstanceUpdater: Sendable {
         }
         let configurationChanged = work.record.configurationHash != work.rendered.configurationHash
         // A disk that grows or changes type is copied with the jobs stopped, then they start again.
-        let diskChanged = work.plan.reasons.contains { if case .persistentDiskChanged = $0 { true } else { false } }
+        let diskChanged = work.plan.reasons.contains(where: \.replacesDisk)
         let replace = vm == nil || work.plan.needsRecreate
         var spec = work.rendered.spec
         spec.configurationHash = work.rendered.configurationHash
@@ -180,7 +180,8 @@ struct InstanceUpdater: Sendable {
     }
 
     /// The plan's persistent disk on this VM: created on first need, attached and mounted; a new
-    /// size means a new disk that the agent migrates the data to, and the old one is orphaned.
+    /// size or kind (or `--recreate-persistent-disks`) means a new disk that the agent migrates
+    /// the data to, and the old one is orphaned.
     private func ensureDisk(_ work: Work, vm: String, agent: AgentClient, attached: Bool) async throws {
         guard let wanted = work.plan.persistentDisk, let instanceID = work.record.id else {
             if let old = work.disk, let cid = old.cid {
@@ -193,7 +194,8 @@ struct InstanceUpdater: Sendable {
         let wantedProperties = try JSONCoding.string(wanted.cloudProperties)
         if let current = work.disk, let cid = current.cid {
             if !attached { try await attach(cid, to: vm, agent: agent) }
-            if current.sizeMB == wanted.sizeMB && current.cloudProperties == wantedProperties {
+            let recreateRequested = work.plan.reasons.contains(.persistentDiskRecreateRequested)
+            if current.sizeMB == wanted.sizeMB && current.cloudProperties == wantedProperties && !recreateRequested {
                 _ = try await agent.send(.mountDisk(diskCID: cid))
                 return
             }
