@@ -118,8 +118,7 @@ extension LocalCPI {
                 }
                 target.network = final
                 try RecordFile.write(target, to: targetFile)
-                try? "127.0.0.1 localhost\n\(final.ip) \(target.cid)\n".write(
-                    toFile: paths.vm(targetVMCID) + "/etc/hosts", atomically: true, encoding: .utf8)
+                Self.renameHost(target.cid, to: final.ip, in: paths.vm(targetVMCID) + "/etc/hosts")
             } else {
                 await pointNeighbour(final.ip, to: target)
             }
@@ -147,5 +146,15 @@ extension LocalCPI {
     func deleteNetworkNamespace(_ record: VMRecord) async {
         await HostCommand.bestEffort("/usr/sbin/ip", ["link", "del", record.hostVeth])
         await HostCommand.bestEffort("/usr/sbin/ip", ["netns", "del", record.netns])
+    }
+
+    /// Points the VM's own name at its new address in its `/etc/hosts`, leaving every other line
+    /// (the agent's DNS records) alone. Written in place: the file is bind-mounted into the VM.
+    static func renameHost(_ cid: String, to ip: String, in path: String) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.split(separator: " ").last.map(String.init) == cid ? "\(ip) \(cid)" : String(line)
+        }
+        try? Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: path))
     }
 }

@@ -35,8 +35,12 @@ struct OCIBundle {
         }
         mounts.append(["destination": "/var/vcap", "type": "bind", "source": .string(vmDirectory + "/vcap"), "options": ["rbind", "rw"]])
         mounts.append(["destination": .string(Self.agentInVM), "type": "bind", "source": .string(agentPath), "options": ["bind", "ro"]])
+        // /etc/hosts is the agent's to write (the DNS records of `sync_dns`), in place.
         for file in ["hosts", "hostname", "resolv.conf"] {
-            mounts.append(["destination": .string("/etc/" + file), "type": "bind", "source": .string(vmDirectory + "/etc/" + file), "options": ["bind", "ro"]])
+            mounts.append([
+                "destination": .string("/etc/" + file), "type": "bind", "source": .string(vmDirectory + "/etc/" + file),
+                "options": ["bind", file == "hosts" ? "rw" : "ro"],
+            ])
         }
         mounts.append(["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777", .string("size=\(tmpSizeMB)m")]])
 

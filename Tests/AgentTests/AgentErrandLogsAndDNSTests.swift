@@ -110,6 +110,10 @@ extension AgentProcessTests {
                     try JSONCoding.encoder.encode(document).write(to: URL(fileURLWithPath: file))
                     return (try await store.put(fileAt: file), try await BlobFiles.digest(ofFileAt: file, algorithm: .sha1))
                 }
+                // The VM's own lines (from the CPI) stay above the records.
+                try FileManager.default.createDirectory(atPath: vcap + "/host/etc", withIntermediateDirectories: true)
+                let own = "127.0.0.1 localhost\n10.244.0.2 vm-self\n"
+                try own.write(toFile: vcap + "/host/etc/hosts", atomically: true, encoding: .utf8)
                 let (id, sha1) = try await publish(version: 2, records: [["10.244.0.5", "c0ffee.web.default.shop.bosh"], ["10.244.0.6", "bad name\nwith newline"]])
                 #expect(try await client.send(.syncDNS(blobstoreID: id, sha1: sha1, version: 2)) == "synced")
                 let hosts = try String(contentsOfFile: vcap + "/host/etc/hosts", encoding: .utf8)
@@ -121,6 +125,14 @@ extension AgentProcessTests {
                 let (oldID, oldSHA1) = try await publish(version: 1, records: [["10.244.0.9", "stale.bosh"]])
                 #expect(try await client.send(.syncDNS(blobstoreID: oldID, sha1: oldSHA1, version: 1)) == "synced")
                 #expect(try String(contentsOfFile: vcap + "/host/etc/hosts", encoding: .utf8) == hosts)
+                #expect(hosts.hasPrefix(own), "\(hosts)")
+
+                // A newer version replaces the records, not the VM's own lines.
+                let (newID, newSHA1) = try await publish(version: 3, records: [["10.244.0.8", "fresh.web.default.shop.bosh"]])
+                #expect(try await client.send(.syncDNS(blobstoreID: newID, sha1: newSHA1, version: 3)) == "synced")
+                let replaced = try String(contentsOfFile: vcap + "/host/etc/hosts", encoding: .utf8)
+                #expect(replaced.hasPrefix(own) && replaced.contains("10.244.0.8 fresh.web.default.shop.bosh\n"), "\(replaced)")
+                #expect(!replaced.contains("c0ffee") && replaced.components(separatedBy: "vm-self").count == 2, "\(replaced)")
             }
         }
     }

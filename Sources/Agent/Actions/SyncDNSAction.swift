@@ -5,7 +5,8 @@ import Foundation
 
 /// `sync_dns(blobstore_id, sha1, version)`: fetches the director's DNS records blob and, when its
 /// version is newer than the one the VM has, writes it to `/var/vcap/instance/dns/records.json` and
-/// the name → address pairs to `/etc/hosts`. Answers `"synced"`.
+/// the name → address pairs to `/etc/hosts` (below the VM's own lines, which stay). Answers
+/// `"synced"`.
 struct SyncDNSAction: AgentAction {
     func run(_ arguments: [JSONValue], agent: AgentContext) async throws -> JSONValue {
         let id = try arguments.string(0, "blobstore_id")
@@ -24,7 +25,7 @@ struct SyncDNSAction: AgentAction {
         guard let data = FileManager.default.contents(atPath: blob.path),
             let records = try? JSONCoding.decoder.decode(JSONValue.self, from: data), case .array(let rows)? = records["records"]
         else { throw ActionError("DNS records blob \(id) is not a records document") }
-        var hosts = "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
+        var hosts = Self.keptHostsLines(at: paths.etcHosts) + Self.marker + "\n"
         for case .array(let row) in rows where row.count >= 2 {
             guard let ip = row[0].stringValue, let name = row[1].stringValue, Self.isHostsSafe(ip), Self.isHostsSafe(name) else { continue }
             hosts += "\(ip) \(name)\n"
@@ -32,12 +33,25 @@ struct SyncDNSAction: AgentAction {
         do {
             try Filesystem.makeDirectory(URL(fileURLWithPath: paths.dnsRecords).deletingLastPathComponent().path, mode: 0o755)
             try Filesystem.makeDirectory(URL(fileURLWithPath: paths.etcHosts).deletingLastPathComponent().path, mode: 0o755)
-            try Data(hosts.utf8).write(to: URL(fileURLWithPath: paths.etcHosts), options: .atomic)
+            // In place: in containers /etc/hosts is a bind mount, which a rename cannot replace.
+            try Data(hosts.utf8).write(to: URL(fileURLWithPath: paths.etcHosts))
             try data.write(to: URL(fileURLWithPath: paths.dnsRecords), options: .atomic)
         } catch {
             throw ActionError("Cannot write the DNS records: \(error)")
         }
         return "synced"
+    }
+
+    /// Where the records start in `/etc/hosts`; the lines above it (localhost, the VM's own
+    /// name) are kept as the VM had them.
+    static let marker = "# BOSH DNS records (bosun-agent sync_dns)"
+
+    static func keptHostsLines(at path: String) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else {
+            return "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
+        }
+        let kept = text.components(separatedBy: marker).first ?? ""
+        return kept.isEmpty || kept.hasSuffix("\n") ? kept : kept + "\n"
     }
 
     static func version(at path: String) -> Int? {

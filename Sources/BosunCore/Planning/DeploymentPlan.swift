@@ -52,9 +52,16 @@ public struct InstancePlan: Sendable, Hashable {
 
     /// The address other jobs reach this instance at: the network with `default: [addressable]`,
     /// else the one providing the gateway, else the first.
-    public var address: IPv4Address? {
-        (networks.first { $0.defaults.contains("addressable") } ?? networks.first { $0.defaults.contains("gateway") }
-            ?? networks.first)?.ip
+    public var address: IPv4Address? { addressNetwork?.ip }
+
+    /// The network `address` is on.
+    public var addressNetwork: PlannedNetwork? {
+        networks.first { $0.defaults.contains("addressable") } ?? networks.first { $0.defaults.contains("gateway") } ?? networks.first
+    }
+
+    /// The instance's DNS name on its address network (`features.use_dns_addresses`).
+    public func dnsName(deployment: String) -> String? {
+        addressNetwork.map { DNSNames.instance(id, group: group, network: $0.name, deployment: deployment) }
     }
 }
 

@@ -70,6 +70,9 @@ public struct LinkResolver {
     public var deploymentName: String
     /// Links other deployments share, by deployment name.
     public var shared: [String: [SharedLink]]
+    /// With DNS addresses: a link's `address` per providing group (its `q-s0` query name)
+    /// instead of the first instance's address.
+    public var groupAddresses: [String: String] = [:]
 
     public init(jobs: [Job], instances: [String: [LinkInstance]], deploymentName: String = "", shared: [String: [SharedLink]] = [:]) {
         self.jobs = jobs
@@ -190,7 +193,7 @@ public struct LinkResolver {
         }
         return [
             "instances": .array(instanceValues), "properties": properties,
-            "address": members.first?.address.map(JSONValue.string) ?? .null,
+            "address": (groupAddresses[provider.job.group] ?? members.first?.address).map(JSONValue.string) ?? .null,
             "instance_group": .string(provider.job.group), "type": .string(provider.type), "name": .string(provider.alias),
         ]
     }

@@ -74,6 +74,8 @@ struct UpdateDeploymentJob: TaskJob {
         // Only now, with everything checked, are generated variables kept and instances recorded.
         let variableSet = try await environment.configServer.storeAndRecordSet(prepared.variables, on: database)
         let records = try await Preparation.recordInstances(prepared, on: database)
+        // Every VM learns the names of the instances about to exist before any of them starts.
+        try await DNSRecords.publishAndSync(context: context, environment: environment)
         try await context.checkCancelled()
 
         var updater = InstanceUpdater(
@@ -121,6 +123,7 @@ struct UpdateDeploymentJob: TaskJob {
             try await Preparation.finish(prepared, manifestText: manifestText, on: database)
             try await SharedLinks.replace(render.sharedLinks(prepared.plan), of: name, on: database)
         }
+        try await DNSRecords.publishAndSync(context: context, environment: environment)
         variableSet.deployed = true
         try await variableSet.save(on: database)
         try reportTiming(context)

@@ -49,12 +49,26 @@ struct RenderStage {
             }
         }
         var linkInstances: [String: [LinkResolver.LinkInstance]] = [:]
+        var groupAddresses: [String: String] = [:]
         for group in plan.instanceGroups {
             linkInstances[group.name] = group.instances.map {
-                .init(name: $0.group, index: $0.index, id: $0.id, az: $0.az, address: $0.address?.description, bootstrap: $0.bootstrap)
+                .init(name: $0.group, index: $0.index, id: $0.id, az: $0.az, address: address(of: $0), bootstrap: $0.bootstrap)
+            }
+            if usesDNSAddresses, let network = group.instances.first?.addressNetwork {
+                groupAddresses[group.name] = DNSNames.groupQuery(group: group.name, network: network.name, deployment: deploymentName)
             }
         }
-        return (LinkResolver(jobs: linkJobs, instances: linkInstances, deploymentName: deploymentName, shared: shared), properties)
+        var resolver = LinkResolver(jobs: linkJobs, instances: linkInstances, deploymentName: deploymentName, shared: shared)
+        resolver.groupAddresses = groupAddresses
+        return (resolver, properties)
+    }
+
+    /// `features.use_dns_addresses`: links and `spec.address` carry DNS names, not IPs.
+    var usesDNSAddresses: Bool { manifest.features.useDNSAddresses == true }
+
+    /// What links and `spec.address` say an instance is reached at.
+    func address(of instance: InstancePlan) -> String? {
+        usesDNSAddresses ? instance.dnsName(deployment: deploymentName) : instance.address?.description
     }
 
     /// What this deployment shares with others once the plan is deployed.
@@ -151,15 +165,16 @@ struct RenderStage {
             networks[network.name] = [
                 "ip": .string(network.ip?.description ?? "127.0.0.1"), "netmask": .string(network.netmask?.description ?? "127.0.0.1"),
                 "gateway": .string(network.gateway?.description ?? "127.0.0.1"), "default": .array(network.defaults.map(JSONValue.string)),
-                "dns_record_name": .string("\(instance.index).\(instance.group).\(network.name).\(deploymentName).bosh"),
+                "dns_record_name": .string(
+                    DNSNames.instance(String(instance.index), group: instance.group, network: network.name, deployment: deploymentName)),
             ]
         }
-        let address = instance.address?.description ?? ""
+        let address = address(of: instance) ?? ""
         return [
             "deployment": .string(deploymentName), "name": .string(instance.group), "index": .int(instance.index),
             "id": .string(instance.id), "az": instance.az.map(JSONValue.string) ?? .null, "bootstrap": .bool(instance.bootstrap),
             "job": ["name": .string(instance.group)], "networks": .object(networks), "address": .string(address),
-            "ip": .string(address), "dns_domain_name": "bosh", "persistent_disk": .int(instance.persistentDisk?.sizeMB ?? 0),
+            "ip": .string(instance.address?.description ?? ""), "dns_domain_name": .string(DNSNames.domain), "persistent_disk": .int(instance.persistentDisk?.sizeMB ?? 0),
             "properties": properties, "links": .object(links),
             "release": ["name": .string(release.name), "version": .string(release.version)],
         ]

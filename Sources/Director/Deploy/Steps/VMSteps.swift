@@ -66,6 +66,8 @@ struct VMSteps: Sendable {
             try await record.save(on: context.database)
             context.events.debug("Created VM \(created.vmCID) for \(instanceName) (agent \(agentID))")
             let agent = try await waitForAgent(agentID: agentID, instanceName: instanceName)
+            // An instance's VM knows every instance's DNS name before its jobs start.
+            if instanceID != nil { try await DNSRecords.sync(agent, on: context.database) }
             return CreatedVM(record: record, agent: agent)
         } catch {
             try? await delete(record)
