@@ -13,7 +13,7 @@ public struct BosunCommand: AsyncParsableCommand {
             ConfigsCommand.self, ConfigCommand.self, UpdateConfigCommand.self, DeleteConfigCommand.self,
             CloudConfigCommand.self, UpdateCloudConfigCommand.self, RuntimeConfigCommand.self, UpdateRuntimeConfigCommand.self,
             UploadStemcellCommand.self, StemcellsCommand.self, DeleteStemcellCommand.self, UploadReleaseCommand.self,
-            ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self, DeployCommand.self, DeploymentsCommand.self,
+            ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self, ExportReleaseCommand.self, DeployCommand.self, DeploymentsCommand.self,
             ManifestCommand.self, DeleteDeploymentCommand.self, InstancesCommand.self, VMsCommand.self, CreateReleaseCommand.self,
             StartCommand.self, StopCommand.self, RestartCommand.self, RecreateCommand.self, RunErrandCommand.self,
             OrphanedVMsCommand.self, UpdateResurrectionCommand.self, CloudCheckCommand.self, LogsCommand.self, VariablesCommand.self, RegenerateVariableCommand.self, CleanUpCommand.self, DisksCommand.self, DeleteDiskCommand.self, AttachDiskCommand.self,

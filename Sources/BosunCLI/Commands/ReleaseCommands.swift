@@ -1,9 +1,10 @@
 import ArgumentParser
 import BosunCore
+import Crypto
 import Foundation
 
-/// `bosun upload-release FILE`: skips a release version the director has, else uploads the
-/// tarball and follows the task.
+/// `bosun upload-release FILE`: skips a release version the director has (for a compiled
+/// release: has compiled for its stemcell), else uploads the tarball and follows the task.
 struct UploadReleaseCommand: DirectorCommand {
     static let configuration = CommandConfiguration(commandName: "upload-release", abstract: "Upload release", aliases: ["ur"])
     @OptionGroup var global: GlobalOptions
@@ -20,8 +21,16 @@ struct UploadReleaseCommand: DirectorCommand {
             let releases = try await client.json(.GET, "/releases").arrayValue ?? []
             let known = releases.first { $0["name"]?.stringValue == name }?["release_versions"]?.arrayValue ?? []
             if known.contains(where: { $0["version"]?.stringValue == version }) {
-                output.line("Release '\(name)/\(version)' already exists.")
-                return
+                // A compiled release still adds what the director lacks for its stemcell.
+                let manifest = try TarballManifest.read(file, member: "release.MF", what: "release")
+                let compiled = manifest["compiled_packages"]?.arrayValue?.compactMap { $0["fingerprint"]?.stringValue } ?? []
+                let matched = compiled.isEmpty ? [] : try await client.json(
+                    .POST, "/packages/matches_compiled", body: Data(manifest.yamlText().utf8), contentType: "text/yaml"
+                ).arrayValue?.compactMap(\.stringValue) ?? []
+                if Set(compiled).isSubset(of: Set(matched)) {
+                    output.line("Release '\(name)/\(version)' already exists.")
+                    return
+                }
             }
         }
         try await uploadAndFollow(file, what: "release", to: "/releases", fix: fix, client: client, output: output)
@@ -110,10 +119,54 @@ struct InspectReleaseCommand: DirectorCommand {
                     job["sha1"]?.cell ?? "", names("consumes"), names("provides")]
         }
         output.table("jobs", columns: ["Job", "Blobstore ID", "Digest", "Links Consumed", "Links Provided"], rows: jobs)
-        let packages = (contents["packages"]?.arrayValue ?? []).map { package -> [String] in
-            ["\(package["name"]?.cell ?? "")/\(package["fingerprint"]?.cell ?? "")", "(source)", package["blobstore_id"]?.cell ?? "",
-             package["sha1"]?.cell ?? ""]
+        // One row for the source (when the release has it) and one per stemcell it is compiled for.
+        let packages = (contents["packages"]?.arrayValue ?? []).flatMap { package -> [[String]] in
+            let name = "\(package["name"]?.cell ?? "")/\(package["fingerprint"]?.cell ?? "")"
+            let source = (package["blobstore_id"]?.stringValue ?? "").isEmpty
+                ? [] : [[name, "(source)", package["blobstore_id"]?.cell ?? "", package["sha1"]?.cell ?? ""]]
+            return source + (package["compiled_packages"]?.arrayValue ?? []).map { compiled in
+                [name, compiled["stemcell"]?.cell ?? "", compiled["blobstore_id"]?.cell ?? "", compiled["sha1"]?.cell ?? ""]
+            }
         }
         output.table("packages", columns: ["Package", "Compiled for", "Blobstore ID", "Digest"], rows: packages)
+    }
+}
+
+/// `bosun -d NAME export-release RELEASE/VERSION OS/VERSION [--dir D]`: has the director compile
+/// the release for that stemcell and downloads the compiled release as
+/// `<release>-<version>-<os>-<stemcell version>-<time>.tgz`, its digest checked.
+struct ExportReleaseCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "export-release", abstract: "Export the compiled release to a tarball")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Name/version") var release: String
+    @Argument(help: "OS/version of the stemcell to compile on") var stemcell: String
+    @Option(name: .long, help: "Destination directory") var dir: String = "."
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        let deployment = try deploymentName()
+        let releaseParts = release.split(separator: "/", maxSplits: 1).map(String.init)
+        let stemcellParts = stemcell.split(separator: "/", maxSplits: 1).map(String.init)
+        guard releaseParts.count == 2 else { throw CommandFailure(message: "Expected release slug in the form 'name/version'") }
+        guard stemcellParts.count == 2 else { throw CommandFailure(message: "Expected OS slug in the form 'os/version'") }
+        let request: JSONValue = [
+            "deployment_name": .string(deployment), "release_name": .string(releaseParts[0]), "release_version": .string(releaseParts[1]),
+            "stemcell_os": .string(stemcellParts[0]), "stemcell_version": .string(stemcellParts[1]),
+        ]
+        let body = Data(((try? JSONCoding.string(request)) ?? "{}").utf8)
+        let id = try await client.startTask(.POST, "/releases/export", body: body, contentType: "application/json")
+        try await TaskFollower(client: client, output: output).follow(id)
+        let result = try await client.send(.GET, "/tasks/\(id)/output?type=result")
+        let line = String(decoding: result.body, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        guard let value = try? JSONCoding.decoder.decode(JSONValue.self, from: Data(line.utf8)), let blob = value["blobstore_id"]?.stringValue,
+            let sha1 = value["sha1"]?.stringValue
+        else { throw CommandFailure(message: "Task \(id) returned no compiled release") }
+        let tarball = try await client.send(.GET, "/resources/\(blob)")
+        let digest = Insecure.SHA1.hash(data: tarball.body).map { String(format: "%02x", $0) }.joined()
+        guard digest == sha1 else { throw CommandFailure(message: "The downloaded release has SHA-1 \(digest), the director said \(sha1)") }
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let name = "\(releaseParts[0])-\(releaseParts[1])-\(stemcellParts[0])-\(stemcellParts[1])-\(stamp).tgz"
+        let path = (dir as NSString).appendingPathComponent(name)
+        guard FileManager.default.createFile(atPath: path, contents: tarball.body) else { throw CommandFailure(message: "Cannot write '\(path)'") }
+        output.line("Downloading resource '\(blob)' to '\(path)'...")
     }
 }

@@ -62,16 +62,21 @@ enum DeploymentInputs {
             guard let version = versions.first(where: { $0.version == wanted }) else {
                 throw DeployError("Release version '\(release.name)/\(release.version)' doesn't exist")
             }
-            let packageIDs = try JSONDecoder().decode([Int].self, from: Data(version.packageIDs.utf8))
-            let templateIDs = try JSONDecoder().decode([Int].self, from: Data(version.templateIDs.utf8))
-            let packages = packageIDs.isEmpty ? [] : try await PackageRecord.query(on: database).filter(\.$id ~~ packageIDs).all()
-            let jobs = templateIDs.isEmpty ? [] : try await TemplateRecord.query(on: database).filter(\.$id ~~ templateIDs).all()
-            resolved[release.name] = ResolvedRelease(
-                name: release.name, version: version.version,
-                jobs: Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
-                packages: Dictionary(packages.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
+            resolved[release.name] = try await resolve(version, name: release.name, on: database)
         }
         return resolved
+    }
+
+    /// One stored release version with its jobs and packages.
+    static func resolve(_ version: ReleaseVersionRecord, name: String, on database: any Database) async throws -> ResolvedRelease {
+        let packageIDs = try JSONDecoder().decode([Int].self, from: Data(version.packageIDs.utf8))
+        let templateIDs = try JSONDecoder().decode([Int].self, from: Data(version.templateIDs.utf8))
+        let packages = packageIDs.isEmpty ? [] : try await PackageRecord.query(on: database).filter(\.$id ~~ packageIDs).all()
+        let jobs = templateIDs.isEmpty ? [] : try await TemplateRecord.query(on: database).filter(\.$id ~~ templateIDs).all()
+        return ResolvedRelease(
+            name: name, version: version.version,
+            jobs: Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+            packages: Dictionary(packages.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
     }
 
     /// Stemcell alias → the uploaded stemcell it means (`os` or `name`, `version` or `latest`).

@@ -15,7 +15,9 @@ struct ReleaseController {
         router.post("releases") { request, context in try await controller.upload(request, context) }
         router.get("releases") { _, _ in try await controller.list() }
         router.post("packages/matches") { request, _ in try await controller.matches(request) }
+        router.post("packages/matches_compiled") { request, _ in try await controller.matchesCompiled(request) }
         router.get("releases/:name") { request, context in try await controller.inspect(request, context) }
+        router.post("releases/export") { request, context in try await controller.export(request, context) }
         router.delete("releases/:name") { request, context in
             let name = context.parameters.get("name") ?? ""
             let version = request.uri.queryParameters.get("version").flatMap { $0.isEmpty ? nil : $0 }
@@ -27,6 +29,26 @@ struct ReleaseController {
                 ])
             return Response.redirect(to: task)
         }
+    }
+
+    /// `POST /releases/export` with bosh's JSON body `{deployment_name, release_name,
+    /// release_version, stemcell_os, stemcell_version}` → an `export_release` task.
+    func export(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        guard let options = try? JSONCoding.decoder.decode(JSONValue.self, from: Data(buffer: body)) else {
+            throw DirectorError(.badRequest, code: 40_000, "The export request body must be JSON")
+        }
+        var arguments: [String: JSONValue] = [:]
+        for key in ["deployment_name", "release_name", "release_version", "stemcell_os", "stemcell_version"] {
+            guard let value = options[key]?.stringValue, !value.isEmpty else {
+                throw DirectorError(.badRequest, code: 40_000, "The export request needs '\(key)'")
+            }
+            arguments[key] = .string(value)
+        }
+        let task = try await runner.enqueue(
+            type: "export_release", description: "export release", user: context.user ?? "",
+            deployment: arguments["deployment_name"]?.stringValue, arguments: .object(arguments))
+        return Response.redirect(to: task)
     }
 
     func upload(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
@@ -70,6 +92,8 @@ struct ReleaseController {
         func ids(_ text: String) -> [Int] { (try? JSONDecoder().decode([Int].self, from: Data(text.utf8))) ?? [] }
         let jobs = try await TemplateRecord.query(on: database).filter(\.$id ~~ ids(record.templateIDs)).sort(\.$name).all()
         let packages = try await PackageRecord.query(on: database).filter(\.$id ~~ ids(record.packageIDs)).sort(\.$name).all()
+        let packageIDs = packages.compactMap(\.id)
+        let compiled = packageIDs.isEmpty ? [] : try await CompiledPackageRecord.query(on: database).filter(\.$packageID ~~ packageIDs).all()
         return .json([
             "jobs": .array(jobs.map { job in
                 let spec = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(job.spec.utf8))) ?? [:]
@@ -81,7 +105,13 @@ struct ReleaseController {
             "packages": .array(packages.map { package in
                 [
                     "name": .string(package.name), "fingerprint": .string(package.fingerprint), "blobstore_id": .string(package.blobstoreID),
-                    "sha1": .string(package.sha1), "compiled_packages": [],
+                    "sha1": .string(package.sha1),
+                    "compiled_packages": .array(compiled.filter { $0.packageID == package.id }.map { compiled in
+                        [
+                            "stemcell": .string("\(compiled.stemcellOS)/\(compiled.stemcellVersion)"),
+                            "blobstore_id": .string(compiled.blobstoreID), "sha1": .string(compiled.sha1),
+                        ]
+                    }),
                 ]
             }),
         ])
@@ -97,5 +127,26 @@ struct ReleaseController {
         let fingerprints = packages.compactMap { $0["fingerprint"]?.stringValue }
         let known = try await PackageRecord.query(on: database).filter(\.$fingerprint ~~ fingerprints).all().map(\.fingerprint)
         return .json(.array(Array(Set(known)).sorted().map(JSONValue.string)))
+    }
+
+    /// For a compiled release's manifest: the fingerprints of the compiled packages the director
+    /// already has for their stemcell — the CLI leaves those out of the upload.
+    func matchesCompiled(_ request: Request) async throws -> Response {
+        let text = try await ConfigController.body(request)
+        guard let manifest = try? YAMLValue.parse(text, source: "release.MF"), case .array(let packages)? = manifest["compiled_packages"] else {
+            return .json([])
+        }
+        var known: Set<String> = []
+        for package in packages {
+            guard let fingerprint = package["fingerprint"]?.stringValue,
+                case let parts = (package["stemcell"]?.stringValue ?? "").split(separator: "/", maxSplits: 1).map(String.init), parts.count == 2
+            else { continue }
+            let ids = try await PackageRecord.query(on: database).filter(\.$fingerprint == fingerprint).all().compactMap(\.id)
+            guard !ids.isEmpty else { continue }
+            let compiled = try await CompiledPackageRecord.query(on: database).filter(\.$packageID ~~ ids)
+                .filter(\.$stemcellOS == parts[0]).filter(\.$stemcellVersion == parts[1]).first()
+            if compiled != nil { known.insert(fingerprint) }
+        }
+        return .json(.array(known.sorted().map(JSONValue.string)))
     }
 }

@@ -32,11 +32,13 @@ struct DeleteReleaseJob: TaskJob {
         let templateIDs = doomed.reduce(into: Set<Int>()) { $0.formUnion(ids($1.templateIDs)) }.subtracting(keptTemplates)
         let packages = try await PackageRecord.query(on: database).filter(\.$id ~~ Array(packageIDs)).all()
         let templates = try await TemplateRecord.query(on: database).filter(\.$id ~~ Array(templateIDs)).all()
-        let blobIDs = packages.map(\.blobstoreID) + templates.map(\.blobstoreID)
+        let compiled = packageIDs.isEmpty ? [] : try await CompiledPackageRecord.query(on: database).filter(\.$packageID ~~ Array(packageIDs)).all()
+        let blobIDs = (packages.map(\.blobstoreID) + templates.map(\.blobstoreID) + compiled.map(\.blobstoreID)).filter { !$0.isEmpty }
 
         try await context.events.step(stage: "Deleting release", task: version.map { "\(name)/\($0)" } ?? name) {
             try await database.transaction { database in
                 for record in doomed { try await record.delete(on: database) }
+                for record in compiled { try await record.delete(on: database) }
                 for record in packages { try await record.delete(on: database) }
                 for record in templates { try await record.delete(on: database) }
                 if kept.isEmpty { try await release.delete(on: database) }

@@ -7,12 +7,17 @@ import Foundation
 /// package tarball's digest, reads each `job.MF` — all before anything is stored — then stores the
 /// blobs and the records in one transaction. Packages and jobs the director already has (same
 /// name and fingerprint) are reused, so a tarball may leave them out. A bad tarball stores nothing.
+/// A compiled release (`compiled_packages`) stores compiled packages for its stemcell, with
+/// package rows that have no source; uploaded for a release version the director already has
+/// (same jobs and packages), it adds those compiled packages to it.
 struct UpdateReleaseJob: TaskJob {
     struct Checked: Sendable {
         var entry: ReleaseManifest.Entry
         /// The tarball in the upload, or nil when an existing record is reused.
         var file: String?
         var existingID: Int?
+        /// Compiled releases: the director already has this compiled package for the stemcell.
+        var compiledExists = false
         var blobstoreID: String?
         var spec: JSONValue = [:]
 
@@ -41,10 +46,15 @@ struct UpdateReleaseJob: TaskJob {
         let manifest = try ReleaseManifest(text: text)
         let database = context.database
         let release = try await ReleaseRecord.query(on: database).filter(\.$name == manifest.name).first()
-        if let release, try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!)
-            .filter(\.$version == manifest.version).first() != nil
+        var existingVersion: ReleaseVersionRecord?
+        if let release, let found = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!)
+            .filter(\.$version == manifest.version).first()
         {
-            throw DirectorError(.badRequest, code: 30_002, "Release '\(manifest.name)/\(manifest.version)' already exists")
+            guard manifest.isCompiled else {
+                throw DirectorError(.badRequest, code: 30_002, "Release '\(manifest.name)/\(manifest.version)' already exists")
+            }
+            try await Self.checkSameContents(manifest, as: found, on: database)
+            existingVersion = found
         }
         try await context.checkCancelled()
 
@@ -57,7 +67,21 @@ struct UpdateReleaseJob: TaskJob {
                     existing = try await PackageRecord.query(on: database).filter(\.$releaseID == release.id!).filter(\.$name == entry.name)
                         .filter(\.$fingerprint == entry.fingerprint).first()
                 }
-                packages.append(try await Self.check(entry, kind: "packages", staging: staging, existing: existing.map { ($0.id!, $0.blobstoreID) }))
+                guard manifest.isCompiled else {
+                    packages.append(try await Self.check(entry, kind: "packages", staging: staging, existing: existing.map { ($0.id!, $0.blobstoreID) }))
+                    continue
+                }
+                // Compiled: the blob is the compiled package; the package row may exist already.
+                var compiledBefore: CompiledPackageRecord?
+                if let id = existing?.id, let stemcell = entry.stemcell {
+                    compiledBefore = try await CompiledPackageRecord.query(on: database).filter(\.$packageID == id)
+                        .filter(\.$stemcellOS == stemcell.os).filter(\.$stemcellVersion == stemcell.version).first()
+                }
+                var checked = try await Self.check(
+                    entry, kind: "compiled_packages", staging: staging, existing: compiledBefore.map { ($0.packageID, $0.blobstoreID) })
+                checked.existingID = existing?.id
+                checked.compiledExists = compiledBefore != nil
+                packages.append(checked)
             }
             for entry in manifest.jobs {
                 var existing: TemplateRecord?
@@ -76,15 +100,19 @@ struct UpdateReleaseJob: TaskJob {
         var stored: [String] = []
         do {
             try await context.events.step(stage: "Creating new packages and jobs", task: "\(manifest.name)/\(manifest.version)") {
-                for index in packages.indices where packages[index].file != nil {
+                // A blob is stored only when no record already holds it (source package or job with
+                // that fingerprint, compiled package for that stemcell).
+                for index in packages.indices where packages[index].file != nil
+                    && (manifest.isCompiled ? !packages[index].compiledExists : packages[index].existingID == nil)
+                {
                     packages[index].blobstoreID = try await Self.store(packages[index].file!, in: blobs)
                     stored.append(packages[index].blobstoreID!)
                 }
-                for index in jobs.indices where jobs[index].file != nil {
+                for index in jobs.indices where jobs[index].file != nil && jobs[index].existingID == nil {
                     jobs[index].blobstoreID = try await Self.store(jobs[index].file!, in: blobs)
                     stored.append(jobs[index].blobstoreID!)
                 }
-                let packages = packages, jobs = jobs
+                let packages = packages, jobs = jobs, existingVersion = existingVersion
                 try await database.transaction { database in
                     var found = try await ReleaseRecord.query(on: database).filter(\.$name == manifest.name).first()
                     if found == nil {
@@ -95,13 +123,35 @@ struct UpdateReleaseJob: TaskJob {
                     let owner = found!
                     var packageIDs: [Int] = [], templateIDs: [Int] = []
                     for package in packages {
-                        if let id = package.existingID { packageIDs.append(id); continue }
-                        let record = PackageRecord()
-                        package.fill(record, releaseID: owner.id!)
-                        record.dependencies = String(decoding: try JSONEncoder().encode(package.entry.names), as: UTF8.self)
-                        try await record.create(on: database)
-                        packageIDs.append(record.id!)
+                        if let id = package.existingID {
+                            packageIDs.append(id)
+                        } else {
+                            let record = PackageRecord()
+                            package.fill(record, releaseID: owner.id!)
+                            if manifest.isCompiled {
+                                // No source in a compiled release.
+                                record.blobstoreID = ""
+                                record.sha1 = ""
+                            }
+                            record.dependencies = String(decoding: try JSONEncoder().encode(package.entry.names), as: UTF8.self)
+                            try await record.create(on: database)
+                            packageIDs.append(record.id!)
+                        }
+                        if manifest.isCompiled, !package.compiledExists, let stemcell = package.entry.stemcell {
+                            let compiled = CompiledPackageRecord()
+                            compiled.packageID = packageIDs.last!
+                            compiled.stemcellOS = stemcell.os
+                            compiled.stemcellVersion = stemcell.version
+                            compiled.dependencyKey = CompileStage.dependencyKey(
+                                manifest.dependencyClosure(of: package.entry.name).map { ($0.name, $0.version) })
+                            compiled.blobstoreID = package.blobstoreID!
+                            compiled.sha1 = package.entry.sha1
+                            compiled.createdAt = Date().timeIntervalSince1970
+                            try await compiled.create(on: database)
+                        }
                     }
+                    // A compiled upload of a version the director has adds compiled packages only.
+                    if existingVersion != nil { return }
                     for job in jobs {
                         if let id = job.existingID { templateIDs.append(id); continue }
                         let record = TemplateRecord()
@@ -128,7 +178,23 @@ struct UpdateReleaseJob: TaskJob {
         try await context.recorder.record(
             user: context.user, action: "create", objectType: "release", objectName: manifest.name, task: context.taskID,
             context: ["version": .string(manifest.version)])
+        if existingVersion != nil {
+            return "Added compiled packages to release '\(manifest.name)/\(manifest.version)'"
+        }
         return "Created release '\(manifest.name)/\(manifest.version)'"
+    }
+
+    /// A compiled release for a version the director has must carry the same jobs and packages.
+    static func checkSameContents(_ manifest: ReleaseManifest, as version: ReleaseVersionRecord, on database: any Database) async throws {
+        let stored = try await DeploymentInputs.resolve(version, name: manifest.name, on: database)
+        let have = Set(stored.packages.values.map { "\($0.name)/\($0.fingerprint)" }).union(stored.jobs.values.map { "job \($0.name)/\($0.fingerprint)" })
+        let given = Set(manifest.packages.map { "\($0.name)/\($0.fingerprint)" }).union(manifest.jobs.map { "job \($0.name)/\($0.fingerprint)" })
+        guard have == given else {
+            let differ = have.symmetricDifference(given).sorted().joined(separator: ", ")
+            throw DirectorError(
+                .badRequest, code: 30_002,
+                "Release '\(manifest.name)/\(manifest.version)' already exists with other jobs or packages (\(differ))")
+        }
     }
 
     /// The tarball must be there with the digest `release.MF` gives, unless the director already has it.

@@ -30,8 +30,12 @@ struct CompileStage {
 
     /// The key that makes a compiled package stale when any (transitive) dependency changes.
     static func dependencyKey(of package: PackageRecord, in release: ResolvedRelease) -> String {
-        let closure = release.closure(of: release.dependencies(of: package))
-        return closure.map { "\($0.name)/\($0.version)" }.sorted().joined(separator: ",")
+        dependencyKey(release.closure(of: release.dependencies(of: package)).map { ($0.name, $0.version) })
+    }
+
+    /// The key for a package whose dependencies, transitively, are these `(name, version)`s.
+    static func dependencyKey(_ closure: [(name: String, version: String)]) -> String {
+        closure.map { "\($0.name)/\($0.version)" }.sorted().joined(separator: ",")
     }
 
     func run(_ needs: [Need]) async throws -> Compiled {
@@ -49,6 +53,17 @@ struct CompileStage {
             }
         }
         guard !pending.isEmpty else { return compiled }
+        // Packages of a compiled release have no source: they cannot be compiled for another stemcell.
+        let sourceless = Dictionary(grouping: pending.filter { $0.package.blobstoreID.isEmpty }) {
+            "release '\($0.release.name)/\($0.release.version)' on stemcell '\($0.stemcell.operatingSystem)/\($0.stemcell.version)'"
+        }
+        if !sourceless.isEmpty {
+            let lines = sourceless.sorted { $0.key < $1.key }.map { what, needs in
+                "Can't use \(what): it references packages without source code that are not compiled for that stemcell: "
+                    + needs.map { "\($0.package.name)/\($0.package.version)" }.sorted().joined(separator: ", ")
+            }
+            throw DeployError(lines.joined(separator: "\n"))
+        }
         guard let settings = cloud.compilation else {
             throw DeployError("Packages need compiling, but the cloud config has no 'compilation' section")
         }
