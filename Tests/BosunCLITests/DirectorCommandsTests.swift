@@ -1,3 +1,4 @@
+import Blobstore
 import BosunCore
 import Director
 import Foundation
@@ -248,6 +249,50 @@ extension DirectorCommandsTests {
             let missing = try await Self.bosun(["-n", "delete-release", "dummy"], director, scratch)
             #expect(missing.status == 1)
             #expect(missing.stdout.contains("Release 'dummy' doesn't exist") || missing.stderr.contains("doesn't exist"))
+        }
+    }
+
+    @Test("upload-release --fix replaces a corrupted blob of a version the director has; --rebase uploads changed content as the next dev version and refuses unchanged content")
+    func fixAndRebase() async throws {
+        try await withDirector { director in
+            let scratch = try ScratchDirectory()
+            #expect(try await Self.bosun(["-n", "upload-release", Self.fixtureRelease], director, scratch).status == 0)
+            func greeterJob() async throws -> JSONValue? {
+                let inspected = try await Self.bosun(["inspect-release", "dummy/0+dev.1", "--json"], director, scratch)
+                let tables = try JSONCoding.decoder.decode(JSONValue.self, from: Data(inspected.stdout.utf8))["Tables"]?.arrayValue ?? []
+                return tables.first?["Rows"]?.arrayValue?.first { $0["job"]?.stringValue?.hasPrefix("greeter/") == true }
+            }
+            let before = try #require(try await greeterJob()?["blobstore_id"]?.stringValue)
+            let corrupted = director.configuration.blobstoreDirectory + "/" + BlobLayout.relativePath(of: before)
+            try Data("bit rot".utf8).write(to: URL(fileURLWithPath: corrupted))
+
+            // Without --fix the version is skipped; with it, the uploaded blob takes the bad one's place.
+            #expect(try await Self.bosun(["-n", "upload-release", Self.fixtureRelease], director, scratch).stdout.contains("already exists"))
+            let fixed = try await Self.bosun(["-n", "upload-release", "--fix", Self.fixtureRelease], director, scratch)
+            #expect(fixed.status == 0, "\(fixed.stdout)\n\(fixed.stderr)")
+            let after = try #require(try await greeterJob()?["blobstore_id"]?.stringValue)
+            #expect(after != before)
+            #expect(!FileManager.default.fileExists(atPath: corrupted))
+            let digest = try await BosunBinary.runProgram(
+                "/usr/bin/sha256sum", [director.configuration.blobstoreDirectory + "/" + BlobLayout.relativePath(of: after)], in: scratch.url)
+            #expect(digest.stdout.hasPrefix("845b3054139ef9bfcb8ff6efefb20ae915698fc59bc9314fd767537649741813"), "\(digest.stdout)")
+            #expect(try Self.jsonRows(try await Self.bosun(["releases", "--json"], director, scratch)).count == 1)
+
+            // --rebase: the same jobs and packages are refused; a changed job becomes 0+dev.2.
+            let unchanged = try await Self.bosun(["-n", "upload-release", "--rebase", Self.fixtureRelease], director, scratch)
+            #expect(unchanged.status == 1)
+            #expect(unchanged.stdout.contains("Rebase is attempted without any job or package changes"), "\(unchanged.stdout)")
+            let source = scratch.url.path + "/dummy-src"
+            try FileManager.default.copyItem(atPath: CreateReleaseTests.fixtures.path + "/dummy-src", toPath: source)
+            _ = try await BosunBinary.runProgram("/bin/chmod", ["-R", "u+w", source], in: scratch.url)
+            let template = source + "/jobs/checker/spec"
+            try (try String(contentsOfFile: template, encoding: .utf8) + "\n# changed\n").write(toFile: template, atomically: true, encoding: .utf8)
+            let built = try await BosunBinary.runAsync(["create-release", "--dir", source, "--force", "--tarball", scratch.url.path + "/changed.tgz"], in: scratch.url)
+            #expect(built.status == 0, "\(built.stdout)\(built.stderr)")
+            let rebased = try await Self.bosun(["-n", "upload-release", "--rebase", scratch.url.path + "/changed.tgz"], director, scratch)
+            #expect(rebased.status == 0, "\(rebased.stdout)\n\(rebased.stderr)")
+            let versions = try Self.jsonRows(try await Self.bosun(["releases", "--json"], director, scratch)).compactMap { $0["version"]?.stringValue }
+            #expect(Set(versions) == ["0+dev.1", "0+dev.2"], "\(versions)")
         }
     }
 }

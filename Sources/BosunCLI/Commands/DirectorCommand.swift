@@ -55,10 +55,11 @@ extension DirectorCommand {
 
     /// Sends a release or stemcell tarball as is (`application/x-compressed`) and follows the task.
     func uploadAndFollow(
-        _ file: String, what: String, to path: String, fix: Bool, client: DirectorClient, output: CommandOutput
+        _ file: String, what: String, to path: String, fix: Bool, rebase: Bool = false, client: DirectorClient, output: CommandOutput
     ) async throws(CommandFailure) {
         guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "Reading \(what) '\(file)' failed") }
-        let id = try await client.startTask(.POST, path + (fix ? "?fix=true" : ""), body: data, contentType: "application/x-compressed")
+        let query = Self.query([("fix", fix ? "true" : nil), ("rebase", rebase ? "true" : nil)])
+        let id = try await client.startTask(.POST, path + query, body: data, contentType: "application/x-compressed")
         try await TaskFollower(client: client, output: output).follow(id)
     }
 

@@ -9,7 +9,8 @@ struct UploadReleaseCommand: DirectorCommand {
     static let configuration = CommandConfiguration(commandName: "upload-release", abstract: "Upload release", aliases: ["ur"])
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Path to a release tarball, or an http(s) URL the director downloads it from") var file: String
-    @Flag(name: .long, help: "Replace the release even if one with that name and version exists") var fix = false
+    @Flag(name: .long, help: "Replace the blobs of a release version the director has (repairs corrupt or missing ones)") var fix = false
+    @Flag(name: .long, help: "Upload as the next dev version after the director's latest") var rebase = false
     @Option(name: .long, help: "SHA-1 (or sha256:…) the downloaded release must have (URLs only)") var sha1: String?
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
@@ -17,7 +18,7 @@ struct UploadReleaseCommand: DirectorCommand {
             return try await uploadRemoteAndFollow(file, sha1: sha1, to: "/releases", fix: fix, client: client, output: output)
         }
         let (name, version) = try TarballManifest.nameAndVersion(file, member: "release.MF", what: "release")
-        if !fix {
+        if !fix && !rebase {
             let releases = try await client.json(.GET, "/releases").arrayValue ?? []
             let known = releases.first { $0["name"]?.stringValue == name }?["release_versions"]?.arrayValue ?? []
             if known.contains(where: { $0["version"]?.stringValue == version }) {
@@ -33,7 +34,7 @@ struct UploadReleaseCommand: DirectorCommand {
                 }
             }
         }
-        try await uploadAndFollow(file, what: "release", to: "/releases", fix: fix, client: client, output: output)
+        try await uploadAndFollow(file, what: "release", to: "/releases", fix: fix, rebase: rebase, client: client, output: output)
     }
 }
 

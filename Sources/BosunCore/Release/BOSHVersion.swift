@@ -11,6 +11,14 @@ public enum BOSHVersion {
         versions.max { isOlder($0, than: $1) }
     }
 
+    /// The dev version after `version`, as `upload-release --rebase` numbers a release:
+    /// `0+dev.3` → `0+dev.4`, `2` → `2+dev.1`.
+    public static func nextDev(after version: String) -> String {
+        let (base, dev) = split(version)
+        if let dev, dev.hasPrefix("dev."), let number = Int(dev.dropFirst(4)) { return "\(base)+dev.\(number + 1)" }
+        return "\(base)+dev.1"
+    }
+
     static func compare(_ lhs: String, _ rhs: String) -> Int {
         let (lhsBase, lhsDev) = split(lhs)
         let (rhsBase, rhsDev) = split(rhs)

@@ -9,7 +9,10 @@ import Foundation
 /// name and fingerprint) are reused, so a tarball may leave them out. A bad tarball stores nothing.
 /// A compiled release (`compiled_packages`) stores compiled packages for its stemcell, with
 /// package rows that have no source; uploaded for a release version the director already has
-/// (same jobs and packages), it adds those compiled packages to it.
+/// (same jobs and packages), it adds those compiled packages to it. `fix` (`upload-release
+/// --fix`) takes a version the director has and replaces the blobs of its jobs and packages with
+/// the uploaded ones (a corrupt or lost blob repaired); `rebase` uploads a release as the next dev
+/// version after the director's latest (`0+dev.3` → `0+dev.4`), refused when nothing changed.
 struct UpdateReleaseJob: TaskJob {
     struct Checked: Sendable {
         var entry: ReleaseManifest.Entry
@@ -18,6 +21,8 @@ struct UpdateReleaseJob: TaskJob {
         var existingID: Int?
         /// Compiled releases: the director already has this compiled package for the stemcell.
         var compiledExists = false
+        /// `fix`: the blob the record held before the uploaded one replaced it.
+        var replacedBlobstoreID: String?
         var blobstoreID: String?
         var spec: JSONValue = [:]
 
@@ -43,15 +48,30 @@ struct UpdateReleaseJob: TaskJob {
         guard let text = try? String(contentsOfFile: staging + "/release.MF", encoding: .utf8) else {
             throw DirectorError(.badRequest, code: 30_001, "Release has no release.MF")
         }
-        let manifest = try ReleaseManifest(text: text)
+        var parsed = try ReleaseManifest(text: text)
         let database = context.database
-        let release = try await ReleaseRecord.query(on: database).filter(\.$name == manifest.name).first()
+        let fix = context.arguments["fix"] == .bool(true)
+        let release = try await ReleaseRecord.query(on: database).filter(\.$name == parsed.name).first()
+        if context.arguments["rebase"] == .bool(true), let release {
+            let versions = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!).all()
+            if let latest = BOSHVersion.latest(versions.map(\.version)), let latestRecord = versions.first(where: { $0.version == latest }) {
+                if (try? await Self.checkSameContents(parsed, as: latestRecord, on: database)) != nil {
+                    throw DirectorError(
+                        .badRequest, code: 30_009,
+                        "Rebase is attempted without any job or package changes: '\(parsed.name)/\(latest)' has the same jobs and packages")
+                }
+                parsed.version = BOSHVersion.nextDev(after: latest)
+                context.events.debug("Rebasing \(parsed.name) onto \(latest) as \(parsed.version)")
+            }
+        }
+        let manifest = parsed
         var existingVersion: ReleaseVersionRecord?
         if let release, let found = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!)
             .filter(\.$version == manifest.version).first()
         {
-            guard manifest.isCompiled else {
-                throw DirectorError(.badRequest, code: 30_002, "Release '\(manifest.name)/\(manifest.version)' already exists")
+            guard manifest.isCompiled || fix else {
+                throw DirectorError(
+                    .badRequest, code: 30_002, "Release '\(manifest.name)/\(manifest.version)' already exists (upload with --fix to repair its blobs)")
             }
             try await Self.checkSameContents(manifest, as: found, on: database)
             existingVersion = found
@@ -102,13 +122,18 @@ struct UpdateReleaseJob: TaskJob {
             try await context.events.step(stage: "Creating new packages and jobs", task: "\(manifest.name)/\(manifest.version)") {
                 // A blob is stored only when no record already holds it (source package or job with
                 // that fingerprint, compiled package for that stemcell).
+                // With `fix`, every uploaded blob replaces the one its record holds.
                 for index in packages.indices where packages[index].file != nil
-                    && (manifest.isCompiled ? !packages[index].compiledExists : packages[index].existingID == nil)
+                    && (fix || (manifest.isCompiled ? !packages[index].compiledExists : packages[index].existingID == nil))
                 {
+                    if manifest.isCompiled ? packages[index].compiledExists : packages[index].existingID != nil {
+                        packages[index].replacedBlobstoreID = packages[index].blobstoreID
+                    }
                     packages[index].blobstoreID = try await Self.store(packages[index].file!, in: blobs)
                     stored.append(packages[index].blobstoreID!)
                 }
-                for index in jobs.indices where jobs[index].file != nil && jobs[index].existingID == nil {
+                for index in jobs.indices where jobs[index].file != nil && (fix || jobs[index].existingID == nil) {
+                    if jobs[index].existingID != nil { jobs[index].replacedBlobstoreID = jobs[index].blobstoreID }
                     jobs[index].blobstoreID = try await Self.store(jobs[index].file!, in: blobs)
                     stored.append(jobs[index].blobstoreID!)
                 }
@@ -122,6 +147,7 @@ struct UpdateReleaseJob: TaskJob {
                     }
                     let owner = found!
                     var packageIDs: [Int] = [], templateIDs: [Int] = []
+                    try await Self.repoint(packages: packages, jobs: jobs, compiled: manifest.isCompiled, on: database)
                     for package in packages {
                         if let id = package.existingID {
                             packageIDs.append(id)
@@ -175,13 +201,42 @@ struct UpdateReleaseJob: TaskJob {
             for id in stored { blobs.remove(id) }
             throw error
         }
+        // Blobs `fix` replaced are no one's any more.
+        for id in (packages + jobs).compactMap(\.replacedBlobstoreID) where !id.isEmpty { blobs.remove(id) }
         try await context.recorder.record(
             user: context.user, action: "create", objectType: "release", objectName: manifest.name, task: context.taskID,
             context: ["version": .string(manifest.version)])
         if existingVersion != nil {
-            return "Added compiled packages to release '\(manifest.name)/\(manifest.version)'"
+            return fix
+                ? "Fixed release '\(manifest.name)/\(manifest.version)'" : "Added compiled packages to release '\(manifest.name)/\(manifest.version)'"
         }
         return "Created release '\(manifest.name)/\(manifest.version)'"
+    }
+
+    /// `fix`: records that keep their row get the blob uploaded in place of theirs.
+    static func repoint(packages: [Checked], jobs: [Checked], compiled: Bool, on database: any Database) async throws {
+        for package in packages where package.replacedBlobstoreID != nil {
+            guard let id = package.existingID, let blob = package.blobstoreID else { continue }
+            if compiled, let stemcell = package.entry.stemcell {
+                for record in try await CompiledPackageRecord.query(on: database).filter(\.$packageID == id)
+                    .filter(\.$stemcellOS == stemcell.os).filter(\.$stemcellVersion == stemcell.version).all()
+                {
+                    record.blobstoreID = blob
+                    record.sha1 = package.entry.sha1
+                    try await record.save(on: database)
+                }
+            } else if let record = try await PackageRecord.find(id, on: database) {
+                record.blobstoreID = blob
+                record.sha1 = package.entry.sha1
+                try await record.save(on: database)
+            }
+        }
+        for job in jobs where job.replacedBlobstoreID != nil {
+            guard let id = job.existingID, let blob = job.blobstoreID, let record = try await TemplateRecord.find(id, on: database) else { continue }
+            record.blobstoreID = blob
+            record.sha1 = job.entry.sha1
+            try await record.save(on: database)
+        }
     }
 
     /// A compiled release for a version the director has must carry the same jobs and packages.

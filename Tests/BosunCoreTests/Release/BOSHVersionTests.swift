@@ -11,4 +11,11 @@ struct BOSHVersionTests {
         #expect(BOSHVersion.latest(ordered.shuffled()) == "3586.100+dev.1")
         #expect(BOSHVersion.latest([String]()) == nil)
     }
+
+    @Test func rebaseNumbersTheNextDevVersion() {
+        #expect(BOSHVersion.nextDev(after: "0+dev.3") == "0+dev.4")
+        #expect(BOSHVersion.nextDev(after: "2") == "2+dev.1")
+        #expect(BOSHVersion.nextDev(after: "1.5.0+dev.9") == "1.5.0+dev.10")
+        #expect(BOSHVersion.isOlder("0+dev.9", than: BOSHVersion.nextDev(after: "0+dev.9")))
+    }
 }
