@@ -15,11 +15,15 @@ public struct AgentConfiguration: Sendable {
     public var heartbeatInterval: Duration
     /// How often log sizes are checked against the rotation limit.
     public var logRotationInterval: Duration
+    /// How often the agent drops its cold code pages from its resident set (`ResidentSetTrimming`);
+    /// nil: never.
+    public var trimInterval: Duration?
 
     public init(
         paths: AgentPaths = AgentPaths(), settingsFile: String? = nil, mountFilesystems: Bool = true,
-        heartbeatInterval: Duration = .seconds(30), logRotationInterval: Duration = .seconds(60)
+        heartbeatInterval: Duration = .seconds(30), logRotationInterval: Duration = .seconds(60), trimInterval: Duration? = .seconds(60)
     ) {
+        self.trimInterval = trimInterval
         self.paths = paths
         self.settingsFileOverride = settingsFile
         self.mountFilesystems = mountFilesystems
@@ -47,7 +51,7 @@ public enum AgentBootstrap {
         let context = AgentContext(settings: settings, paths: paths, nats: nats, logger: logger)
         return (nats, AgentService(
             context: context, logger: logger, heartbeatInterval: configuration.heartbeatInterval,
-            logRotationInterval: configuration.logRotationInterval))
+            logRotationInterval: configuration.logRotationInterval, trimInterval: configuration.trimInterval))
     }
 
     static func loadSettings(_ path: String) throws(Failure) -> AgentSettings {

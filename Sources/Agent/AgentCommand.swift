@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// `bosun-agent [--settings FILE] [--root DIR] [--no-mounts] [--heartbeat-seconds N] [--logrotate-seconds N]`.
+/// `bosun-agent [--settings FILE] [--root DIR] [--no-mounts] [--heartbeat-seconds N] [--logrotate-seconds N]
+/// [--trim-seconds N (0: never)]`.
 public enum AgentCommand {
     public static func main(arguments: [String]) async -> Int32 {
         var configuration = AgentConfiguration()
@@ -18,6 +19,7 @@ public enum AgentCommand {
             case "--no-mounts": configuration.mountFilesystems = false
             case "--heartbeat-seconds": if let v = value().flatMap(Double.init) { configuration.heartbeatInterval = .seconds(v) }
             case "--logrotate-seconds": if let v = value().flatMap(Double.init) { configuration.logRotationInterval = .seconds(v) }
+            case "--trim-seconds": if let v = value().flatMap(Double.init) { configuration.trimInterval = v > 0 ? .seconds(v) : nil }
             default:
                 FileHandle.standardError.write(Data("bosun-agent: unknown option \(arguments[index])\n".utf8))
                 return 2

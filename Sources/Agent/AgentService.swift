@@ -6,18 +6,21 @@ import NATS
 import NIOCore
 import ServiceLifecycle
 
-/// The agent's long-running work: answer requests on `agent.<agent_id>`, send heartbeats, rotate logs.
+/// The agent's long-running work: answer requests on `agent.<agent_id>`, send heartbeats, rotate
+/// logs, trim its resident set.
 public final class AgentService: Service {
     let context: AgentContext
     let logger: Logger
     let heartbeatInterval: Duration
     let logRotationInterval: Duration
+    let trimInterval: Duration?
 
-    init(context: AgentContext, logger: Logger, heartbeatInterval: Duration, logRotationInterval: Duration) {
+    init(context: AgentContext, logger: Logger, heartbeatInterval: Duration, logRotationInterval: Duration, trimInterval: Duration?) {
         self.context = context
         self.logger = logger
         self.heartbeatInterval = heartbeatInterval
         self.logRotationInterval = logRotationInterval
+        self.trimInterval = trimInterval
     }
 
     /// Ends on graceful shutdown, when the request subscription ends, or after a `shutdown` request
@@ -35,6 +38,11 @@ public final class AgentService: Service {
             }
             group.addTask {
                 await self.logRotations()
+            }
+            if let trimInterval = self.trimInterval {
+                group.addTask {
+                    await ResidentSetTrimming.run(every: trimInterval, logger: logger)
+                }
             }
             group.addTask {
                 await withDiscardingTaskGroup { requests in

@@ -17,4 +17,11 @@ int bosun_pidfd_wait(int pidfd, int timeout_ms);
 /// Called by a constructor when the library loads, i.e. before `main` and any thread.
 int bosun_init_if_pid1(void);
 
+/// Drops the pages of this process's code and read-only file data (its own executable and the
+/// libraries it maps) from its resident set, and marks those mappings MADV_RANDOM so later faults
+/// bring in the one page touched rather than the kernel's fault-around neighbours. Mappings the
+/// process wrote to (copy-on-write data) are left alone. The pages stay in the page cache; what the
+/// process runs again faults back in. Returns the bytes of mappings advised, -1 on error.
+long bosun_trim_file_pages(void);
+
 #endif
