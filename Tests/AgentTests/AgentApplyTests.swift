@@ -26,7 +26,15 @@ extension AgentProcessTests {
     }
 
     /// A gzipped tarball of `entries` (top-level names as given), made with the system's tar.
-    static func tarball(_ entries: [TarEntry]) throws -> String {
+    /// The first two bytes of a stored blob (`1f 8b` for gzip).
+    static func firstBytes(of id: String, sha1: String, from store: any BlobstoreClient) async throws -> [UInt8] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-blob-\(UUID().uuidString)").path
+        defer { unlink(file) }
+        try await store.get(id, digest: try BlobDigest(sha1), to: file)
+        return Array((FileManager.default.contents(atPath: file) ?? Data()).prefix(2))
+    }
+
+    static func tarball(_ entries: [TarEntry], gzip: Bool = true) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-tar-\(UUID().uuidString)").path
         for entry in entries {
             let path = directory + "/" + entry.path
@@ -39,7 +47,7 @@ extension AgentProcessTests {
         let output = directory + ".tgz"
         let tar = Process()
         tar.executableURL = URL(fileURLWithPath: "/bin/tar")
-        tar.arguments = ["-czf", output, "-C", directory] + tops
+        tar.arguments = [gzip ? "-czf" : "-cf", output, "-C", directory] + tops
         try tar.run()
         tar.waitUntilExit()
         try? FileManager.default.removeItem(atPath: directory)
@@ -48,10 +56,10 @@ extension AgentProcessTests {
     }
 
     /// Packs `entries`, stores them in the blobstore and returns the reference an apply spec uses.
-    static func upload(_ entries: [TarEntry], name: String, version: String, to blobstore: any BlobstoreClient) async throws
+    static func upload(_ entries: [TarEntry], name: String, version: String, gzip: Bool = true, to blobstore: any BlobstoreClient) async throws
         -> BlobReference
     {
-        let file = try tarball(entries)
+        let file = try tarball(entries, gzip: gzip)
         defer { unlink(file) }
         let sha1 = try await BlobFiles.digest(ofFileAt: file, algorithm: .sha1)
         return BlobReference(name: name, version: version, sha1: sha1, blobstoreID: try await blobstore.put(fileAt: file))
@@ -204,6 +212,17 @@ extension AgentProcessTests {
                 #expect(builtBy == "greeter 1.2.1 greeter \(vcap)/data/compile/greeter\n")
                 #expect(!FileManager.default.fileExists(atPath: vcap + "/data/compile/greeter"))
                 #expect(!FileManager.default.fileExists(atPath: vcap + "/packages/greeter"))
+
+                // Gzipped source, gzipped result; an uncompressed source (`no_compression`) gives an
+                // uncompressed one, as bosh-agent does.
+                #expect(try await Self.firstBytes(of: id, sha1: sha1, from: store) == [0x1f, 0x8b])
+                let plain = try await Self.upload(
+                    [("packaging", "echo plain > ${BOSH_INSTALL_TARGET}/plain\n", 0o644)], name: "plain", version: "", gzip: false, to: store)
+                let plainResult = try await client.send(.compilePackage(CompilePackage(
+                    blobstoreID: plain.blobstoreID, sha1: plain.sha1, name: "plain", version: "1.0", dependencies: [:])))
+                let plainID = try #require(plainResult["result"]?["blobstore_id"]?.stringValue)
+                let plainSHA1 = try #require(plainResult["result"]?["sha1"]?.stringValue)
+                #expect(try await Self.firstBytes(of: plainID, sha1: plainSHA1, from: store) != [0x1f, 0x8b])
 
                 // A failing script: the error carries the end of its output.
                 let broken = try await Self.upload(

@@ -41,6 +41,8 @@ struct CompilePackageAction: AgentAction {
         let blob = try await agent.blobFetcher().fetch(
             source.blobstoreID, digest: source.sha1, what: "package \(source.name) source", signedURL: source.signedURL)
         defer { blob.discard() }
+        // An uncompressed source (`no_compression`) gives an uncompressed compiled package, as in BOSH.
+        let gzip = TarArchive.isGzipped(blob.path)
         try await TarArchive.extract(blob.path, into: compileDirectory)
         guard FileManager.default.fileExists(atPath: compileDirectory + "/packaging") else {
             throw ActionError("Compiling package \(source.name): the source has no packaging script")
@@ -68,7 +70,7 @@ struct CompilePackageAction: AgentAction {
 
         let tarball = paths.data + "/tmp/compiled-" + UUID().uuidString.lowercased() + ".tgz"
         defer { unlink(tarball) }
-        try await TarArchive.create(tarball, from: installDirectory)
+        try await TarArchive.create(tarball, from: installDirectory, gzip: gzip)
         let compiled = try await agent.upload(tarball, what: "compiled package \(source.name)", signedURL: uploadURL)
         unlink(paths.packages + "/" + source.name)
         return ["result": ["blobstore_id": .string(compiled.id), "sha1": .string(compiled.sha1)]]

@@ -59,6 +59,13 @@ struct BlobFetcher: Sendable {
 /// Unpacks release tarballs (gzipped or not) with the system's tar, as bosh-agent does, without
 /// taking owners from the archive.
 enum TarArchive {
+    /// Whether `file` starts with gzip's magic bytes.
+    static func isGzipped(_ file: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: file) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 2)) == Data([0x1f, 0x8b])
+    }
+
     static func extract(_ file: String, into directory: String) async throws {
         try Filesystem.makeDirectory(directory, mode: 0o755)
         do {
@@ -68,10 +75,10 @@ enum TarArchive {
         }
     }
 
-    /// A gzipped tarball of `directory`'s contents (entries `./…`).
-    static func create(_ file: String, from directory: String) async throws {
+    /// A tarball of `directory`'s contents (entries `./…`), gzipped unless `gzip` is false.
+    static func create(_ file: String, from directory: String, gzip: Bool = true) async throws {
         do {
-            try await ProcessRunner.checked("/bin/tar", ["-czf", file, "-C", directory, "."])
+            try await ProcessRunner.checked("/bin/tar", [gzip ? "-czf" : "-cf", file, "-C", directory, "."])
         } catch {
             throw ActionError("cannot pack \(directory): \(error)")
         }
