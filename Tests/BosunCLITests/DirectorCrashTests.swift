@@ -39,11 +39,19 @@ struct DirectorCrashTests {
             process.environment = ProcessInfo.processInfo.environment.merging(["BOSUN_LOG_LEVEL": "debug"]) { $1 }
             try process.run()
             self.process = process
-            for _ in 0..<200 {
+            // Generous: on a loaded CI machine (two cores, several suites compiling in VMs) a
+            // first start — CA and certificates generated, migrations run — can take many
+            // seconds. A director that exits is reported at once, with the end of its log.
+            let deadline = ContinuousClock.now + .seconds(120)
+            while ContinuousClock.now < deadline {
                 if let socket = try? await connectable(), socket { return }
+                guard process.isRunning else {
+                    let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                    throw DirectorCrashError("director exited with \(process.terminationStatus) before listening:\n" + text.suffix(2000))
+                }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            throw DirectorCrashError("director did not start")
+            throw DirectorCrashError("director did not listen on port \(port) within 120 s")
         }
 
         private func connectable() async throws -> Bool {
