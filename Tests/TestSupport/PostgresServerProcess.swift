@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A real PostgreSQL server (Debian's `postgresql` package) in a fresh data directory on a free
 /// loopback port, run as the `postgres` user for one test, then stopped and removed.
@@ -94,23 +95,13 @@ public final class PostgresServerProcess: @unchecked Sendable {
         return 0
     }
 
-    /// A port nothing listens on right now (the kernel's pick for an ephemeral bind).
+    /// A loopback port nothing listens on right now, for a server a test starts. Taken from
+    /// below the kernel's ephemeral range (32768 and up) and never the same twice in this test
+    /// process: a port the kernel picked for a bind to 0 could be handed out again — as another
+    /// test's port or as the source port of any outgoing connection — before the server binds it,
+    /// and a test would then talk to somebody else's server.
     public static func freePort() throws -> Int {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) }
-        }
-        guard bound == 0 else { throw Failure(description: "cannot find a free port") }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        try TestPorts.next()
     }
 }
 
@@ -124,5 +115,38 @@ public func withPostgres<T: Sendable>(_ body: @escaping @Sendable (String) async
     } catch {
         server.stop()
         throw error
+    }
+}
+
+/// The ports `freePort()` hands out: 20000–32767, from a random start per process, each once.
+enum TestPorts {
+    private static let range = 20_000..<32_768
+    private static let cursor = Mutex(Int.random(in: 0..<(32_768 - 20_000)))
+
+    static func next() throws -> Int {
+        for _ in 0..<range.count {
+            let port = cursor.withLock { offset -> Int in
+                defer { offset = (offset + 1) % range.count }
+                return range.lowerBound + offset
+            }
+            if isFree(port) { return port }
+        }
+        throw PostgresServerProcess.Failure(description: "no free port in \(range)")
+    }
+
+    /// Whether a listening socket could bind the port on 127.0.0.1 now.
+    private static func isFree(_ port: Int) -> Bool {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketFD >= 0 else { return false }
+        defer { close(socketFD) }
+        var reuse: Int32 = 1
+        setsockopt(socketFD, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 }
