@@ -18,7 +18,7 @@ struct FixTests {
         return disks
     }
 
-    @Test("--recreate-persistent-disks moves every instance's data to a new disk; deploy --fix replaces a VM that is gone, recreate --fix one whose agent is frozen; data stays")
+    @Test("--recreate-persistent-disks moves every instance's data to a new disk; deploy --fix replaces a VM that is gone, recreate --fix one whose agent is stopped; data stays")
     func fixAndRecreateDisks() async throws {
         try await Bed.with(directorConfig: "hm: {resurrector: false}") { bed in
             try await DeployTests.prepare(bed)
@@ -52,10 +52,13 @@ struct FixTests {
             #expect(try await bed.inVM(afterFix[lost] ?? "", "cat /var/vcap/store/owner") == "\(lost)\n")
             #expect(try await bed.instances().allSatisfy { $0["process_state"] == "running" })
 
-            // An agent that no longer answers (its VM frozen): recreate --fix deletes that VM
-            // and gives the instance a new one.
+            // An agent that no longer answers (stopped with SIGSTOP; its VM still runs): recreate
+            // --fix deletes that VM and gives the instance a new one.
             let (frozen, frozenVM) = try #require(afterFix.sorted { $0.key < $1.key }.last)
-            _ = try await BosunBinary.runProgram("/usr/sbin/runc", ["--root", bed.runtimeRoot, "pause", frozenVM], in: bed.scratch.url)
+            let stopped = try await bed.inVM(
+                frozenVM,
+                "for p in $(pgrep -x bosun-agent); do [ \"$p\" != 1 ] && kill -STOP $p && sleep 0.2 && grep -q 'T (stopped)' /proc/$p/status && echo stopped; done")
+            #expect(stopped.contains("stopped"), "the agent in \(frozenVM) is stopped: \(stopped)")
             let healed = try await bed.bosun(["-n", "-d", "greet", "recreate", frozen, "--fix"])
             #expect(healed.status == 0, "\(healed.stdout)")
             #expect(healed.stdout.contains("Deleting dead VM greeter: \(frozen)") && healed.stdout.contains("the agent does not answer"), "\(healed.stdout)")
