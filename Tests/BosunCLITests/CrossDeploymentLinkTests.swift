@@ -61,10 +61,22 @@ struct CrossDeploymentLinkTests {
             try await DeployTests.prepare(bed)
             let base = try await DeployTests.uploadExampleRelease(bed)
 
-            // The watcher cannot deploy before the provider shares anything.
-            let early = try await bed.deployNamed("watcher", Self.watcher(from: "kv-primary", deployment: "kv"))
+            // The watcher cannot deploy before the provider shares anything — found before its
+            // other group's package is compiled (no compilation VM either).
+            let withStore = Self.watcher(from: "kv-primary", deployment: "kv") + """
+                - name: store
+                  azs: [z1]
+                  instances: 1
+                  vm_type: small
+                  stemcell: default
+                  networks: [{name: default}]
+                  jobs: [{name: kv-server, release: kv, properties: {port: 8080, password: secret}}]
+
+                """
+            let early = try await bed.deployNamed("watcher", withStore)
             #expect(early.status == 1)
             #expect(early.stdout.contains("link 'kv' wants deployment 'kv', which does not exist or shares no link"), "\(early.stdout)")
+            #expect(!early.stdout.contains("Compiling packages"), "\(early.stdout)")
             #expect(try await bed.containers().isEmpty, "nothing was created")
 
             #expect(try await bed.deployNamed("kv", Self.provider(base, servers: 2)).status == 0)

@@ -52,6 +52,11 @@ struct UpdateDeploymentJob: TaskJob {
             context: context, prepared: prepared, overrides: overrides, firstDeploy: firstDeploy
         ).run(surge: context.arguments["surge"]?.intValue, fitSurge: context.arguments["fit_surge"] == .bool(true))
         let steps = VMSteps(context: context, environment: environment)
+        // Links (across deployments too) are checked before compiling makes a single VM.
+        try await RenderStage(
+            context: context, environment: environment, deploymentName: name, manifest: prepared.manifest,
+            releases: prepared.releases, stemcells: prepared.stemcells, compiled: [:], secrets: []
+        ).checkLinks(prepared.plan)
         let needs = compileNeeds(prepared)
         let compiled =
             dryRun

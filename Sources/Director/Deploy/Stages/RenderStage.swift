@@ -71,6 +71,16 @@ struct RenderStage {
         usesDNSAddresses ? instance.dnsName(deployment: deploymentName) : instance.address?.description
     }
 
+    /// Resolves every job's links — within the deployment and against what other deployments
+    /// share — and fails with all the problems, without rendering anything.
+    func checkLinks(_ plan: DeploymentPlan) async throws {
+        do {
+            _ = try linkResolver(plan, shared: try await SharedLinks.all(on: context.database)).0.resolve()
+        } catch let error as PlanningError {
+            throw DeployError(error.description)
+        }
+    }
+
     /// What this deployment shares with others once the plan is deployed.
     func sharedLinks(_ plan: DeploymentPlan) -> [SharedLink] {
         linkResolver(plan).0.sharedLinks()
