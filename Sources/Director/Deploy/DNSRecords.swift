@@ -82,15 +82,20 @@ enum DNSRecords {
         return (records, infos)
     }
 
-    /// Publishes the records as a new version when they changed since the last one; returns the
-    /// latest published version (nil when nothing was ever published and there is nothing to).
+    /// The newest published version.
+    static func latest(on database: any Database) async throws -> DNSBlobRecord? {
+        try await DNSBlobRecord.query(on: database).sort(\.$version, .descending).first()
+    }
+
+    /// Publishes the records as a new version when they changed since the last one; returns that
+    /// new version, nil when nothing changed (or there is nothing to publish).
     static func publish(context: TaskContext) async throws -> DNSBlobRecord? {
         guard let blobs = context.blobs else { return nil }
         let (records, infos) = try await build(on: context.database)
         let digest = Insecure.SHA1.hash(data: Data(try JSONCoding.string(JSONValue.array(records + infos)).utf8))
             .map { String(format: "%02x", $0) }.joined()
-        let latest = try await DNSBlobRecord.query(on: context.database).sort(\.$version, .descending).first()
-        if let latest, latest.recordsDigest == digest { return latest }
+        let latest = try await latest(on: context.database)
+        if let latest, latest.recordsDigest == digest { return nil }
         if latest == nil, records.isEmpty { return nil }
         let version = (latest?.version ?? 0) + 1
         let document: JSONValue = [
@@ -107,9 +112,9 @@ enum DNSRecords {
         do {
             try await record.save(on: context.database)
         } catch {
-            // Another task published this version first: its records are as new as these.
+            // Another task published this version first (and syncs it): its records are as new as these.
             blobs.remove(id)
-            return try await DNSBlobRecord.query(on: context.database).sort(\.$version, .descending).first()
+            return nil
         }
         // Only the last few versions are worth keeping.
         for old in try await DNSBlobRecord.query(on: context.database).filter(\.$version <= version - 5).all() {
@@ -124,8 +129,7 @@ enum DNSRecords {
     /// VM's agent (ten at a time, 5 s each; an agent that misses it gets it with its next change
     /// or when it is next updated).
     static func publishAndSync(context: TaskContext, environment: DeployEnvironment) async throws {
-        let before = try await DNSBlobRecord.query(on: context.database).sort(\.$version, .descending).first()?.version
-        guard let latest = try await publish(context: context), latest.version != before else { return }
+        guard let latest = try await publish(context: context) else { return }
         let vms = try await VMRecord.query(on: context.database).filter(\.$active == true).all()
         let method = AgentMethod.syncDNS(blobstoreID: latest.blobstoreID, sha1: latest.sha1, version: latest.version)
         try await ParallelRun.forEach(vms, limit: 10) { _, vm in
@@ -138,7 +142,7 @@ enum DNSRecords {
 
     /// Gives one (new) VM's agent the latest records, before its jobs start.
     static func sync(_ agent: AgentClient, on database: any Database) async throws {
-        guard let latest = try await DNSBlobRecord.query(on: database).sort(\.$version, .descending).first() else { return }
+        guard let latest = try await latest(on: database) else { return }
         _ = try await agent.send(.syncDNS(blobstoreID: latest.blobstoreID, sha1: latest.sha1, version: latest.version))
     }
 }

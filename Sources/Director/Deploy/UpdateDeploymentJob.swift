@@ -52,22 +52,21 @@ struct UpdateDeploymentJob: TaskJob {
             context: context, prepared: prepared, overrides: overrides, firstDeploy: firstDeploy
         ).run(surge: context.arguments["surge"]?.intValue, fitSurge: context.arguments["fit_surge"] == .bool(true))
         let steps = VMSteps(context: context, environment: environment)
-        // Links (across deployments too) are checked before compiling makes a single VM.
-        try await RenderStage(
+        var renderSetup = RenderStage(
             context: context, environment: environment, deploymentName: name, manifest: prepared.manifest,
-            releases: prepared.releases, stemcells: prepared.stemcells, compiled: [:], secrets: []
-        ).checkLinks(prepared.plan)
-        let needs = compileNeeds(prepared)
-        let compiled =
-            dryRun
-            ? [:] : try await CompileStage(context: context, steps: steps, deploymentID: prepared.deploymentID, cloud: prepared.cloud).run(needs)
-        try await context.checkCancelled()
-        let render = RenderStage(
-            context: context, environment: environment, deploymentName: name, manifest: prepared.manifest,
-            releases: prepared.releases, stemcells: prepared.stemcells, compiled: compiled, secrets: prepared.variables.secretStrings,
+            releases: prepared.releases, stemcells: prepared.stemcells, compiled: [:], secrets: prepared.variables.secretStrings,
             packagesMayBeUncompiled: dryRun)
+        // Links (across deployments too) are resolved before compiling makes a single VM.
+        let links = try await renderSetup.resolveLinks(prepared.plan)
+        let needs = compileNeeds(prepared)
+        if !dryRun {
+            renderSetup.compiled = try await CompileStage(context: context, steps: steps, deploymentID: prepared.deploymentID, cloud: prepared.cloud)
+                .run(needs)
+        }
+        try await context.checkCancelled()
+        let render = renderSetup
         let rendered = try await context.events.step(stage: "Rendering templates", task: "Rendering templates") {
-            try await render.run(prepared.plan)
+            try await render.run(prepared.plan, links: links)
         }
         try TemplateSizeCheck(environment: environment).check(prepared.plan, rendered: rendered)
         if dryRun {

@@ -133,20 +133,15 @@ struct ReleaseController {
     /// already has for their stemcell — the CLI leaves those out of the upload.
     func matchesCompiled(_ request: Request) async throws -> Response {
         let text = try await ConfigController.body(request)
-        guard let manifest = try? YAMLValue.parse(text, source: "release.MF"), case .array(let packages)? = manifest["compiled_packages"] else {
-            return .json([])
-        }
-        var known: Set<String> = []
-        for package in packages {
-            guard let fingerprint = package["fingerprint"]?.stringValue,
-                case let parts = (package["stemcell"]?.stringValue ?? "").split(separator: "/", maxSplits: 1).map(String.init), parts.count == 2
-            else { continue }
-            let ids = try await PackageRecord.query(on: database).filter(\.$fingerprint == fingerprint).all().compactMap(\.id)
-            guard !ids.isEmpty else { continue }
-            let compiled = try await CompiledPackageRecord.query(on: database).filter(\.$packageID ~~ ids)
-                .filter(\.$stemcellOS == parts[0]).filter(\.$stemcellVersion == parts[1]).first()
-            if compiled != nil { known.insert(fingerprint) }
-        }
-        return .json(.array(known.sorted().map(JSONValue.string)))
+        guard let manifest = try? ReleaseManifest(text: text), manifest.isCompiled else { return .json([]) }
+        let packages = try await PackageRecord.query(on: database).filter(\.$fingerprint ~~ manifest.packages.map(\.fingerprint)).all()
+        let ids = packages.compactMap(\.id)
+        let compiled = ids.isEmpty ? [] : try await CompiledPackageRecord.query(on: database).filter(\.$packageID ~~ ids).all()
+        let fingerprints = Dictionary(packages.compactMap { package in package.id.map { ($0, package.fingerprint) } }, uniquingKeysWith: { a, _ in a })
+        let have = Set(compiled.compactMap { record in fingerprints[record.packageID].map { "\($0) \(record.stemcellOS)/\(record.stemcellVersion)" } })
+        let known = manifest.packages.filter { entry in
+            entry.stemcell.map { have.contains("\(entry.fingerprint) \($0.os)/\($0.version)") } ?? false
+        }.map(\.fingerprint)
+        return .json(.array(Set(known).sorted().map(JSONValue.string)))
     }
 }

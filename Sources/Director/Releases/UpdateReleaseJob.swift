@@ -55,7 +55,7 @@ struct UpdateReleaseJob: TaskJob {
         if context.arguments["rebase"] == .bool(true), let release {
             let versions = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!).all()
             if let latest = BOSHVersion.latest(versions.map(\.version)), let latestRecord = versions.first(where: { $0.version == latest }) {
-                if (try? await Self.checkSameContents(parsed, as: latestRecord, on: database)) != nil {
+                if try await Self.differences(parsed, from: latestRecord, on: database).isEmpty {
                     throw DirectorError(
                         .badRequest, code: 30_009,
                         "Rebase is attempted without any job or package changes: '\(parsed.name)/\(latest)' has the same jobs and packages")
@@ -239,16 +239,22 @@ struct UpdateReleaseJob: TaskJob {
         }
     }
 
-    /// A compiled release for a version the director has must carry the same jobs and packages.
-    static func checkSameContents(_ manifest: ReleaseManifest, as version: ReleaseVersionRecord, on database: any Database) async throws {
+    /// The jobs and packages (by name and fingerprint) that are in only one of the manifest and the
+    /// stored version.
+    static func differences(_ manifest: ReleaseManifest, from version: ReleaseVersionRecord, on database: any Database) async throws -> [String] {
         let stored = try await DeploymentInputs.resolve(version, name: manifest.name, on: database)
         let have = Set(stored.packages.values.map { "\($0.name)/\($0.fingerprint)" }).union(stored.jobs.values.map { "job \($0.name)/\($0.fingerprint)" })
         let given = Set(manifest.packages.map { "\($0.name)/\($0.fingerprint)" }).union(manifest.jobs.map { "job \($0.name)/\($0.fingerprint)" })
-        guard have == given else {
-            let differ = have.symmetricDifference(given).sorted().joined(separator: ", ")
+        return have.symmetricDifference(given).sorted()
+    }
+
+    /// A compiled release, or a `fix`, for a version the director has must carry the same jobs and packages.
+    static func checkSameContents(_ manifest: ReleaseManifest, as version: ReleaseVersionRecord, on database: any Database) async throws {
+        let differ = try await differences(manifest, from: version, on: database)
+        guard differ.isEmpty else {
             throw DirectorError(
                 .badRequest, code: 30_002,
-                "Release '\(manifest.name)/\(manifest.version)' already exists with other jobs or packages (\(differ))")
+                "Release '\(manifest.name)/\(manifest.version)' already exists with other jobs or packages (\(differ.joined(separator: ", ")))")
         }
     }
 

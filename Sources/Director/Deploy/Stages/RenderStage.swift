@@ -15,7 +15,7 @@ struct RenderStage {
     let manifest: DeploymentManifest
     let releases: [String: ResolvedRelease]
     let stemcells: [String: StemcellRecord]
-    let compiled: CompileStage.Compiled
+    var compiled: CompileStage.Compiled
     /// Secret values, kept out of error messages.
     let secrets: [String]
     /// A dry run renders before anything is compiled: packages get a placeholder blob.
@@ -71,12 +71,20 @@ struct RenderStage {
         usesDNSAddresses ? instance.dnsName(deployment: deploymentName) : instance.address?.description
     }
 
-    /// Resolves every job's links — within the deployment and against what other deployments
-    /// share — and fails with all the problems, without rendering anything.
-    func checkLinks(_ plan: DeploymentPlan) async throws {
+    /// Every job's resolved properties (by `group/job`) and links, within the deployment and
+    /// against what other deployments share.
+    struct ResolvedLinks: Sendable {
+        var properties: [String: JSONValue]
+        var links: [String: [String: JSONValue]]
+    }
+
+    /// Resolves every job's links, failing with all the problems; nothing is rendered. A deploy
+    /// calls it before compiling and hands the result to `run`.
+    func resolveLinks(_ plan: DeploymentPlan) async throws -> ResolvedLinks {
+        let (resolver, properties) = linkResolver(plan, shared: try await SharedLinks.all(on: context.database))
         do {
-            _ = try linkResolver(plan, shared: try await SharedLinks.all(on: context.database)).0.resolve()
-        } catch let error as PlanningError {
+            return ResolvedLinks(properties: properties, links: try resolver.resolve())
+        } catch {
             throw DeployError(error.description)
         }
     }
@@ -86,7 +94,8 @@ struct RenderStage {
         linkResolver(plan).0.sharedLinks()
     }
 
-    func run(_ plan: DeploymentPlan) async throws -> [String: Rendered] {
+    /// Renders the plan; `resolved` is what `resolveLinks` gave earlier, if it was called.
+    func run(_ plan: DeploymentPlan, links resolved: ResolvedLinks? = nil) async throws -> [String: Rendered] {
         guard let blobs = context.blobs else { throw DeployError("The director has no blobstore to keep rendered templates in") }
         let scratch = NSTemporaryDirectory() + "bosun-render-\(context.taskID)-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -94,13 +103,9 @@ struct RenderStage {
         let groups = Dictionary(manifest.instanceGroups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
         // Properties per job and the links between jobs (and deployments).
-        let (resolver, properties) = linkResolver(plan, shared: try await SharedLinks.all(on: context.database))
-        let links: [String: [String: JSONValue]]
-        do {
-            links = try resolver.resolve()
-        } catch {
-            throw DeployError(error.description)
-        }
+        let resolvedLinks: ResolvedLinks
+        if let resolved { resolvedLinks = resolved } else { resolvedLinks = try await resolveLinks(plan) }
+        let properties = resolvedLinks.properties, links = resolvedLinks.links
 
         // One render per instance and job.
         var templateSets: [String: [TemplateSource]] = [:]
