@@ -52,6 +52,7 @@ public enum DirectorCommand {
                 database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all, cpi: cpi,
                 uploadsDirectory: configuration.uploadsDirectory, blobs: try BlobStorage(root: configuration.blobstoreDirectory),
                 metrics: metrics, deploy: deploy, logger: logger)
+            try await tasks.recoverAfterRestart()
             metrics.health = deploy.health
             let server = DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks, metrics: metrics)
             let api = try server.application(logger: logger) { port in

@@ -44,6 +44,7 @@ public func withDirector<T: Sendable>(
         port: 0, logger: logger, onListening: { portContinuation.yield($0) })
     let group = ServiceGroup(configuration: .init(services: [tasks, api], logger: logger))
     do {
+        try await tasks.recoverAfterRestart()
         let result = try await whileRunning(group) {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw DirectorIdentity.Failure(description: "director did not start") }

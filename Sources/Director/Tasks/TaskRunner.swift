@@ -85,8 +85,9 @@ public actor TaskRunner: Service {
     private func isCancelling(_ id: Int) -> Bool { cancelling.contains(id) }
 
     /// Tasks a previous director left `processing` or `cancelling` can no longer finish; uploads
-    /// no queued task will read are removed.
-    func recoverAfterRestart() async throws {
+    /// no queued task will read are removed. Called before the API serves, so no client ever sees
+    /// a dead director's task as still running.
+    public func recoverAfterRestart() async throws {
         let stale = try await TaskRecord.query(on: database).filter(\.$state ~~ ["processing", "cancelling"]).all()
         for task in stale {
             let reason = "Director restarted while the task was running"
@@ -110,8 +111,8 @@ public actor TaskRunner: Service {
         }
     }
 
+    /// Runs queued tasks; `recoverAfterRestart()` has been called before.
     public func run() async throws {
-        try await recoverAfterRestart()
         await withDiscardingTaskGroup { group in
             // Woken by an enqueue or a finished task; a tick every second catches anything missed.
             group.addTask { [wake] in
