@@ -16,7 +16,7 @@ public struct BosunCommand: AsyncParsableCommand {
             ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self, ExportReleaseCommand.self, DeployCommand.self, DeploymentsCommand.self,
             ManifestCommand.self, DeleteDeploymentCommand.self, InstancesCommand.self, VMsCommand.self, CreateReleaseCommand.self,
             StartCommand.self, StopCommand.self, RestartCommand.self, RecreateCommand.self, RunErrandCommand.self,
-            OrphanedVMsCommand.self, UpdateResurrectionCommand.self, CloudCheckCommand.self, LogsCommand.self, VariablesCommand.self, RegenerateVariableCommand.self, CleanUpCommand.self, DisksCommand.self, DeleteDiskCommand.self, AttachDiskCommand.self,
+            OrphanedVMsCommand.self, UpdateResurrectionCommand.self, CloudCheckCommand.self, LogsCommand.self, VariablesCommand.self, RegenerateVariableCommand.self, CleanUpCommand.self, DisksCommand.self, DeleteDiskCommand.self, OrphanDiskCommand.self, AttachDiskCommand.self,
         ]
     )
 
@@ -25,7 +25,16 @@ public struct BosunCommand: AsyncParsableCommand {
     /// Runs the command line, accepting global flags before the command name as `bosh` does
     /// (`bosun -e lite -d cf deploy …`).
     public static func run(arguments: [String]) async {
-        await main(Self.movingGlobalOptionsAfterCommand(Self.joiningDashedValues(arguments)))
+        await main(Self.movingGlobalOptionsAfterCommand(Self.bareSkipDrainMeaningAll(Self.joiningDashedValues(arguments))))
+    }
+
+    /// `bosh deploy --skip-drain` skips every group's drain and `--skip-drain=web` only web's; the
+    /// bare form becomes `--skip-drain=*` so one option reads both. Other commands' `--skip-drain`
+    /// is a plain flag, as in bosh.
+    static func bareSkipDrainMeaningAll(_ arguments: [String]) -> [String] {
+        guard arguments.contains(where: { DeployCommand.configuration.commandName == $0 || DeployCommand.configuration.aliases.contains($0) })
+        else { return arguments }
+        return arguments.map { $0 == "--skip-drain" ? "--skip-drain=*" : $0 }
     }
 
     /// `--ca-cert -----BEGIN…` → `--ca-cert=-----BEGIN…`: a PEM (or a secret) starting with a dash

@@ -30,9 +30,9 @@ public enum DirectorCommand {
             if let port { configuration.apiPort = port }
             let identity = try DirectorIdentity.loadOrCreate(configuration)
             var announcement = "Director CA certificate: \(identity.caPath)\n"
-            if let password = identity.generatedAdminPassword {
-                // Printed once, on the start that made it; it stays in the state directory (0600).
-                announcement += "Generated admin password (also in \(stateDirectory)/admin-password): \(password)\n"
+            if identity.generatedAdminPassword != nil {
+                // Never printed: standard output usually ends up in a log file. Only its place is.
+                announcement += "Generated an admin password; it is in \(stateDirectory)/admin-password (mode 0600)\n"
             }
             FileHandle.standardOutput.write(Data(announcement.utf8))
             let database = try await DirectorDatabase.open(configuration, logger: logger)

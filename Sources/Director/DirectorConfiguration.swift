@@ -12,7 +12,7 @@ import Foundation
 /// database: {url: postgres://user:password@host/db}   # SQLite in the state directory when absent
 /// users: [{name: admin, password: …}]                 # generated on first start when absent
 /// certificate_addresses: [10.0.0.6, director.example]  # extra SANs for the generated certificate
-/// cpi: {path: /usr/local/bin/some-cpi, config: /etc/cpi.json}  # the local CPI beside the director when absent
+/// cpi: {path: /usr/local/bin/some-cpi, config: /etc/cpi.json, name: aws_cpi}  # the local CPI beside the director when absent
 /// agent_address: 10.244.0.1   # the director as VMs reach it (NATS and blobstore); when it is not
 ///                              # `address`, both listen on every interface (TLS + credentials)
 /// nats: {address: 10.244.0.1, port: 4222}  # the nats-server the director runs; agents connect to
@@ -38,6 +38,20 @@ public struct DirectorConfiguration: Sendable, Equatable {
     /// An external CPI executable and the config file it is given with `-configPath`.
     public var cpiPath: String?
     public var cpiConfigPath: String?
+    /// `cpi.name`: what `/info` reports as the CPI (BOSH reports its CPI job's name).
+    public var configuredCPIName: String?
+
+    /// `cpi.name`, else the CPI job's name for a BOSH job layout (`/var/vcap/jobs/<job>/bin/cpi`),
+    /// else the executable's file name; `bosun-local-cpi` by default.
+    public var cpiName: String {
+        if let configuredCPIName { return configuredCPIName }
+        guard let cpiPath else { return "bosun-local-cpi" }
+        let parts = cpiPath.split(separator: "/").map(String.init)
+        if parts.count >= 4, parts[parts.count - 2] == "bin", parts[parts.count - 4] == "jobs" {
+            return parts[parts.count - 3]
+        }
+        return parts.last ?? cpiPath
+    }
     /// The director's address as VMs reach it; nil means `address`.
     public var agentAddress: String?
     /// Where agents connect to the director's nats-server; nil means `agentAddress`.
@@ -137,6 +151,7 @@ public struct DirectorConfiguration: Sendable, Equatable {
             }
         }
         if case .string(let path)? = yaml["cpi"]?["path"] { configuration.cpiPath = path }
+        if case .string(let name)? = yaml["cpi"]?["name"] { configuration.configuredCPIName = name }
         if case .string(let path)? = yaml["cpi"]?["config"] { configuration.cpiConfigPath = path }
         if let nats = yaml["nats"], !nats.isNull {
             guard case .map = nats else { throw Invalid(description: "\(path): nats must be a map (address, port)") }

@@ -197,6 +197,18 @@ extension DirectorCommandsTests {
             .appendingPathComponent("Fixtures/releases/dummy-0+dev.1.tgz").path
     }
 
+    /// The fixture release unpacked into `scratch/<name>`, changed by `edit`, packed again as
+    /// `scratch/<name>.tgz`; returns that path.
+    static func fixtureRepacked(as name: String, in scratch: ScratchDirectory, _ edit: (String) throws -> Void) async throws -> String {
+        let work = scratch.url.path + "/" + name
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        _ = try await BosunBinary.runProgram("/bin/tar", ["-xzf", fixtureRelease, "-C", work], in: scratch.url)
+        try edit(work)
+        let tarball = scratch.url.path + "/" + name + ".tgz"
+        _ = try await BosunBinary.runProgram("/bin/tar", ["-czf", tarball, "-C", work, "."], in: scratch.url)
+        return tarball
+    }
+
     @Test("upload-release stores the official CLI's tarball (sha256 digests) with its jobs and packages; bad tarballs store nothing")
     func releases() async throws {
         try await withDirector { director in
@@ -214,6 +226,22 @@ extension DirectorCommandsTests {
             #expect(blobs.count == 4)
             let again = try await Self.bosun(["-n", "upload-release", Self.fixtureRelease], director, scratch)
             #expect(again.stdout.contains("Release 'dummy/0+dev.1' already exists."))
+            // Posted again as a pipeline (or the official CLI's second upload) does, past the
+            // CLI's check: the same commit succeeds; the same version of another commit is
+            // refused with BOSH's words.
+            let sameCommit = try await DirectorHTTPClientForCLI.postRelease(Self.fixtureRelease, director)
+            let sameTask = try await Self.bosun(["task", sameCommit], director, scratch)
+            #expect(sameTask.status == 0, "\(sameTask.stdout)")
+            let otherCommit = try await Self.fixtureRepacked(as: "other-commit", in: scratch) { work in
+                let releaseMF = try String(contentsOfFile: work + "/release.MF", encoding: .utf8)
+                try releaseMF.replacingOccurrences(of: "commit_hash: 0dfd303", with: "commit_hash: 1234abc")
+                    .write(toFile: work + "/release.MF", atomically: true, encoding: .utf8)
+            }
+            let otherTask = try await Self.bosun(["task", try await DirectorHTTPClientForCLI.postRelease(otherCommit, director)], director, scratch)
+            #expect(otherTask.status == 1)
+            #expect(
+                otherTask.stdout.contains("release 'dummy/0+dev.1' has already been uploaded with commit_hash as '0dfd303' and uncommitted_changes as 'false'"),
+                "\(otherTask.stdout)")
             let inspected = try await Self.bosun(["inspect-release", "dummy/0+dev.1", "--json"], director, scratch)
             let tables = try JSONCoding.decoder.decode(JSONValue.self, from: Data(inspected.stdout.utf8))["Tables"]?.arrayValue ?? []
             let jobRows = tables.first?["Rows"]?.arrayValue ?? []
@@ -223,15 +251,13 @@ extension DirectorCommandsTests {
             #expect(tables.last?["Rows"]?.arrayValue?.count == 2)
 
             // A tarball whose package does not match its digest: refused, nothing stored.
-            let work = scratch.url.path + "/tampered"
-            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-            _ = try await BosunBinary.runProgram("/bin/tar", ["-xzf", Self.fixtureRelease, "-C", work], in: scratch.url)
-            let manifest = try String(contentsOfFile: work + "/release.MF", encoding: .utf8)
-            try manifest.replacingOccurrences(of: "version: 0+dev.1", with: "version: 0+dev.2")
-                .write(toFile: work + "/release.MF", atomically: true, encoding: .utf8)
-            try Data("not the package".utf8).write(to: URL(fileURLWithPath: work + "/packages/libgreet.tgz"))
-            _ = try await BosunBinary.runProgram("/bin/tar", ["-czf", scratch.url.path + "/tampered.tgz", "-C", work, "."], in: scratch.url)
-            let refused = try await Self.bosun(["-n", "upload-release", scratch.url.path + "/tampered.tgz"], director, scratch)
+            let tampered = try await Self.fixtureRepacked(as: "tampered", in: scratch) { work in
+                let manifest = try String(contentsOfFile: work + "/release.MF", encoding: .utf8)
+                try manifest.replacingOccurrences(of: "version: 0+dev.1", with: "version: 0+dev.2")
+                    .write(toFile: work + "/release.MF", atomically: true, encoding: .utf8)
+                try Data("not the package".utf8).write(to: URL(fileURLWithPath: work + "/packages/libgreet.tgz"))
+            }
+            let refused = try await Self.bosun(["-n", "upload-release", tampered], director, scratch)
             #expect(refused.status == 1)
             #expect(refused.stdout.contains("packages/libgreet.tgz has sha256"), "\(refused.stdout)")
             let after = try Self.jsonRows(try await Self.bosun(["releases", "--json"], director, scratch))
@@ -299,6 +325,17 @@ extension DirectorCommandsTests {
 
 /// A direct API read for what the CLI does not show.
 enum DirectorHTTPClientForCLI {
+    /// `POST /releases` with a tarball, as the official CLI uploads one; returns the task id.
+    static func postRelease(_ tarball: String, _ director: RunningDirector) async throws -> String {
+        let scratch = try ScratchDirectory()
+        let result = try await BosunBinary.runProgram(
+            "/usr/bin/curl",
+            ["-s", "-o", "/dev/null", "-w", "%{redirect_url}", "--cacert", try scratch.write("ca.crt", director.caPEM), "-u", "admin:\(director.adminPassword)",
+             "-H", "Content-Type: application/x-compressed", "--data-binary", "@" + tarball, director.url + "/releases"],
+            in: scratch.url)
+        return String(result.stdout.split(separator: "/").last ?? "")
+    }
+
     static func get(_ path: String, _ director: RunningDirector) async throws -> JSONValue {
         let scratch = try ScratchDirectory()
         let result = try await BosunBinary.runProgram(

@@ -44,6 +44,20 @@ struct DirectorProcessTests {
         await #expect(throws: BlobstoreError.self) { _ = try await intruder.put(fileAt: file) }
     }
 
+    @Test("the admin password it generates is written to a 0600 file once and never to its output or log")
+    func adminPasswordStaysInItsFile() async throws {
+        let scratch = try ScratchDirectory()
+        let (director, _) = try await Self.startDirector(in: scratch)
+        let state = director.state
+        let password = try String(contentsOfFile: state + "/admin-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(password.count >= 20)
+        #expect(try FileManager.default.attributesOfItem(atPath: state + "/admin-password")[.posixPermissions] as? Int == 0o600)
+        director.stop()
+        let log = try String(contentsOfFile: state + "/../director.log", encoding: .utf8)
+        #expect(log.contains("\(state)/admin-password (mode 0600)"), "\(log.prefix(500))")
+        #expect(!log.contains(password))
+    }
+
     @Test("it runs its own nats-server: TLS with the director's CA, client certificates required")
     func nats() async throws {
         let scratch = try ScratchDirectory()

@@ -68,6 +68,20 @@ struct DeleteDiskCommand: DirectorCommand {
     }
 }
 
+/// `bosun orphan-disk CID`: an instance's persistent disk becomes an orphan (`disks --orphaned`);
+/// one that already is stays as it is.
+struct OrphanDiskCommand: DirectorCommand {
+    static let configuration = CommandConfiguration(commandName: "orphan-disk", abstract: "Orphan disk")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Disk CID") var cid: String
+
+    func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
+        try confirm(output)
+        let id = try await client.startTask(.DELETE, "/disks/\(cid)?orphan=true")
+        try await TaskFollower(client: client, output: output).follow(id)
+    }
+}
+
 /// `bosun -d NAME attach-disk GROUP/ID CID`: gives an orphaned disk to an instance that
 /// `stop --hard` left without a VM; `start` mounts it.
 struct AttachDiskCommand: DirectorCommand {

@@ -8,7 +8,7 @@ import Foundation
 /// exits 1 when there is a problem (for scripts).
 struct CloudCheckCommand: DirectorCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cloud-check", abstract: "Cloud consistency check and interactive repair", aliases: ["cck"])
+        commandName: "cloud-check", abstract: "Cloud consistency check and interactive repair", aliases: ["cck", "cloudcheck"])
     @OptionGroup var global: GlobalOptions
     @Flag(name: [.customShort("a"), .long], help: "Resolve problems automatically") var auto = false
     @Flag(name: .long, help: "Only generate report; don't attempt to resolve problems") var report = false

@@ -25,7 +25,7 @@ struct ConfigsCommand: DirectorCommand {
 
 /// `bosun config ID` or `bosun config --type T --name N`: one config's content.
 struct ConfigCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Show current config for either ID or both type and name")
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Show current config for either ID or both type and name", aliases: ["c"])
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Config ID") var id: String?
     @Option(name: .long) var type: String?

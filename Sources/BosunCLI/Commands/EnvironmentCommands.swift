@@ -61,7 +61,7 @@ struct AliasEnvCommand: DirectorCommand {
 
 /// `bosun login`: checks Basic credentials against `/info` and keeps them for the environment.
 struct LoginCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in", aliases: ["l"])
+    static let configuration = CommandConfiguration(commandName: "log-in", abstract: "Log in", aliases: ["l", "login"])
     @OptionGroup var global: GlobalOptions
     var needsCredentials: Bool { false }
 
@@ -91,7 +91,7 @@ struct LoginCommand: DirectorCommand {
 
 /// `bosun logout`: forgets the stored credentials of the environment.
 struct LogoutCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Log out")
+    static let configuration = CommandConfiguration(commandName: "log-out", abstract: "Log out", aliases: ["logout"])
     @OptionGroup var global: GlobalOptions
     var needsCredentials: Bool { false }
 

@@ -89,7 +89,7 @@ enum TarballManifest {
 
 /// `bosun delete-release NAME[/VERSION]`.
 struct DeleteReleaseCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "delete-release", abstract: "Delete release", aliases: ["dr"])
+    static let configuration = CommandConfiguration(commandName: "delete-release", abstract: "Delete release", aliases: ["delr"])
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Name or name/version") var release: String
     @Flag(name: .long, help: "Delete even when a deployment uses it") var force = false

@@ -46,7 +46,7 @@ struct StemcellsCommand: DirectorCommand {
 
 /// `bosun delete-stemcell NAME/VERSION`.
 struct DeleteStemcellCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "delete-stemcell", abstract: "Delete stemcell", aliases: ["ds"])
+    static let configuration = CommandConfiguration(commandName: "delete-stemcell", abstract: "Delete stemcell", aliases: ["dels"])
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Name/version") var stemcell: String
     @Flag(name: .long, help: "Delete even when a deployment uses it") var force = false

@@ -20,6 +20,10 @@ public struct ConfigStore: Sendable {
             switch type {
             case "cloud": _ = try CloudConfig(parsing: content)
             case "runtime": _ = try RuntimeConfig(parsing: content)
+            case "cpi":
+                // Stored and then ignored, every VM would still go to the one CPI.
+                throw DirectorError(
+                    .badRequest, code: 440_001, "cpi config: Bosun drives one CPI (the director's cpi setting) and does not support cpi-config yet")
             default:
                 let yaml = try YAMLValue.parse(content, source: "\(type) config")
                 guard case .map = yaml else { throw DirectorError(.badRequest, code: 440_001, "\(type) config must be a YAML map") }

@@ -74,6 +74,34 @@ struct DeleteOrphanedDiskJob: TaskJob {
     }
 }
 
+/// `orphan_disk` (`DELETE /disks/<cid>?orphan=true`, `bosh orphan-disk CID`): an instance's
+/// persistent disk becomes an orphan, kept until deleted. A disk that is already an orphan, or
+/// unknown, is left as it is with a warning, as BOSH does — never deleted. Unlike BOSH, which
+/// orphans a disk still attached to a running VM in its database only, Bosun refuses that: the
+/// instance would keep using a disk the director no longer counts as its own.
+struct OrphanDiskJob: TaskJob {
+    func run(_ context: TaskContext) async throws -> String? {
+        let cid = context.arguments["disk_cid"]?.stringValue ?? ""
+        guard let disk = try await PersistentDiskRecord.query(on: context.database).filter(\.$cid == cid).first(),
+            let instance = try await InstanceRecord.find(disk.instanceID, on: context.database),
+            let deployment = try await DeploymentRecord.find(instance.deploymentID, on: context.database)
+        else {
+            try context.events.warning("Disk \(cid) does not exist. Orphaning is skipped")
+            return "disk \(cid) orphaned"
+        }
+        return try await context.withDeploymentLock(deployment.name) {
+            let name = "\(instance.group)/\(instance.uuid)"
+            if disk.active, let id = instance.id, try await VMRecord.active(of: id, on: context.database) != nil {
+                throw DeployError("Disk \(cid) is attached to the VM of \(name) in deployment '\(deployment.name)': stop --hard the instance first")
+            }
+            try await context.events.step(stage: "Orphan disk", task: cid) {
+                try await OrphanedDisks.orphan(disk, instanceName: name, deploymentName: deployment.name, az: instance.az, on: context.database)
+            }
+            return "disk \(cid) orphaned"
+        }
+    }
+}
+
 /// `attach_disk` (`PUT /disks/<cid>/attachments?deployment=&job=&instance_id=`, `bosun
 /// attach-disk GROUP/ID CID`): an orphaned disk becomes the persistent disk of an instance that
 /// `stop --hard` left without a VM; the disk it had, if any, is orphaned in its place. The next

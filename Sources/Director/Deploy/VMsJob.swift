@@ -9,13 +9,14 @@ struct VMsJob: TaskJob {
         guard let name = context.deployment else { throw DeployError("No deployment given") }
         let includeInstancesWithoutVM = context.arguments["instances"] == .bool(true)
         let state = try await DeploymentState.load(name, on: context.database)
+        let vmTypes = Self.vmTypes(inManifest: state.deployment?.manifest ?? "")
         let rows = try await withThrowingTaskGroup(of: (Int, JSONValue?).self) { group in
             for (position, instance) in state.instances.enumerated() {
                 group.addTask {
                     guard let id = instance.id else { return (position, nil) }
                     let vm = state.vms[id]
                     if vm == nil && !includeInstancesWithoutVM { return (position, nil) }
-                    return (position, await Self.row(instance, vm: vm, state: state, context: context))
+                    return (position, await Self.row(instance, vm: vm, vmType: vmTypes[instance.group], state: state, context: context))
                 }
             }
             var rows: [(Int, JSONValue)] = []
@@ -28,7 +29,17 @@ struct VMsJob: TaskJob {
         return "\(rows.count) \(includeInstancesWithoutVM ? "instances" : "VMs")"
     }
 
-    static func row(_ instance: InstanceRecord, vm: VMRecord?, state: DeploymentState, context: TaskContext) async -> JSONValue {
+    /// Each instance group's `vm_type` name in the deployed manifest (`vm_resources` groups have none).
+    static func vmTypes(inManifest text: String) -> [String: String] {
+        guard let groups = (try? YAMLValue.parse(text, source: "manifest"))?["instance_groups"]?.arrayValue else { return [:] }
+        var names: [String: String] = [:]
+        for group in groups {
+            if let name = group["name"]?.stringValue, let vmType = group["vm_type"]?.stringValue { names[name] = vmType }
+        }
+        return names
+    }
+
+    static func row(_ instance: InstanceRecord, vm: VMRecord?, vmType: String?, state: DeploymentState, context: TaskContext) async -> JSONValue {
         let id = instance.id ?? 0
         var row: [String: JSONValue] = [
             "job_name": .string(instance.group), "index": .int(instance.index), "id": .string(instance.uuid),
@@ -37,7 +48,7 @@ struct VMsJob: TaskJob {
             "disk_cid": state.disks[id]?.cid.map(JSONValue.string) ?? .null,
             "disk_cids": .array(state.disks[id]?.cid.map { [JSONValue.string($0)] } ?? []),
             "vm_cid": .string(vm?.cid ?? ""), "agent_id": .string(vm?.agentID ?? ""), "active": vm.map { .bool($0.active) } ?? .null,
-            "resurrection_paused": false, "processes": [], "vm_type": "",
+            "resurrection_paused": false, "processes": [], "vm_type": vmType.map(JSONValue.string) ?? .null,
         ]
         if let vm {
             if let description = try? JSONCoding.decoder.decode(VMDescription.self, from: Data(vm.description.utf8)) {

@@ -13,8 +13,17 @@ struct CleanupController {
         let controller = self
         router.get("orphaned_vms") { _, _ -> Response in .json(.array(try await OrphanedVMs.listing(on: controller.database))) }
         router.get("disks") { _, _ -> Response in .json(.array(try await OrphanedDisks.listing(on: controller.database))) }
-        router.delete("disks/:cid") { _, context in
+        router.delete("disks/:cid") { request, context in
             let cid = context.parameters.get("cid") ?? ""
+            // `bosh orphan-disk` sends `?orphan=true`; without it, `bosh delete-disk`.
+            if let orphan = request.uri.queryParameters.get("orphan"), orphan != "false" {
+                let task = try await controller.runner.enqueue(
+                    type: "orphan_disk", description: "orphan disk", user: context.user ?? "", arguments: ["disk_cid": .string(cid)])
+                return Response.redirect(to: task)
+            }
+            if try await PersistentDiskRecord.query(on: controller.database).filter(\.$cid == cid).first() != nil {
+                throw DirectorError(.badRequest, code: 520_000, "Deleting persistent disk is not supported: [\"\(cid)\"]")
+            }
             let task = try await controller.runner.enqueue(
                 type: "delete_orphan_disk", description: "delete disk \(cid)", user: context.user ?? "", arguments: ["disk_cid": .string(cid)])
             return Response.redirect(to: task)

@@ -99,25 +99,41 @@ struct ConfigController {
         return Response(status: .noContent)
     }
 
+    /// `POST /configs/diff` in the two shapes bosh sends: `{"from": side, "to": side}` (`bosh
+    /// diff-config`; a side is `{"id", "content"}`, an empty id meaning "this content"), or
+    /// `{"type", "name", "content"}` against the current version (`bosh update-config`, which
+    /// sends back `from.id` — "0" when there is none — as `expected_latest_id`).
     func diff(_ request: Request) async throws -> Response {
         let body = try await Self.jsonBody(request)
-        let old: ConfigRecord?
-        let newContent: String
-        if let from = body["from_id"]?.stringValue.flatMap(Int.init), let to = body["to_id"]?.stringValue.flatMap(Int.init) {
-            old = try await ConfigRecord.find(from, on: store.database)
-            newContent = try await ConfigRecord.find(to, on: store.database)?.content ?? ""
-        } else {
-            guard let type = body["type"]?.stringValue, let content = body["content"]?.stringValue else {
-                throw DirectorError(.badRequest, code: 440_001, "Diff needs 'type' and 'content', or 'from_id' and 'to_id'")
-            }
-            try ConfigStore.validate(type: type, content: content)
-            old = try await store.latest(type: type, name: body["name"]?.stringValue ?? "default")
-            newContent = content
+        if let from = body["from"], let to = body["to"] {
+            let old = try await side(from, "from"), new = try await side(to, "to")
+            return .json(["diff": .array(LineDiff.diff(from: old, to: new))])
         }
+        guard let type = body["type"]?.stringValue, let content = body["content"]?.stringValue else {
+            throw DirectorError(
+                .badRequest, code: 440_010,
+                "The following request formats are allowed: {\"from\": <config>, \"to\": <config>} where <config> is {\"id\": \"<id>\"} or {\"content\": \"<content>\"}; or {\"type\", \"name\", \"content\"}")
+        }
+        try ConfigStore.validate(type: type, content: content)
+        let old = try await store.latest(type: type, name: body["name"]?.stringValue ?? "default")
         return .json([
-            "diff": .array(LineDiff.diff(from: old?.content ?? "", to: newContent)),
-            "from": ["id": old.map { .string(String($0.id ?? 0)) } ?? .null],
+            "diff": .array(LineDiff.diff(from: old?.content ?? "", to: content)),
+            "from": ["id": .string(String(old?.id ?? 0))],
         ])
+    }
+
+    /// One side of a diff-config: the content of config `id` (digits), else the content given.
+    private func side(_ value: JSONValue, _ which: String) async throws -> String {
+        if let text = value["id"]?.stringValue ?? value["id"]?.intValue.map(String.init), !text.isEmpty {
+            guard let id = Int(text), let config = try await ConfigRecord.find(id, on: store.database), !config.deleted else {
+                throw DirectorError(.notFound, code: 440_012, "Config \(text) not found")
+            }
+            return config.content
+        }
+        guard let content = value["content"]?.stringValue else {
+            throw DirectorError(.badRequest, code: 440_010, "'\(which)' needs an 'id' or a 'content'")
+        }
+        return content
     }
 
     /// `GET /cloud_configs?limit=1&name=N` → `[{properties, created_at}]`, newest first.

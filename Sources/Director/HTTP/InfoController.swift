@@ -18,7 +18,7 @@ struct InfoController {
             "uuid": .string(identity.uuid),
             "version": .string("\(BosunVersion.current) (00000000)"),
             "user": user.map(JSONValue.string) ?? .null,
-            "cpi": "local",
+            "cpi": .string(configuration.cpiName),
             "user_authentication": ["type": "basic", "options": [:]],
             "features": [
                 "local_dns": ["status": false, "extras": ["domain_name": "bosh"]],

@@ -69,9 +69,14 @@ struct UpdateReleaseJob: TaskJob {
         if let release, let found = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!)
             .filter(\.$version == manifest.version).first()
         {
-            guard manifest.isCompiled || fix else {
+            // The same version again (pipelines upload the same tarball on every run): accepted
+            // when it is the same commit, as BOSH does, its missing blobs filled in; refused with
+            // BOSH's words when the commit differs.
+            if !manifest.isCompiled && !fix && (found.commitHash != manifest.commitHash || found.uncommittedChanges != manifest.uncommittedChanges) {
                 throw DirectorError(
-                    .badRequest, code: 30_002, "Release '\(manifest.name)/\(manifest.version)' already exists (upload with --fix to repair its blobs)")
+                    .badRequest, code: 30_014,
+                    "release '\(manifest.name)/\(manifest.version)' has already been uploaded with commit_hash as '\(found.commitHash)' "
+                        + "and uncommitted_changes as '\(manifest.uncommittedChanges)'")
             }
             try await Self.checkSameContents(manifest, as: found, on: database)
             existingVersion = found

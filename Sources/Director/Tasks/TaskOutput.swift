@@ -81,6 +81,11 @@ public struct TaskEventLog: Sendable {
         ])
     }
 
+    /// A warning the CLI prints as `Warning: <message>`: `{"time", "type": "warning", "message"}`.
+    public func warning(_ message: String) throws {
+        try output.event(["time": .int(Int(Date().timeIntervalSince1970)), "type": "warning", "message": .string(message)])
+    }
+
     /// The task-level error line: `{"time", "error": {"code", "message"}}`.
     public func error(code: Int, message: String) throws {
         try output.event(["time": .int(Int(Date().timeIntervalSince1970)), "error": ["code": .int(code), "message": .string(message)]])

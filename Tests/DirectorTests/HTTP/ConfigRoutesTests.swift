@@ -75,6 +75,43 @@ struct ConfigRoutesTests {
         }
     }
 
+    /// The bodies `bosh diff-config` (v7.10.6, `director/diff_config.go`) and `bosh update-config`
+    /// send, byte for byte: both keys on each side, the unused one empty.
+    @Test("diff-config by ids and by content, and update-config's diff with from.id \"0\" before any version, as the official CLI sends them")
+    func diffConfigShapes() async throws {
+        try await withDirector { director in
+            let client = DirectorHTTPClient(director: director)
+            let json = [("Content-Type", "application/json")]
+            let before = try await client.send(
+                .POST, "/configs/diff", body: #"{"type":"cloud","name":"default","content":"azs: [{name: z1}]\n"}"#, headers: json)
+            #expect(before.status == .ok && before.json?["from"] == ["id": "0"], "\(before.json ?? .null)")
+            let first = try #require(try await Self.postConfig(client, type: "cloud", name: "default", content: "azs: [{name: z1}]\n").json?["id"]?.stringValue)
+            let second = try #require(
+                try await Self.postConfig(client, type: "cloud", name: "default", content: "azs: [{name: z1}, {name: z2}]\n").json?["id"]?.stringValue)
+
+            let byIDs = try await client.send(
+                .POST, "/configs/diff", body: #"{"from":{"id":"\#(first)","content":""},"to":{"id":"\#(second)","content":""}}"#, headers: json)
+            #expect(byIDs.status == .ok, "\(byIDs.json ?? .null)")
+            #expect(byIDs.json == ["diff": [["azs: [{name: z1}]", "removed"], ["azs: [{name: z1}, {name: z2}]", "added"]]])
+            let byContent = try await client.send(
+                .POST, "/configs/diff", body: #"{"from":{"id":"\#(second)","content":""},"to":{"id":"","content":"azs: [{name: z1}, {name: z2}]\n"}}"#,
+                headers: json)
+            #expect(byContent.json == ["diff": [["azs: [{name: z1}, {name: z2}]", .null]]])
+            let unknown = try await client.send(.POST, "/configs/diff", body: #"{"from":{"id":"999","content":""},"to":{"id":"","content":"a: 1"}}"#, headers: json)
+            #expect(unknown.status == .notFound && unknown.json?["code"] == 440_012 && unknown.json?["description"] == "Config 999 not found")
+        }
+    }
+
+    @Test("a cpi config is refused, naming what Bosun does not support, and nothing is stored")
+    func cpiConfigRefused() async throws {
+        try await withDirector { director in
+            let client = DirectorHTTPClient(director: director)
+            let refused = try await Self.postConfig(client, type: "cpi", name: "default", content: "cpis: [{name: a, type: aws}]\n")
+            #expect(refused.status == .badRequest && (refused.json?["description"]?.stringValue ?? "").contains("does not support cpi-config yet"))
+            #expect(try await client.send(.GET, "/configs").json == [])
+        }
+    }
+
     @Test("the legacy cloud_configs routes the CLI uses: diff, update with ?name=, list as {properties, created_at}")
     func legacyCloudConfig() async throws {
         try await withDirector { director in

@@ -15,11 +15,24 @@ struct DirectorServerTests {
             #expect(anonymous.json?["user"] == .null)
             #expect(anonymous.json?["uuid"] == .string(director.identity.uuid))
             #expect(anonymous.json?["user_authentication"] == ["type": "basic", "options": [:]])
+            #expect(anonymous.json?["cpi"] == "bosun-local-cpi")
             #expect(try await client.send(.GET, "/info").json?["user"] == "admin")
             let wrong = try await client.send(.GET, "/info", password: "guess")
             #expect(wrong.status == .ok)
             #expect(wrong.json?["user"] == .null)
         }
+    }
+
+    @Test("/info names the CPI the director drives: cpi.name, the BOSH job of its executable, or the executable")
+    func cpiName() {
+        var configuration = DirectorConfiguration(stateDirectory: "/tmp/unused")
+        #expect(configuration.cpiName == "bosun-local-cpi")
+        configuration.cpiPath = "/var/vcap/jobs/docker_cpi/bin/cpi"
+        #expect(configuration.cpiName == "docker_cpi")
+        configuration.cpiPath = "/usr/local/bin/aws-cpi"
+        #expect(configuration.cpiName == "aws-cpi")
+        configuration.configuredCPIName = "aws_cpi"
+        #expect(configuration.cpiName == "aws_cpi")
     }
 
     @Test("every other route needs credentials: 401 with BOSH's realm and message")
