@@ -216,6 +216,18 @@ struct CredentialTests {
             let newPassword = try await Self.secretNeedle(bed, vm: greeterVM)
             #expect(newPassword.count == 32 && newPassword != password)
             #expect(!converged.stdout.contains(newPassword) && !converged.stdout.contains(password))
+
+            // Credentials leave with what used them: the archives the rotation and the converge
+            // replaced are gone from the director's state, and after delete-deployment none is
+            // left at all (database, blobstore, task logs; gzip streams opened).
+            let state = bed.scratch.url.path + "/state"
+            #expect(try Self.hostFiles(containing: oldKey, under: state) == [], "the rotated key's archive")
+            #expect(try Self.hostFiles(containing: password, under: state) == [], "the converged password's archive")
+            #expect(try Self.hostFiles(containing: newPassword, under: state).contains { $0.hasSuffix("(gzip)") }, "the live archive")
+            try await bed.succeed(["-n", "-d", "greet", "delete-deployment"])
+            for needle in [oldKey, password, newPassword] {
+                #expect(try Self.hostFiles(containing: needle, under: state) == [])
+            }
         }
     }
 

@@ -90,6 +90,8 @@ struct DeployTests {
         #expect(rows.allSatisfy { $0["process_state"] == "running" }, "\(rows)")
         #expect(Set(rows.compactMap { $0["az"]?.stringValue }) == ["z1", "z2"])
         #expect(rows.allSatisfy { ($0["ips"]?.stringValue ?? "").hasPrefix(bed.subnet + ".") })
+        let vmRows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(try await bed.succeed(["-d", "greet", "vms", "--json"]).utf8))
+        #expect(vmRows["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue?.map { $0["vm_type"] } == ["small", "small"], "the group's vm_type")
         let deployments = try await bed.succeed(["deployments"])
         #expect(deployments.contains("greet") && deployments.contains("dummy/0+dev.1"), "\(deployments)")
         let manifest = try await bed.succeed(["-d", "greet", "manifest"])
@@ -122,6 +124,8 @@ struct DeployTests {
         let rolled = try await bed.deploy(bed.manifest(instances: 2, who: "everyone"))
         #expect(rolled.status == 0, "\(rolled.stdout)")
         #expect(rolled.stdout.components(separatedBy: "Updating instance greeter:").count - 1 == 2, "\(rolled.stdout)")
+        // The plan printed is the one carried out: the two in-place updates are announced.
+        #expect(rolled.stdout.contains("Planning update: greeter: 2 to update in place"), "\(rolled.stdout)")
         for cid in try await bed.vmCIDs().values {
             #expect(try await bed.inVM(cid, "cat /var/vcap/jobs/greeter/config/greeter.conf").contains("who=everyone"))
         }
@@ -225,6 +229,14 @@ struct DeployTests {
         // An orphaned disk given to a detached instance: its data is there after start; the
         // instance's own disk becomes an orphan in its place; delete-disk deletes one.
         let adopted = try #require(orphanedDisks.first)
+        // orphan-disk on a disk already orphaned leaves it as it is (BOSH's warning), never deletes it;
+        // delete-disk on an instance's own disk is refused.
+        let orphanAgain = try await bed.succeed(["-n", "orphan-disk", adopted["disk_cid"]?.stringValue ?? ""])
+        #expect(orphanAgain.contains("Warning: Disk \(adopted["disk_cid"]?.stringValue ?? "") does not exist. Orphaning is skipped"), "\(orphanAgain)")
+        #expect(try await Self.orphanedDisks(bed).count == orphanedDisks.count)
+        let ownDisk = try await Self.deployedState(bed).first { $0.hasPrefix(target + " ") }?.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+        let refusedDelete = try await bed.bosun(["-n", "delete-disk", ownDisk])
+        #expect(refusedDelete.status == 1 && (refusedDelete.stdout + refusedDelete.stderr).contains("Deleting persistent disk is not supported"), "\(ownDisk): \(refusedDelete.stdout)")
         try await bed.succeed(["-n", "-d", "greet", "attach-disk", target, adopted["disk_cid"]?.stringValue ?? ""])
         try await bed.succeed(["-n", "-d", "greet", "start"])
         let targetVM = try #require(try await bed.vmCIDs()[target])
@@ -242,6 +254,18 @@ struct DeployTests {
         let restarted = try await bed.succeed(["-n", "-d", "greet", "restart"])
         #expect(restarted.components(separatedBy: "Restarting instance greeter:").count - 1 == 2, "\(restarted)")
         #expect(restarted.components(separatedBy: "(canary)").count - 1 == 1, "\(restarted)")
+        // Dry runs change nothing: not the VMs, their disks and addresses, or the stored manifest.
+        let untouched = try await Self.deployedState(bed)
+        let dryRecreate = try await bed.succeed(["-n", "-d", "greet", "recreate", "--dry-run"])
+        #expect(dryRecreate.contains("Dry run") && dryRecreate.contains("nothing was changed"), "\(dryRecreate)")
+        #expect(!dryRecreate.contains("Updating instance"), "\(dryRecreate)")
+        let dryStop = try await bed.succeed(["-n", "-d", "greet", "stop", target, "--dry-run"])
+        #expect(dryStop.contains("would stop greeter/"), "\(dryStop)")
+        let dryDeploy = try await bed.deploy(bed.manifest(instances: 3, who: "nobody"), ["--dry-run"])
+        #expect(dryDeploy.status == 0 && dryDeploy.stdout.contains("nothing was changed"), "\(dryDeploy.stdout)")
+        #expect(try await Self.deployedState(bed) == untouched)
+        #expect(try await bed.instances().allSatisfy { $0["process_state"] == "running" })
+
         let beforeRecreate = try await bed.vmCIDs()
         try await bed.succeed(["-n", "-d", "greet", "recreate", target])
         let afterRecreate = try await bed.vmCIDs()
@@ -273,6 +297,20 @@ struct DeployTests {
     }
 
     /// `disks --orphaned --json` rows.
+    /// What a dry run must leave as it was: each instance's VM CID, disk CIDs and addresses
+    /// (`instances --details`), and the stored manifest.
+    static func deployedState(_ bed: Bed) async throws -> [String] {
+        let output = try await bed.succeed(["-d", "greet", "instances", "--details", "--json"])
+        let rows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        let instances = rows.map { row in
+            ["instance", "vm_cid", "disk_cids", "ips"].map { key in
+                let value = row[key]?.stringValue ?? ""
+                return value.isEmpty ? "-" : value
+            }.joined(separator: " ")
+        }
+        return instances.sorted() + [try await bed.succeed(["-d", "greet", "manifest"])]
+    }
+
     static func orphanedDisks(_ bed: Bed) async throws -> [JSONValue] {
         let output = try await bed.succeed(["disks", "--orphaned", "--json"])
         return try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []

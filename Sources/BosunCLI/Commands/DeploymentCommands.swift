@@ -29,7 +29,11 @@ struct DeployCommand: DirectorCommand {
     @Argument(help: "Path to a manifest file") var manifest: String
     @OptionGroup var variables: ManifestVariableOptions
     @Flag(name: .long, help: "Recreate all VMs in deployment") var recreate = false
-    @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
+    @Option(name: .customLong("recreate-vms-created-before"), help: "Recreate VMs created before this RFC 3339 time")
+    var recreateVMsCreatedBefore: String?
+    @Option(name: .customLong("skip-drain"), help: "Skip running drain scripts (of every group, or of --skip-drain=GROUP; repeatable)")
+    var skipDrain: [String] = []
+    @Flag(name: .customLong("no-redact"), help: "Show non-redacted manifest diff") var noRedact = false
     @Option(name: .long, help: "Override manifest values for canaries") var canaries: String?
     @Option(name: .customLong("max-in-flight"), help: "Override manifest values for max_in_flight") var maxInFlight: String?
     @Flag(name: .customLong("dry-run"), help: "Plan, check capacity and render templates; change nothing") var dryRun = false
@@ -53,14 +57,18 @@ struct DeployCommand: DirectorCommand {
                 message: "Expected manifest to specify deployment name '\(name)' but was '\(manifestName ?? "")'")
         }
         let body = Data(text.utf8)
-        let diff = try await client.json(.POST, "/deployments/\(name)/diff?redact=true", body: body, contentType: "text/yaml")
+        let diff = try await client.json(.POST, "/deployments/\(name)/diff?redact=\(!noRedact)", body: body, contentType: "text/yaml")
         printDiff(diff["diff"], output)
         try confirm(output)
+        // The configs the diff was made against are the ones deployed, as bosh does.
+        let context: String? = diff["context"].flatMap { try? JSONCoding.string($0) }
+        let skipDrainValue: String? = SkipDrain(query: skipDrain.joined(separator: ",")).queryValue
         let query = Self.query([
-            ("recreate", recreate ? "true" : nil), ("skip_drain", skipDrain ? "*" : nil), ("canaries", canaries),
+            ("recreate", recreate ? "true" : nil), ("skip_drain", skipDrainValue), ("canaries", canaries),
             ("max_in_flight", maxInFlight), ("dry_run", dryRun ? "true" : nil), ("surge", surge.map(String.init)),
             ("fit_surge", fitSurge ? "true" : nil), ("fix", fix ? "true" : nil),
-            ("recreate_persistent_disks", recreatePersistentDisks ? "true" : nil),
+            ("recreate_persistent_disks", recreatePersistentDisks ? "true" : nil), ("context", context),
+            ("recreate_vms_created_before", recreateVMsCreatedBefore),
         ])
         let id = try await client.startTask(.POST, "/deployments" + query, body: body, contentType: "text/yaml")
         try await TaskFollower(client: client, output: output).follow(id)
@@ -69,7 +77,7 @@ struct DeployCommand: DirectorCommand {
 
 /// `bosun deployments`: name, releases, stemcells.
 struct DeploymentsCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "deployments", abstract: "List deployments", aliases: ["ds", "dep"])
+    static let configuration = CommandConfiguration(commandName: "deployments", abstract: "List deployments", aliases: ["ds", "deps"])
     @OptionGroup var global: GlobalOptions
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {

@@ -91,8 +91,11 @@ extension DirectorCommand {
     static func query(_ items: [(String, String?)]) -> String {
         let present = items.compactMap { name, value in value.map { (name, $0) } }.sorted { $0.0 < $1.0 }
         guard !present.isEmpty else { return "" }
-        return "?" + present.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0.1)" }.joined(separator: "&")
+        return "?" + present.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? $0.1)" }.joined(separator: "&")
     }
+
+    /// What a query value may hold unencoded: `&`, `=`, `+` and `#` would end or change it.
+    private static var queryValueAllowed: CharacterSet { CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#")) }
 }
 
 extension Error {

@@ -8,6 +8,8 @@ protocol InstanceStateCommand: DirectorCommand {
     var target: String? { get }
     var skipDrain: Bool { get }
     var policy: UpdatePolicyOptions { get }
+    /// `--dry-run`: the director plans (and for recreate renders) but changes nothing.
+    var dryRun: Bool { get }
     /// `recreate --fix`: instances whose VM is gone or silent get new VMs.
     var fix: Bool { get }
     func state() -> String
@@ -28,7 +30,7 @@ extension InstanceStateCommand {
         let path = target.map { $0.split(separator: "/", maxSplits: 1).map(String.init).joined(separator: "/") } ?? "*"
         let query = Self.query([
             ("state", state()), ("skip_drain", skipDrain ? "true" : nil), ("canaries", policy.canaries), ("max_in_flight", policy.maxInFlight),
-            ("fix", fix ? "true" : nil),
+            ("fix", fix ? "true" : nil), ("dry_run", dryRun ? "true" : nil),
         ])
         let id = try await client.startTask(.PUT, "/deployments/\(name)/jobs/\(path)" + query, contentType: "text/yaml")
         try await TaskFollower(client: client, output: output).follow(id)
@@ -40,6 +42,7 @@ struct StartCommand: InstanceStateCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
     @OptionGroup var policy: UpdatePolicyOptions
+    @Flag(name: .customLong("dry-run"), help: "Show what would change; change nothing") var dryRun = false
     var skipDrain: Bool { false }
     func state() -> String { "started" }
 }
@@ -49,6 +52,7 @@ struct StopCommand: InstanceStateCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
     @OptionGroup var policy: UpdatePolicyOptions
+    @Flag(name: .customLong("dry-run"), help: "Show what would change; change nothing") var dryRun = false
     @Flag(name: .long, help: "Delete VM (but keep persistent disk)") var hard = false
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
     func state() -> String { hard ? "detached" : "stopped" }
@@ -59,6 +63,7 @@ struct RestartCommand: InstanceStateCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
     @OptionGroup var policy: UpdatePolicyOptions
+    @Flag(name: .customLong("dry-run"), help: "Show what would change; change nothing") var dryRun = false
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
     func state() -> String { "restart" }
 }
@@ -68,6 +73,7 @@ struct RecreateCommand: InstanceStateCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Instance group or instance (GROUP[/INDEX-OR-ID])") var target: String?
     @OptionGroup var policy: UpdatePolicyOptions
+    @Flag(name: .customLong("dry-run"), help: "Show what would change; change nothing") var dryRun = false
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
     @Flag(name: .long, help: "Recreate instances whose VM is gone or whose agent does not answer, instead of failing on them")
     var fix = false

@@ -27,7 +27,8 @@ struct ChangeStateJob: TaskJob {
             }
             var chosen = state.instances.filter { Self.matches(target, $0) }
             guard !chosen.isEmpty else { throw DeployError("No instance of deployment '\(name)' matches '\(target)'") }
-            if wanted == "recreate", context.arguments["fix"] == .bool(true) {
+            let dryRun = context.arguments["dry_run"] == .bool(true)
+            if wanted == "recreate", context.arguments["fix"] == .bool(true), !dryRun {
                 let deleted = try await DeadVMs.deleteDead(
                     chosen, state: state, deployment: name, context: context, environment: environment, reportAnswering: false)
                 if !deleted.isEmpty {
@@ -51,12 +52,16 @@ struct ChangeStateJob: TaskJob {
             }
             let changer = StateChanger(
                 context: context, environment: environment, state: state, wanted: wanted,
-                skipDrain: context.arguments["skip_drain"] == .bool(true),
+                skipDrain: SkipDrain(argument: context.arguments["skip_drain"]) != .none,
                 policies: Self.policies(deployment.manifest),
                 overrides: UpdateStage.Overrides(
                     canaries: context.arguments["canaries"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)),
                     maxInFlight: context.arguments["max_in_flight"]?.stringValue.flatMap(CountOrPercentage.init(parsing:))))
-            try await changer.run(direct)
+            if dryRun {
+                try Self.recordDryRun(direct, wanted: wanted, context: context, deployLeft: !wake.isEmpty || !recreate.isEmpty)
+            } else {
+                try await changer.run(direct)
+            }
             if !wake.isEmpty || !recreate.isEmpty {
                 try await UpdateDeploymentJob.deploy(
                     name: name, manifestText: deployment.manifest, recreate: recreate.isEmpty ? .none : .instances(recreate), wake: wake,
@@ -73,6 +78,29 @@ struct ChangeStateJob: TaskJob {
             return []
         }
         return parsed.instanceGroups.compactMap { group in group.update.map { (group.name, $0) } }
+    }
+
+    /// `--dry-run`: what would happen to the instances the agents would be asked about; a
+    /// recreate (or a start of detached instances) plans and renders through the deploy's own
+    /// dry run, which says the last word.
+    static func recordDryRun(_ direct: [InstanceRecord], wanted: String, context: TaskContext, deployLeft: Bool) throws {
+        for (offset, instance) in direct.enumerated() {
+            try context.events.record(
+                stage: "Dry run", task: "\(wouldDo(wanted)) \(instance.group)/\(instance.uuid) (\(instance.index))",
+                tags: [instance.group], index: offset + 1, total: direct.count, state: "finished", progress: 100)
+        }
+        guard !deployLeft else { return }
+        try context.events.record(
+            stage: "Dry run", task: "nothing was changed", tags: [], index: 1, total: 1, state: "finished", progress: 100)
+    }
+
+    static func wouldDo(_ state: String) -> String {
+        switch state {
+        case "started": "would start"
+        case "stopped": "would stop"
+        case "detached": "would stop and delete the VM of"
+        default: "would restart"
+        }
     }
 
     static func stage(_ state: String) -> String {

@@ -40,6 +40,8 @@ struct CleanupJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
         let result = try await OrphanedVMs.deleteAll(context: context)
         var summary = OrphanedVMCleanupJob.summary(result)
+        let archives = try await RenderedArchives.sweepAll(context: context)
+        if archives > 0 { summary += ", \(archives) unused rendered template archive\(archives == 1 ? "" : "s")" }
         if context.arguments["remove_all"] == .bool(true) {
             let disks = try await OrphanedDisks.deleteAll(olderThan: nil, context: context)
             summary += ", \(disks) orphaned disk\(disks == 1 ? "" : "s")"

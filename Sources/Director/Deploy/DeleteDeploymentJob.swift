@@ -42,6 +42,7 @@ struct DeleteDeploymentJob: TaskJob {
             try await SharedLinks.forget(name, on: context.database)
             try await ErrandRuns.forget(name, on: context.database)
             try await deployment.delete(on: context.database)
+            try await RenderedArchives.sweep(name, context: context)
             try await DNSRecords.publishAndSync(context: context, environment: environment)
             return "/deployments/\(name)"
         }

@@ -10,8 +10,8 @@ enum Preparation {
         var deployment: DeploymentRecord
         var manifest: DeploymentManifest
         var cloud: CloudConfig
-        var cloudConfigID: Int?
-        var runtimeConfigIDs: [Int]
+        /// The configs deployed with, as ids (`DeployConfigs`).
+        var configs: DeployConfigs.Context
         var releases: [String: ResolvedRelease]
         var stemcells: [String: StemcellRecord]
         var variables: DeploymentVariables
@@ -71,8 +71,9 @@ enum Preparation {
         } catch {
             throw DeployError(ERBRenderer.redacting(variables.secretStrings, in: error.description))
         }
-        // Runtime configs (every name, latest version): their releases and addons.
-        let runtimeRecords = try await ConfigStore(database: database).list(type: "runtime", name: nil, latest: true, limit: nil)
+        // Every name's latest cloud and runtime config, or the versions the deploy's context pins.
+        let configs = try await DeployConfigs.resolve(try DeployConfigs.Context(argument: context.arguments["context"]), on: database)
+        let runtimeRecords = configs.runtime
         var runtimeConfigs: [RuntimeConfig] = []
         for record in runtimeRecords.sorted(by: { $0.name < $1.name }) {
             do {
@@ -92,13 +93,10 @@ enum Preparation {
         guard manifest.name == name else {
             throw DeployError("The manifest's name '\(manifest.name)' is not the deployment '\(name)'")
         }
-        let cloudRecord = try await ConfigStore(database: database).latest(type: "cloud", name: "default")
-        guard let cloudRecord else { throw DeployError("No cloud config: set one with 'bosun update-cloud-config'") }
-        let cloud: CloudConfig
-        do {
-            cloud = try CloudConfig(parsing: cloudRecord.content)
-        } catch {
-            throw DeployError(error.description)
+        let cloud = try configs.cloudConfig()
+        let unsupported = manifest.unsupportedKeys() + cloud.unsupportedKeys()
+        if !unsupported.isEmpty {
+            throw DeployError("This deploy needs what Bosun cannot do yet:\n" + unsupported.map { "  - \($0)" }.joined(separator: "\n"))
         }
         let problems = manifest.problems(against: cloud)
         if !problems.isEmpty {
@@ -149,8 +147,7 @@ enum Preparation {
             context.events.debug("\(instance.displayName): \(instance.reasons.map(\.description).joined(separator: ", "))")
         }
         return Prepared(
-            deploymentID: deploymentID, deployment: deployment, manifest: manifest, cloud: cloud, cloudConfigID: cloudRecord.id,
-            runtimeConfigIDs: runtimeRecords.compactMap(\.id).sorted(),
+            deploymentID: deploymentID, deployment: deployment, manifest: manifest, cloud: cloud, configs: configs.context,
             releases: releases, stemcells: stemcells, variables: variables, state: state, plan: plan,
             cpiInfo: cpiInfo, renumbered: renumbered)
     }
@@ -212,8 +209,9 @@ enum Preparation {
     static func finish(_ prepared: Prepared, manifestText: String, on database: any Database) async throws {
         let deployment = prepared.deployment
         deployment.manifest = manifestText
-        deployment.cloudConfigID = prepared.cloudConfigID
-        deployment.runtimeConfigIDs = try JSONCoding.string(prepared.runtimeConfigIDs)
+        deployment.cloudConfigID = prepared.configs.cloudConfigIDs.max()
+        deployment.cloudConfigIDs = try JSONCoding.string(prepared.configs.cloudConfigIDs)
+        deployment.runtimeConfigIDs = try JSONCoding.string(prepared.configs.runtimeConfigIDs)
         let releases: [JSONValue] = prepared.releases.values.sorted { $0.name < $1.name }.map {
             ["name": .string($0.name), "version": .string($0.version)]
         }

@@ -132,7 +132,7 @@ struct RunErrandJob: TaskJob {
         let records = try await Preparation.recordInstances(prepared, on: context.database)
         let updater = InstanceUpdater(
             context: context, steps: steps, render: render, deploymentID: prepared.deploymentID, deploymentName: deployment,
-            cloud: prepared.cloud, skipDrain: false, canMoveAddresses: false)
+            cloud: prepared.cloud, skipDrain: .none, canMoveAddresses: false)
         var created: [(InstanceRecord, VMRecord)] = []
         do {
             for plan in groupPlan.instances {

@@ -22,10 +22,26 @@ struct UpdateDeploymentJob: TaskJob {
                     state.instances, state: state, deployment: name, context: context, environment: environment, reportAnswering: false)
             }
             try await Self.deploy(
-                name: name, manifestText: text, recreate: context.arguments["recreate"] == .bool(true) ? .all : .none, wake: [],
-                context: context, environment: environment)
+                name: name, manifestText: text, recreate: try await Self.recreate(context), wake: [], context: context,
+                environment: environment)
             return "/deployments/\(name)"
         }
+    }
+
+    /// `--recreate` (every VM), `--recreate-vms-created-before TIME` (the instances whose VM is
+    /// older), or none.
+    static func recreate(_ context: TaskContext) async throws -> DeploymentPlanner.Recreate {
+        if context.arguments["recreate"] == .bool(true) { return .all }
+        guard let text = context.arguments["recreate_vms_created_before"]?.stringValue, let name = context.deployment else { return .none }
+        guard let cutoff = ISO8601DateFormatter().date(from: text) else {
+            throw DeployError("recreate_vms_created_before must be an RFC 3339 time such as 2026-12-08T10:00:00Z, got '\(text)'")
+        }
+        let state = try await DeploymentState.load(name, on: context.database)
+        let older = state.instances.filter { instance in
+            guard let id = instance.id, let vm = state.vms[id] else { return false }
+            return vm.createdAt < cutoff.timeIntervalSince1970
+        }
+        return .instances(Set(older.map(\.uuid)))
     }
 
     /// The deploy itself, also used by `recreate` and by `start` of detached instances.
@@ -48,9 +64,8 @@ struct UpdateDeploymentJob: TaskJob {
             skipWatch: context.arguments["skip_watch"] == .bool(true))
         let canMoveAddresses = prepared.canMoveAddresses
         let firstDeploy = prepared.state.deployment?.manifest.isEmpty ?? true
-        let updatePlan = try await UpdatePlanStage(
-            context: context, prepared: prepared, overrides: overrides, firstDeploy: firstDeploy
-        ).run(surge: context.arguments["surge"]?.intValue, fitSurge: context.arguments["fit_surge"] == .bool(true))
+        let planStage = UpdatePlanStage(context: context, prepared: prepared, overrides: overrides, firstDeploy: firstDeploy)
+        let updatePlan = try await planStage.run(surge: context.arguments["surge"]?.intValue, fitSurge: context.arguments["fit_surge"] == .bool(true))
         let steps = VMSteps(context: context, environment: environment)
         var renderSetup = RenderStage(
             context: context, environment: environment, deploymentName: name, manifest: prepared.manifest,
@@ -69,9 +84,12 @@ struct UpdateDeploymentJob: TaskJob {
             try await render.run(prepared.plan, links: links)
         }
         try TemplateSizeCheck(environment: environment).check(prepared.plan, rendered: rendered)
+        // The plan with what rendering found, computed once: printed, then carried out as printed.
+        let plan = Self.plan(prepared, rendered: rendered, wake: wake)
+        try planStage.record(plan, capacity: updatePlan)
         if dryRun {
             try context.events.record(
-                stage: "Dry run", task: "nothing was changed (\(updatePlan.lines.isEmpty ? "no instance to update" : "plan above"))",
+                stage: "Dry run", task: "nothing was changed (\(plan.allInstances.contains(where: \.isChanged) ? "plan above" : "no instance to update"))",
                 tags: [], index: 1, total: 1, state: "finished", progress: 100)
             return
         }
@@ -84,14 +102,14 @@ struct UpdateDeploymentJob: TaskJob {
 
         var updater = InstanceUpdater(
             context: context, steps: steps, render: render, deploymentID: prepared.deploymentID, deploymentName: name,
-            cloud: prepared.cloud, skipDrain: context.arguments["skip_drain"] == .bool(true), canMoveAddresses: canMoveAddresses)
+            cloud: prepared.cloud, skipDrain: SkipDrain(argument: context.arguments["skip_drain"]), canMoveAddresses: canMoveAddresses)
         updater.variableSetID = variableSet.id
         let stage = UpdateStage(context: context, updater: updater, overrides: overrides, surge: updatePlan.surge)
         for (dropped, instances) in prepared.plan.obsoleteGroups.sorted(by: { $0.key < $1.key }) {
             context.events.debug("Deleting instance group '\(dropped)', gone from the manifest")
             try await stage.deleteObsolete(instances, state: prepared.state, maxInFlight: 5)
         }
-        var groupPlans = prepared.plan.instanceGroups.compactMap { plan in
+        var groupPlans = plan.instanceGroups.compactMap { plan in
             prepared.manifest.instanceGroup(named: plan.name).flatMap { group in group.update.map { (plan, group, $0) } }
         }
         if context.arguments["links_first"] == .bool(true) {
@@ -107,14 +125,9 @@ struct UpdateDeploymentJob: TaskJob {
                 try await stage.deleteObsolete(
                     groupPlan.obsolete, state: prepared.state, maxInFlight: policy.maxInFlight(of: max(1, groupPlan.obsolete.count)))
                 var works: [InstanceUpdater.Work] = []
-                for plan in groupPlan.instances {
+                for plan in groupPlan.instances where plan.isChanged {
                     guard let record = records[plan.id], let id = record.id, let output = rendered[plan.id] else { continue }
-                    if record.state == "detached" {
-                        guard wake.contains(plan.id) else { continue }
-                        record.state = "started"
-                    }
-                    let changed = plan.isChanged || record.configurationHash != output.configurationHash
-                    guard changed else { continue }
+                    if record.state == "detached" { record.state = "started" }  // woken: the plan kept only those
                     works.append(InstanceUpdater.Work(
                         plan: plan, record: record, vm: prepared.state.vms[id], disk: prepared.state.disks[id], rendered: output,
                         stemcellCID: stemcell.cid, watch: policy.updateWatchTime, strategy: policy.vmStrategy))
@@ -130,7 +143,19 @@ struct UpdateDeploymentJob: TaskJob {
         try await DNSRecords.publishAndSync(context: context, environment: environment)
         variableSet.deployed = true
         try await variableSet.save(on: database)
+        // The archives this deploy replaced hold the old credentials: gone now that it succeeded.
+        try await RenderedArchives.sweep(name, context: context)
         try reportTiming(context)
+    }
+
+    /// The prepared plan with what rendering found (`addingRenderedChanges`): instances whose
+    /// rendered configuration differs from what they run, detached instances kept detached.
+    static func plan(_ prepared: Preparation.Prepared, rendered: [String: RenderStage.Rendered], wake: Set<String>) -> DeploymentPlan {
+        let existing = prepared.state.instances
+        return prepared.plan.addingRenderedChanges(
+            running: Dictionary(existing.map { ($0.uuid, $0.configurationHash) }, uniquingKeysWith: { first, _ in first }),
+            rendered: rendered.mapValues(\.configurationHash),
+            detached: Set(existing.filter { $0.state == "detached" }.map(\.uuid)), wake: wake)
     }
 
     /// Every package the service groups' jobs need, on their stemcells (compiled ones are reused).
@@ -160,5 +185,13 @@ struct UpdateDeploymentJob: TaskJob {
         let line = try JSONCoding.string(timing)
         context.events.debug("Deploy timing: \(line)")
         try context.output.append(.result, line + "\n")
+    }
+}
+
+extension SkipDrain {
+    /// A task's `skip_drain` argument: the query's value (`*` or group names), or `true` as
+    /// tasks queued by earlier directors have it.
+    init(argument: JSONValue?) {
+        self = argument == .bool(true) ? .all : SkipDrain(query: argument?.stringValue)
     }
 }

@@ -54,8 +54,8 @@ struct DeploymentController {
         var target = context.parameters.get("group") ?? "*"
         if let instance = context.parameters.get("instance") { target += "/" + instance }
         var arguments: [String: JSONValue] = [
-            "target": .string(target), "state": .string(state), "skip_drain": .bool(query.get("skip_drain") != nil),
-            "fix": .bool(query.get("fix") == "true"),
+            "target": .string(target), "state": .string(state), "skip_drain": SkipDrain(query: query.get("skip_drain")).queryValue.map(JSONValue.string) ?? .null,
+            "fix": .bool(query.get("fix") == "true"), "dry_run": .bool(query.get("dry_run") == "true"),
         ]
         for key in ["canaries", "max_in_flight"] {
             guard let value = query.get(key) else { continue }
@@ -65,7 +65,7 @@ struct DeploymentController {
             arguments[key] = .string(value)
         }
         let task = try await runner.enqueue(
-            type: "change_state", description: "\(state) instance \(target)", user: context.user ?? "", deployment: deployment.name,
+            type: "change_state", description: "\(state) instance \(target)" + (query.get("dry_run") == "true" ? " (dry run)" : ""), user: context.user ?? "", deployment: deployment.name,
             arguments: .object(arguments))
         return Response.redirect(to: task)
     }
@@ -92,8 +92,8 @@ struct DeploymentController {
         let query = request.uri.queryParameters
         var arguments: [String: JSONValue] = [
             "manifest": .string(text), "recreate": .bool(query.get("recreate") == "true"),
-            "skip_drain": .bool(query.get("skip_drain") == "*" || query.get("skip_drain") == "true"),
         ]
+        if let skipDrain = SkipDrain(query: query.get("skip_drain")).queryValue { arguments["skip_drain"] = .string(skipDrain) }
         if let canaries = query.get("canaries") { arguments["canaries"] = .string(canaries) }
         if let maxInFlight = query.get("max_in_flight") { arguments["max_in_flight"] = .string(maxInFlight) }
         if query.get("dry_run") == "true" { arguments["dry_run"] = true }
@@ -104,6 +104,8 @@ struct DeploymentController {
             arguments["surge"] = .int(count)
         }
         if query.get("fit_surge") == "true" { arguments["fit_surge"] = true }
+        if let pinned = query.get("context"), !pinned.isEmpty { arguments["context"] = .string(pinned) }
+        if let before = query.get("recreate_vms_created_before"), !before.isEmpty { arguments["recreate_vms_created_before"] = .string(before) }
         let task = try await runner.enqueue(
             type: "update_deployment", description: query.get("dry_run") == "true" ? "create deployment (dry run)" : "create deployment", user: context.user ?? "", deployment: name,
             arguments: .object(arguments))
@@ -111,11 +113,13 @@ struct DeploymentController {
     }
 
     func list() async throws -> Response {
-        let latestCloud = try await ConfigStore(database: database).latest(type: "cloud", name: "default")?.id
+        let latestCloud = try await DeployConfigs.latest(on: database).context.cloudConfigIDs
         var result: [JSONValue] = []
         for deployment in try await DeploymentRecord.query(on: database).sort(\.$name).all() {
             func decoded(_ text: String) -> JSONValue { (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(text.utf8))) ?? [] }
-            let cloud = deployment.cloudConfigID == nil ? "none" : deployment.cloudConfigID == latestCloud ? "latest" : "outdated"
+            let deployedCloud = deployment.cloudConfigIDs.flatMap { try? JSONCoding.decoder.decode([Int].self, from: Data($0.utf8)) }
+                ?? deployment.cloudConfigID.map { [$0] } ?? []
+            let cloud = deployedCloud.isEmpty ? "none" : deployedCloud == latestCloud ? "latest" : "outdated"
             result.append([
                 "name": .string(deployment.name), "releases": decoded(deployment.releases), "stemcells": decoded(deployment.stemcells),
                 "teams": [], "cloud_config": .string(cloud),
@@ -134,10 +138,10 @@ struct DeploymentController {
         let name = context.parameters.get("name") ?? ""
         let text = String(buffer: try await request.body.collect(upTo: 64 << 20))
         let old = try await DeploymentRecord.query(on: database).filter(\.$name == name).first()?.manifest ?? ""
-        let cloud = try await ConfigStore(database: database).latest(type: "cloud", name: "default")?.id
+        let configs = try await DeployConfigs.latest(on: database).context
         let redact = request.uri.queryParameters.get("redact") != "false"
         return .json([
-            "context": ["cloud_config_ids": .array(cloud.map { [.int($0)] } ?? []), "runtime_config_ids": []],
+            "context": try JSONValue(encoding: configs),
             "diff": .array(LineDiff.diff(from: redact ? Self.redacted(old) : old, to: redact ? Self.redacted(text) : text)),
         ])
     }

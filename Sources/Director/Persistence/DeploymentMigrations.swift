@@ -86,3 +86,16 @@ extension DirectorMigrations {
         }
     }
 }
+
+extension DirectorMigrations {
+    /// Deployments remember every cloud config they were deployed with, not only `default`.
+    struct AddDeploymentCloudConfigIDs: AsyncMigration {
+        func prepare(on database: any Database) async throws {
+            try await database.schema(DeploymentRecord.schema).field("cloud_config_ids", .string).update()
+        }
+
+        func revert(on database: any Database) async throws {
+            try await database.schema(DeploymentRecord.schema).deleteField("cloud_config_ids").update()
+        }
+    }
+}

@@ -8,7 +8,11 @@ public final class DeploymentRecord: Model, @unchecked Sendable {
     @Field(key: "name") public var name: String
     /// The manifest text of the last successful deploy ("" before the first one finishes).
     @Field(key: "manifest") public var manifest: String
+    /// The newest of the cloud configs deployed with (kept for directors before several names).
     @OptionalField(key: "cloud_config_id") public var cloudConfigID: Int?
+    /// JSON array of the cloud config ids deployed with (every name); nil before the first deploy
+    /// of a director that reads several.
+    @OptionalField(key: "cloud_config_ids") public var cloudConfigIDs: String?
     /// JSON array of runtime config ids.
     @Field(key: "runtime_config_ids") public var runtimeConfigIDs: String
     /// JSON `[{name, version}]` of the releases and stemcells last deployed, for `bosh deployments`.

@@ -2,7 +2,7 @@ import FluentKit
 
 /// Schema changes in order. A released migration is never edited: changes come as new ones.
 enum DirectorMigrations {
-    static var all: [any Migration] { [CreateTasks(), CreateLocks(), CreateEvents(), CreateConfigs(), CreateStemcells(), CreateReleases(), CreateDeployments(), CreateOrphanedVMs(), CreateOrphanedDisks(), AddCredentialColumns(), CreateDeploymentProblems(), CreateVariableSets(), CreateSharedLinks(), CreateErrandRuns(), CreateDNSBlobs()] }
+    static var all: [any Migration] { [CreateTasks(), CreateLocks(), CreateEvents(), CreateConfigs(), CreateStemcells(), CreateReleases(), CreateDeployments(), CreateOrphanedVMs(), CreateOrphanedDisks(), AddCredentialColumns(), CreateDeploymentProblems(), CreateVariableSets(), CreateSharedLinks(), CreateErrandRuns(), CreateDNSBlobs(), CreateRenderedArchives(), AddDeploymentCloudConfigIDs()] }
 
     struct CreateReleases: AsyncMigration {
         func prepare(on database: any Database) async throws {

@@ -32,10 +32,8 @@ struct ExportReleaseJob: TaskJob {
             guard let stemcell = try await StemcellRecord.query(on: database).filter(\.$operatingSystem == os)
                 .filter(\.$version == stemcellVersion).first()
             else { throw DeployError("Stemcell '\(os)/\(stemcellVersion)' is not uploaded: a release is compiled on it") }
-            guard let cloudRecord = try await ConfigStore(database: database).latest(type: "cloud", name: "default") else {
-                throw DeployError("No cloud config: its 'compilation' section says where to compile")
-            }
-            let cloud = try CloudConfig(parsing: cloudRecord.content)
+            // Every cloud config read as one: the one with `compilation` says where to compile.
+            let cloud = try await DeployConfigs.latest(on: database).cloudConfig()
             let release = try await DeploymentInputs.resolve(version, name: releaseName, on: database)
 
             let packages = release.packages.values.sorted { $0.name < $1.name }

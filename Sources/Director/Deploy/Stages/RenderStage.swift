@@ -168,6 +168,8 @@ struct RenderStage {
     func storeArchive(of rendered: Rendered) async throws -> ApplySpec.RenderedTemplatesArchive {
         guard let blobs = context.blobs else { throw DeployError("The director has no blobstore") }
         let id = UUID().uuidString.lowercased()
+        // Recorded first: an archive whose row is missing would never be deleted.
+        try await RenderedArchives.record(id, deployment: deploymentName, on: context.database)
         try await blobs.store(rendered.archive.bytes, as: id)
         return ApplySpec.RenderedTemplatesArchive(blobstoreID: id, sha1: rendered.archive.sha1)
     }

@@ -3,11 +3,13 @@ import CPI
 import FluentKit
 import Foundation
 
-/// "Planning update", before anything is touched: per instance group, how many instances change
-/// and how their VMs are replaced (create-swap-delete, or delete-create and why), and what the
-/// swaps need at worst — replacement VMs, RAM, temporary addresses — against the room the CPI
-/// and the networks have. An update that does not fit fails here, saying what is short and by
-/// how much, unless `--fit-surge` lets it lower the number of swaps at once until it fits.
+/// "Planning update", before anything is touched: what the swaps need at worst — replacement VMs,
+/// RAM, temporary addresses — against the room the CPI and the networks have (checked before
+/// compiling: an update that does not fit fails then, saying what is short and by how much,
+/// unless `--fit-surge` lets it lower the number of swaps at once until it fits); and, once
+/// rendering has said which instances' configuration changed, per instance group how many
+/// instances change and how their VMs are replaced (create-swap-delete, or delete-create and
+/// why) — the very plan the update then carries out.
 struct UpdatePlanStage {
     let context: TaskContext
     let prepared: Preparation.Prepared
@@ -18,7 +20,24 @@ struct UpdatePlanStage {
     struct Outcome: Sendable {
         /// Swaps at once per group; nil for no limit beyond `max_in_flight`.
         var surge: Int?
+        /// What the capacity check found and decided, said after the plan's own lines.
         var lines: [String]
+    }
+
+    /// Records the plan's lines, then the capacity check's, under "Planning update".
+    func record(_ plan: DeploymentPlan, capacity: Outcome) throws {
+        var lines: [String] = []
+        for groupPlan in plan.instanceGroups {
+            guard let group = prepared.manifest.instanceGroup(named: groupPlan.name), group.lifecycle == .service, let policy = group.update
+            else { continue }
+            let changed = groupPlan.instances.filter(\.isChanged)
+            if !changed.isEmpty || !groupPlan.obsolete.isEmpty {
+                lines.append(describe(groupPlan, changed: changed, replaced: changed.filter(\.needsRecreate), strategy: policy.vmStrategy))
+            }
+        }
+        for line in lines + capacity.lines {
+            try context.events.record(stage: "Planning update", task: line, tags: [], index: 1, total: 1, state: "finished", progress: 100)
+        }
     }
 
     func run(surge requested: Int?, fitSurge: Bool) async throws -> Outcome {
@@ -29,9 +48,6 @@ struct UpdatePlanStage {
             else { continue }
             let changed = groupPlan.instances.filter(\.isChanged)
             let replaced = changed.filter(\.needsRecreate)
-            if !changed.isEmpty || !groupPlan.obsolete.isEmpty {
-                lines.append(describe(groupPlan, changed: changed, replaced: replaced, strategy: policy.vmStrategy))
-            }
             func mode(_ instance: InstancePlan) -> SwapMode? {
                 SwapMode.choose(strategy: policy.vmStrategy, canMoveAddresses: canMoveAddresses, networks: instance.networks)
             }
@@ -68,9 +84,6 @@ struct UpdatePlanStage {
             lines.append(
                 "at worst \(final.vms) replacement VM\(final.vms == 1 ? "" : "s") next to the VMs they replace"
                     + (final.ramMB > 0 ? ", \(final.ramMB) MB RAM" : "") + (addresses.isEmpty ? "" : ", temporary addresses: \(addresses)"))
-        }
-        for line in lines {
-            try context.events.record(stage: "Planning update", task: line, tags: [], index: 1, total: 1, state: "finished", progress: 100)
         }
         return Outcome(surge: surge, lines: lines)
     }

@@ -30,7 +30,7 @@ struct UpdateStage {
             try await context.events.step(
                 stage: "Deleting unneeded instances", task: instance.displayName, index: index + 1, total: instances.count
             ) {
-                try await InstanceDeleter(context: context, steps: updater.steps, skipDrain: updater.skipDrain).delete(instance, state: state)
+                try await InstanceDeleter(context: context, steps: updater.steps, skipDrain: updater.skipDrain.covers(instance.group)).delete(instance, state: state)
             }
         }
     }

@@ -16,7 +16,7 @@ struct InstanceUpdater: Sendable {
     let deploymentName: String
     /// For temporary addresses of replacement VMs.
     let cloud: CloudConfig
-    let skipDrain: Bool
+    let skipDrain: SkipDrain
     /// The CPI implements `move_address`, so create-swap-delete keeps instances' addresses
     /// (else it gives them new ones, as BOSH does).
     let canMoveAddresses: Bool
@@ -77,7 +77,7 @@ struct InstanceUpdater: Sendable {
             do {
                 timer = StepTimer()
                 if let running = agent, work.record.state != "stopped" {
-                    stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: true, skipDrain: skipDrain, timer: &timer)
+                    stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: true, skipDrain: skipDrain.covers(work.plan.group), timer: &timer)
                 }
                 // The disk goes from the old VM to the new one (CPI calls only) while the address
                 // moves; the new agent learns of it once it is back on the bus.
@@ -105,7 +105,7 @@ struct InstanceUpdater: Sendable {
         } else if let current = vm, let running = agent, replace || configurationChanged || diskChanged {
             // Stop what runs when the VM goes or its jobs change.
             if work.record.state != "stopped" {
-                stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: replace, skipDrain: skipDrain, timer: &timer)
+                stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: replace, skipDrain: skipDrain.covers(work.plan.group), timer: &timer)
             }
             if replace {
                 if let disk = work.disk, let cid = disk.cid {
