@@ -267,10 +267,16 @@ struct DeployTests {
         #expect(try await bed.instances().allSatisfy { $0["process_state"] == "running" })
 
         let beforeRecreate = try await bed.vmCIDs()
+        let cutoff = ISO8601DateFormatter().string(from: Date())  // whole seconds: before the recreate starts
         try await bed.succeed(["-n", "-d", "greet", "recreate", target])
         let afterRecreate = try await bed.vmCIDs()
         #expect(afterRecreate[target] != beforeRecreate[target])
         #expect(afterRecreate.filter { $0.key != target } == beforeRecreate.filter { $0.key != target })
+        // Only VMs older than the cutoff: the other instance's, not the one just recreated.
+        try await bed.succeed(["-n", "-d", "greet", "recreate", "--vms-created-before", cutoff])
+        let afterCutoff = try await bed.vmCIDs()
+        #expect(afterCutoff[target] == afterRecreate[target])
+        #expect(afterCutoff.filter { $0.key != target }.allSatisfy { afterRecreate[$0.key] != $0.value }, "\(afterCutoff) vs \(afterRecreate)")
 
         // What the deployment uses cannot be deleted from under it (unless forced).
         let releaseInUse = try await bed.bosun(["-n", "delete-release", "dummy"])

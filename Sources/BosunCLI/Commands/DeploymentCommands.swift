@@ -64,7 +64,7 @@ struct DeployCommand: DirectorCommand {
         let context: String? = diff["context"].flatMap { try? JSONCoding.string($0) }
         let skipDrainValue: String? = SkipDrain(query: skipDrain.joined(separator: ",")).queryValue
         let query = Self.query([
-            ("recreate", recreate ? "true" : nil), ("skip_drain", skipDrainValue), ("canaries", canaries),
+            ("recreate", recreate || recreateVMsCreatedBefore != nil ? "true" : nil), ("skip_drain", skipDrainValue), ("canaries", canaries),
             ("max_in_flight", maxInFlight), ("dry_run", dryRun ? "true" : nil), ("surge", surge.map(String.init)),
             ("fit_surge", fitSurge ? "true" : nil), ("fix", fix ? "true" : nil),
             ("recreate_persistent_disks", recreatePersistentDisks ? "true" : nil), ("context", context),

@@ -12,6 +12,8 @@ protocol InstanceStateCommand: DirectorCommand {
     var dryRun: Bool { get }
     /// `recreate --fix`: instances whose VM is gone or silent get new VMs.
     var fix: Bool { get }
+    /// `recreate --vms-created-before TIME`: only instances whose VM is older.
+    var vmsCreatedBefore: String? { get }
     func state() -> String
 }
 
@@ -23,6 +25,7 @@ struct UpdatePolicyOptions: ParsableArguments {
 
 extension InstanceStateCommand {
     var fix: Bool { false }
+    var vmsCreatedBefore: String? { nil }
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         let name = try deploymentName()
@@ -30,7 +33,7 @@ extension InstanceStateCommand {
         let path = target.map { $0.split(separator: "/", maxSplits: 1).map(String.init).joined(separator: "/") } ?? "*"
         let query = Self.query([
             ("state", state()), ("skip_drain", skipDrain ? "true" : nil), ("canaries", policy.canaries), ("max_in_flight", policy.maxInFlight),
-            ("fix", fix ? "true" : nil), ("dry_run", dryRun ? "true" : nil),
+            ("fix", fix ? "true" : nil), ("dry_run", dryRun ? "true" : nil), ("recreate_vms_created_before", vmsCreatedBefore),
         ])
         let id = try await client.startTask(.PUT, "/deployments/\(name)/jobs/\(path)" + query, contentType: "text/yaml")
         try await TaskFollower(client: client, output: output).follow(id)
@@ -77,6 +80,8 @@ struct RecreateCommand: InstanceStateCommand {
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
     @Flag(name: .long, help: "Recreate instances whose VM is gone or whose agent does not answer, instead of failing on them")
     var fix = false
+    @Option(name: .customLong("vms-created-before"), help: "Only recreate VMs created before this RFC 3339 time")
+    var vmsCreatedBefore: String?
     func state() -> String { "recreate" }
 }
 

@@ -36,6 +36,10 @@ struct ChangeStateJob: TaskJob {
                     chosen = state.instances.filter { Self.matches(target, $0) }
                 }
             }
+            // `bosh recreate --vms-created-before TIME`: only instances whose VM is older.
+            if wanted == "recreate", let older = try await UpdateDeploymentJob.createdBefore(context, in: name) {
+                chosen = chosen.filter { older.contains($0.uuid) }
+            }
             var wake: Set<String> = []
             var recreate: Set<String> = []
             var direct: [InstanceRecord] = []

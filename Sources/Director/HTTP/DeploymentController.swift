@@ -57,6 +57,12 @@ struct DeploymentController {
             "target": .string(target), "state": .string(state), "skip_drain": SkipDrain(query: query.get("skip_drain")).queryValue.map(JSONValue.string) ?? .null,
             "fix": .bool(query.get("fix") == "true"), "dry_run": .bool(query.get("dry_run") == "true"),
         ]
+        if let before = query.get("recreate_vms_created_before"), !before.isEmpty {
+            guard state == "recreate" else {
+                throw DirectorError(.badRequest, code: 40_000, "Must pass state=recreate when specifying recreate_vms_created_before")
+            }
+            arguments["recreate_vms_created_before"] = .string(before)
+        }
         for key in ["canaries", "max_in_flight"] {
             guard let value = query.get(key) else { continue }
             guard CountOrPercentage(parsing: value) != nil else {
