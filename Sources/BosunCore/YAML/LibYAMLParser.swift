@@ -14,9 +14,11 @@ enum LibYAMLEvent {
     case alias(anchor: String, mark: YAMLMark)
     case collectionStart(CollectionEvent)
     case collectionEnd
+    /// `version` is the `%YAML` directive's, when there is one.
+    case documentStart(version: (major: Int, minor: Int)?, mark: YAMLMark)
     case documentEnd
     case streamEnd
-    /// Stream and document starts: nothing to build.
+    /// Stream start: nothing to build.
     case ignored
 
     struct ScalarEvent {
@@ -93,6 +95,11 @@ struct LibYAMLParser: ~Copyable {
                     mark: mark))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             return .collectionEnd
+        case YAML_DOCUMENT_START_EVENT:
+            let version = event.data.document_start.version_directive.map {
+                (major: Int($0.pointee.major), minor: Int($0.pointee.minor))
+            }
+            return .documentStart(version: version, mark: mark)
         case YAML_DOCUMENT_END_EVENT:
             return .documentEnd
         case YAML_STREAM_END_EVENT:

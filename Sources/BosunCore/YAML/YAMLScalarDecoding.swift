@@ -17,7 +17,9 @@ enum YAMLScalarDecoding {
         case strTag, "!":
             return .success(.string(text))
         case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null":
-            guard case .value(let value) = GoYAMLResolver.resolve(text) else { return .failure(.init(tag: tag)) }
+            guard case .value(let value) = GoYAMLResolver.resolve(text) else {
+                return .failure(.init(text: text, tag: tag))
+            }
             switch (tag, value) {
             case ("tag:yaml.org,2002:int", .int), ("tag:yaml.org,2002:int", .uint),
                 ("tag:yaml.org,2002:float", .float), ("tag:yaml.org,2002:bool", .bool),
@@ -28,7 +30,7 @@ enum YAMLScalarDecoding {
             case ("tag:yaml.org,2002:float", .uint(let u)):
                 return .success(.float(Double(u)))
             default:
-                return .failure(.init(tag: tag))
+                return .failure(.init(text: text, tag: tag))
             }
         default:
             // Unknown tags keep the text, as go-yaml does for tags it cannot resolve.
@@ -42,8 +44,28 @@ enum YAMLScalarDecoding {
         return tag == nil ? isPlain : tag == mergeTag
     }
 
-    /// A scalar whose text does not fit its tag; the text is not kept (it may be a secret).
+    /// A scalar whose text does not fit its tag, described by tags only (the text may be a secret).
     struct DecodingProblem: Error {
+        /// The tag the text resolves to by itself, short form (`!!str`).
+        var resolvedTag: String
+        /// The tag written, short form (`!!int`).
         var tag: String
+
+        init(text: String, tag: String) {
+            self.tag = Self.short(tag)
+            switch GoYAMLResolver.resolve(text) {
+            case .timestamp: resolvedTag = "!!timestamp"
+            case .value(.null): resolvedTag = "!!null"
+            case .value(.bool): resolvedTag = "!!bool"
+            case .value(.int), .value(.uint): resolvedTag = "!!int"
+            case .value(.float): resolvedTag = "!!float"
+            case .value: resolvedTag = "!!str"
+            }
+        }
+
+        private static func short(_ tag: String) -> String {
+            let prefix = "tag:yaml.org,2002:"
+            return tag.hasPrefix(prefix) ? "!!" + tag.dropFirst(prefix.count) : tag
+        }
     }
 }

@@ -67,6 +67,9 @@ struct YAMLTreeBuilder {
             switch event {
             case .ignored:
                 continue
+            case .documentStart(let version, let mark):
+                // go-yaml reads YAML 1.1 only; libyaml 0.2 also accepts `%YAML 1.2`.
+                if let version, version != (1, 1) { throw error("found incompatible YAML document at \(mark.text)") }
             case .documentEnd, .streamEnd:
                 return root ?? .null
             case .scalar(let scalar):
@@ -100,7 +103,8 @@ struct YAMLTreeBuilder {
         switch YAMLScalarDecoding.decode(scalar.value, tag: scalar.tag, isPlain: scalar.isPlain) {
         case .success(let decoded): value = decoded
         case .failure(let problem):
-            throw error("cannot decode a scalar as \(problem.tag) at \(scalar.mark.text)")
+            // go-yaml quotes the text here; Bosun does not (it may be a secret).
+            throw error("cannot decode \(problem.resolvedTag) as a \(problem.tag) at \(scalar.mark.text)")
         }
         if let anchor = scalar.anchor { anchors[anchor] = .built(value, size: 1) }
         try deliver(value, size: 1, mark: scalar.mark, root: &root)

@@ -55,6 +55,12 @@ enum YAMLv2Oracle {
             }
             // go-yaml dumps a rejected key in Go syntax (`[]interface {}{"a", "b"}`); Bosun names it its own way.
             if rest.hasPrefix("invalid map key: ") { return "invalid map key: " }
+            // `cannot decode !!str `abc` as a !!int`: Bosun leaves the text out, it may be a secret.
+            if rest.hasPrefix("cannot decode "), let tick = rest.firstIndex(of: "`"),
+                let end = rest[rest.index(after: tick)...].firstIndex(of: "`")
+            {
+                return String(rest[..<tick]) + rest[rest.index(end, offsetBy: 2)...]
+            }
             return String(rest)
         }
     }
