@@ -134,3 +134,28 @@ import Testing
         #expect(value["m"] == ["a": 1, "b": 3])
     }
 }
+
+@Suite struct YAMLByteEntryPointTests {
+    static let invalid: [UInt8] = Array("name: a\nsecret: ".utf8) + [0xFF] + Array("\n".utf8)
+
+    @Test func manifestTemplateRefusesInvalidUTF8() {
+        #expect {
+            _ = try ManifestTemplate(parsing: Self.invalid, source: "m.yml")
+        } throws: { error in
+            "\(error)" == "m.yml: invalid leading UTF-8 octet at line 2, column 9 (byte offset 16)"
+        }
+    }
+
+    @Test func opsFileRefusesInvalidUTF8() {
+        #expect {
+            _ = try OpsFile(parsing: Self.invalid, source: "ops.yml")
+        } throws: { error in
+            "\(error)".hasSuffix("invalid leading UTF-8 octet at line 2, column 9 (byte offset 16)")
+        }
+    }
+
+    @Test func bytesFromANonContiguousCollectionParse() throws {
+        let bytes = Array("a: [1, 2]\n".utf8).lazy.map { $0 }
+        #expect(try YAMLValue.parse(bytes: bytes) == ["a": [1, 2]])
+    }
+}
