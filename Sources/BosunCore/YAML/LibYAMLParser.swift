@@ -54,10 +54,24 @@ struct LibYAMLParser: ~Copyable {
 
     /// `input` must not be empty (libyaml wants a real pointer) and must outlive the parser.
     init(_ input: UnsafeBufferPointer<UInt8>) {
+        Self.liftLibYAMLNestingLimit()
         parser = .allocate(capacity: 1)
         parser.initialize(to: yaml_parser_t())
         yaml_parser_initialize(parser)
         yaml_parser_set_input_string(parser, input.baseAddress, input.count)
+    }
+
+    /// libyaml's own nesting limit (a process-wide 1000, counted so that block collections stop one
+    /// level early) is lifted once, before any parse, so that `YAMLLimits.maxDepth` alone decides.
+    /// Nothing else in the process uses libyaml (Yams' parser is no longer called), and the write
+    /// happens inside the one-time initialisation, before any parser reads it.
+    private static let nestingLimitLifted: Bool = {
+        yaml_set_max_nest_level(Int32.max / 2)
+        return true
+    }()
+
+    private static func liftLibYAMLNestingLimit() {
+        _ = nestingLimitLifted
     }
 
     deinit {

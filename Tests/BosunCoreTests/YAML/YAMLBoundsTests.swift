@@ -60,17 +60,40 @@ import Testing
         #expect(text.contains("document nests deeper than 1000 levels at line "), "\(kind): \(text)")
     }
 
-    @Test func nestingUpToTheLimitIsRead() throws {
-        let depth = 999
-        let document = String(repeating: "[", count: depth) + "x" + String(repeating: "]", count: depth)
-        var value = try parse(Array(document.utf8))
+    /// `depth` collections, each the only item of the one around it, flow or block style.
+    private static func nested(_ depth: Int, flow: Bool) -> String {
+        if flow { return String(repeating: "[", count: depth) + "x" + String(repeating: "]", count: depth) }
+        return (0..<depth).map { String(repeating: " ", count: $0) + "- " }.joined(separator: "\n") + "x\n"
+    }
+
+    @Test(arguments: [true, false])
+    func nestingUpToTheLimitIsRead(flow: Bool) throws {
+        var value = try parse(Array(Self.nested(1000, flow: flow).utf8))
         var levels = 0
         while case .array(let items) = value, let first = items.first {
             levels += 1
             value = first
         }
-        #expect(levels == depth)
+        #expect(levels == 1000)
         #expect(value == "x")
+        let text = try #require(message { _ = try parse(Array(Self.nested(1001, flow: flow).utf8)) })
+        #expect(text.hasPrefix("manifest: document nests deeper than 1000 levels at line "), "\(text)")
+    }
+
+    @Test func depthLimitIsAdjustable() throws {
+        let limits = YAMLLimits(maxDepth: 3)
+        #expect(try YAMLValue.parse("a: {b: [1]}", limits: limits) == ["a": ["b": [1]]])
+        #expect(throws: YAMLSyntaxError.self) { _ = try YAMLValue.parse("a: {b: [[1]]}", limits: limits) }
+    }
+
+    @Test func sizeLimitIsAdjustable() throws {
+        let limits = YAMLLimits(maxDocumentBytes: 10)
+        #expect(try YAMLValue.parse("a: 1234567", limits: limits) == ["a": 1_234_567])
+        #expect {
+            _ = try YAMLValue.parse("a: 12345678", source: "m", limits: limits)
+        } throws: { error in
+            "\(error)" == "m: document is 0.0 MiB (11 bytes), over the 10 bytes limit"
+        }
     }
 
     @Test func oversizedDocumentIsRefusedBeforeParsing() throws {
