@@ -26,6 +26,7 @@ func runYAMLParseBenchmark(includeHostile: Bool) throws {
             manifest.utf8.count,
             runs, samples.first!, samples[samples.count / 2], samples.last!))
     guard includeHostile else { return }
+    fflush(nil)  // flush stdout before the children write their lines
     for workload in ["alias-bomb", "twenty-megabytes"] {
         let (status, _) = try SpawnedProcess.run(CommandLine.arguments[0], ["yaml-child", workload])
         guard status == 0 else { throw CocoaError(.executableLoad) }
