@@ -182,3 +182,18 @@ import Testing
         #expect(try YAMLValue.parse(bytes: bytes) == ["a": [1, 2]])
     }
 }
+
+@Suite struct VarsFileBytesTests {
+    @Test func varsFileFromBytesRefusesInvalidUTF8() {
+        #expect {
+            _ = try StaticVariables(parsingVarsFile: YAMLByteEntryPointTests.invalid, source: "vars.yml")
+        } throws: { error in
+            "\(error)" == "vars.yml: invalid leading UTF-8 octet at line 2, column 9 (byte offset 16)"
+        }
+    }
+
+    @Test func varsFileFromBytesReadsAMap() throws {
+        let vars = try StaticVariables(parsingVarsFile: Array("a: 1\nb: [x]\n".utf8), source: "vars.yml")
+        #expect(vars.values == ["a": 1, "b": ["x"]])
+    }
+}
