@@ -105,9 +105,13 @@ case "credentials":
     try await runCredentialBenchmark()
 case "resurrection":
     try await runResurrectionBenchmark()
+case "yaml", "yaml-normal":
+    try runYAMLParseBenchmark(includeHostile: CommandLine.arguments[1] == "yaml")
+case "yaml-child":
+    runYAMLChild(CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : "alias-bomb")
 case "all":
     try runInterpolationBenchmark()
     try await runNATSBenchmark()
 default:
-    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|deploy|swap|credentials|resurrection|all] [runs]")
+    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|deploy|swap|credentials|resurrection|yaml|all] [runs]")
 }

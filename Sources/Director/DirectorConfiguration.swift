@@ -186,6 +186,7 @@ public struct DirectorConfiguration: Sendable, Equatable {
             case nil, .null?: break
             case .int(let days)? where days >= 0: configuration.orphanedDiskMaxAgeSeconds = Double(days) * 86_400
             case .float(let days)? where days >= 0: configuration.orphanedDiskMaxAgeSeconds = days * 86_400
+            case .uint(let days)?: configuration.orphanedDiskMaxAgeSeconds = Double(days) * 86_400
             case let other?:
                 throw Invalid(description: "\(path): disks.max_orphaned_age_in_days must be a number of days (0 or more), found \(other.goDisplayString)")
             }

@@ -79,6 +79,7 @@ public struct LocalCPIConfiguration: Sendable, Equatable {
         case nil, .null?: break
         case .int(let seconds)? where seconds > 0: agentHeartbeatSeconds = Double(seconds)
         case .float(let seconds)? where seconds > 0: agentHeartbeatSeconds = seconds
+        case .uint(let seconds)?: agentHeartbeatSeconds = Double(seconds)
         case let other?: throw InvalidError(description: "\(path): agent_heartbeat_seconds must be a positive number, got \(other.goDisplayString)")
         }
         switch document["move_address"] {

@@ -38,6 +38,11 @@ public struct ManifestTemplate {
         document = try YAMLValue.parse(text, source: source)
     }
 
+    /// Parses a manifest's bytes, refusing invalid UTF-8 with its position (see `YAMLValue.parse(bytes:)`).
+    public init(parsing bytes: some Collection<UInt8>, source: String = "manifest") throws(YAMLSyntaxError) {
+        document = try YAMLValue.parse(bytes: bytes, source: source)
+    }
+
     public func evaluate(
         variables: any VariableSource, opsFiles: [OpsFile] = [], options: Options = Options()
     ) throws(EvaluationError) -> YAMLValue {

@@ -29,7 +29,16 @@ public struct StaticVariables: VariableSource, Sendable {
 
     /// A vars file (`-l`, `--vars-store`): a YAML map of names to values; empty is fine.
     public init(parsingVarsFile text: String, source: String) throws(YAMLSyntaxError) {
-        switch try YAMLValue.parse(text, source: source) {
+        try self.init(varsFile: try YAMLValue.parse(text, source: source), source: source)
+    }
+
+    /// A vars file from its bytes, refusing invalid UTF-8 with its position (see `YAMLValue.parse(bytes:)`).
+    public init(parsingVarsFile bytes: some Collection<UInt8>, source: String) throws(YAMLSyntaxError) {
+        try self.init(varsFile: try YAMLValue.parse(bytes: bytes, source: source), source: source)
+    }
+
+    private init(varsFile document: YAMLValue, source: String) throws(YAMLSyntaxError) {
+        switch document {
         case .null:
             values = [:]
         case .map(let map):

@@ -31,14 +31,15 @@ public final class VariableStore: VariableSource {
             values = [:]
             return
         }
-        let text: String
+        let data: Data
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw StoreError(description: "Reading variables file store '\(path)': \(error.localizedDescription)")
         }
         do {
-            values = try StaticVariables(parsingVarsFile: text, source: path).values
+            // Bytes, so that invalid UTF-8 is refused with its position.
+            values = try StaticVariables(parsingVarsFile: data, source: path).values
         } catch {
             throw StoreError(description: "Deserializing variables file store '\(path)': \(error.message)")
         }

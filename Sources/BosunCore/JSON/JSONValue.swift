@@ -88,6 +88,8 @@ extension JSONValue {
         case .null: self = .null
         case .bool(let b): self = .bool(b)
         case .int(let i): self = .int(i)
+        // JSON numbers are doubles to most readers; integers above Int.max were always sent so.
+        case .uint(let u): self = .double(Double(u))
         case .float(let d): self = .double(d)
         case .string(let s): self = .string(s)
         case .array(let items): self = .array(items.map(JSONValue.init(yaml:)))

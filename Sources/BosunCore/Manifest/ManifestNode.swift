@@ -33,6 +33,7 @@ struct ManifestNode {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
+        case .uint(let u): return String(u)
         case .float(let d): return GoFloatFormat.format(d)
         case .string(let s): return "\"\(s.count > 60 ? String(s.prefix(60)) + "…" : s)\""
         case .array: return "a list"
@@ -51,7 +52,7 @@ struct ManifestNode {
         case .string(let s):
             if s.isEmpty && required { problem("must not be empty") }
             return s
-        case .int, .float, .bool:
+        case .int, .uint, .float, .bool:
             // go-yaml would have read `version: 1.2` as a number; BOSH accepts it as text.
             return value.goDisplayString
         default:

@@ -27,6 +27,17 @@ public struct OpsFile: Sendable {
         try self.init(document: document, source: source)
     }
 
+    /// Parses an ops file's bytes, refusing invalid UTF-8 with its position (see `YAMLValue.parse(bytes:)`).
+    public init(parsing bytes: some Collection<UInt8>, source: String) throws(InvalidError) {
+        let document: YAMLValue
+        do {
+            document = try YAMLValue.parse(bytes: bytes, source: source)
+        } catch {
+            throw InvalidError(description: "Deserializing ops file '\(source)': \(error.message)")
+        }
+        try self.init(document: document, source: source)
+    }
+
     public init(document: YAMLValue, source: String) throws(InvalidError) {
         self.source = source
         let items: [YAMLValue]

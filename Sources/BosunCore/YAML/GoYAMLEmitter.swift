@@ -111,6 +111,7 @@ struct GoYAMLEmitter {
         case .null: return ("null", .plain)
         case .bool(let b): return (b ? "true" : "false", .plain)
         case .int(let i): return (String(i), .plain)
+        case .uint(let u): return (String(u), .plain)
         case .float(let d): return (GoFloatFormat.format(d), .plain)
         case .string(let s):
             if s.utf8.contains(UInt8(ascii: "\n")) { return (s, .literal) }

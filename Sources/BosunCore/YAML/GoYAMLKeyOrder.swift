@@ -12,6 +12,7 @@ enum GoYAMLKeyOrder {
         switch value {
         case .bool: return 1
         case .int: return 2
+        case .uint: return 11
         case .float: return 14
         case .null: return 20  // a nil interface{} stays reflect.Interface
         case .map: return 21
@@ -23,6 +24,7 @@ enum GoYAMLKeyOrder {
     private static func numeric(_ value: YAMLValue) -> Double? {
         switch value {
         case .int(let i): return Double(i)
+        case .uint(let u): return Double(u)
         case .float(let d): return d
         case .bool(let b): return b ? 1 : 0
         default: return nil
@@ -36,6 +38,7 @@ enum GoYAMLKeyOrder {
             if ak != bk { return ak < bk }
             switch (a, b) {
             case (.int(let x), .int(let y)): return x < y
+            case (.uint(let x), .uint(let y)): return x < y
             case (.float(let x), .float(let y)): return x < y
             case (.bool(let x), .bool(let y)): return !x && y
             default: return false

@@ -39,7 +39,7 @@ enum GoYAMLResolver {
             if GoTimestamp.looksLikeTimestamp(text) { return .timestamp }
             let plain = text.replacingUnderscores()
             if let i = GoNumberParsing.parseInt(plain) { return .value(.int(i)) }
-            if let u = GoNumberParsing.parseUnsigned(plain) { return .value(.float(Double(u))) }
+            if let u = GoNumberParsing.parseUnsigned(plain) { return .value(.uint(u)) }
             if GoNumberParsing.isYAMLStyleFloat(plain), let d = GoNumberParsing.parseFloat(plain) {
                 return .value(.float(d))
             }

@@ -9,6 +9,9 @@ public enum YAMLValue: Sendable {
     case null
     case bool(Bool)
     case int(Int)
+    /// An integer above `Int.max` (up to 2^64-1), which go-yaml v2 decodes as `uint64`. Integers
+    /// that fit an `Int` are always `.int`, so each number has one representation.
+    case uint(UInt64)
     case float(Double)
     case string(String)
     case array([YAMLValue])
@@ -45,6 +48,7 @@ public enum YAMLValue: Sendable {
         case .null: return "<nil>"
         case .bool: return "bool"
         case .int: return "int"
+        case .uint: return "uint64"
         case .float: return "float64"
         case .string: return "string"
         case .array: return "[]interface {}"
@@ -58,6 +62,7 @@ public enum YAMLValue: Sendable {
         case .null: return "<nil>"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
+        case .uint(let u): return String(u)
         case .float(let d): return GoFloatFormat.format(d)
         case .string(let s): return s
         case .array(let a): return "[" + a.map(\.goDisplayString).joined(separator: " ") + "]"
@@ -93,6 +98,7 @@ extension YAMLValue: Hashable {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
         case (.int(let a), .int(let b)): return a == b
+        case (.uint(let a), .uint(let b)): return a == b
         case (.float(let a), .float(let b)): return a == b
         case (.string(let a), .string(let b)): return a == b
         case (.array(let a), .array(let b)): return a == b
@@ -109,6 +115,7 @@ extension YAMLValue: Hashable {
         case .null: hasher.combine(0)
         case .bool(let b): hasher.combine(b)
         case .int(let i): hasher.combine(i)
+        case .uint(let u): hasher.combine(u)
         case .float(let d): hasher.combine(d)
         case .string(let s): hasher.combine(s)
         case .array(let a): hasher.combine(a)

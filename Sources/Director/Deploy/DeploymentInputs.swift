@@ -112,6 +112,7 @@ enum DeploymentInputs {
             case .string(let text)?: version = text
             case .int(let number)?: version = String(number)
             case .float(let number)?: version = String(number)
+            case .uint(let number)?: version = String(Double(number))  // as when it was read as a float
             default: return nil
             }
             return match(os: entry["os"]?.stringValue, name: entry["name"]?.stringValue, version: version, in: all).map { "\($0.name)/\($0.version)" }

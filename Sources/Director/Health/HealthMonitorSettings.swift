@@ -27,6 +27,7 @@ public struct HealthMonitorSettings: Sendable, Equatable {
             case nil, .null?: return nil
             case .int(let value)? where value > 0: return Double(value)
             case .float(let value)? where value > 0: return value
+            case .uint(let value)?: return Double(value)
             case let other?: throw DirectorConfiguration.Invalid(description: "\(path): hm.\(key) must be a positive number of seconds, found \(other.goDisplayString)")
             }
         }

@@ -38,7 +38,7 @@ struct ReleaseManifest: Sendable {
             switch value {
             case .string(let text)? where !text.isEmpty: return text
             case .int(let number)?: return String(number)
-            case .float?: return value!.goDisplayString
+            case .float?, .uint?: return value!.goDisplayString
             default:
                 problems.append("\(path) is required")
                 return ""

@@ -32,12 +32,12 @@ import Testing
     }
 
     @Test func optionalKeyIsCreated() throws {
-        let out = try yaml(patch(Self.document, "- {type: replace, path: /new_key?, value: 10}"))
+        let out = try yaml(patch(Self.document, "- {type: replace, path: \"/new_key?\", value: 10}"))
         #expect(out["new_key"] == 10)
     }
 
     @Test func optionalityCarriesOverAndCreatesMaps() throws {
-        let out = try yaml(patch(Self.document, "- {type: replace, path: /key2/nested?/another/deeper, value: 10}"))
+        let out = try yaml(patch(Self.document, "- {type: replace, path: \"/key2/nested?/another/deeper\", value: 10}"))
         #expect(out["key2"]?["nested"]?["another"]?["deeper"] == 10)
         #expect(out["key2"]?["nested"]?["super_nested"] == 2)
     }
@@ -46,7 +46,7 @@ import Testing
         #expect(try yaml(patch(Self.document, "- {type: replace, path: /array/0, value: 10}"))["array"] == [10, 5, 6])
         #expect(try yaml(patch(Self.document, "- {type: replace, path: /array/-, value: 10}"))["array"] == [4, 5, 6, 10])
         #expect(try yaml(patch(Self.document, "- {type: replace, path: /array/-1, value: 10}"))["array"] == [4, 5, 10])
-        #expect(try yaml(patch(Self.document, "- {type: replace, path: /array2?/-, value: 10}"))["array2"] == [10])
+        #expect(try yaml(patch(Self.document, "- {type: replace, path: \"/array2?/-\", value: 10}"))["array2"] == [10])
     }
 
     @Test func prevNextBeforeAfterModifiers() throws {
@@ -70,7 +70,7 @@ import Testing
 
     @Test func creatingUnderANewKeyNeedsAKeyOrArrayToken() throws {
         #expect {
-            _ = try patch("{xyz: 1}", "- {type: replace, path: /abc?/0, value: 1}")
+            _ = try patch("{xyz: 1}", "- {type: replace, path: \"/abc?/0\", value: 1}")
         } throws: { error in
             (error as? PatchError)?.description.hasSuffix(
                 "Expected to find key, matching index or after last index token at path '/abc?/0'") == true
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func matchingIndexSelectsOneItem() throws {
-        let out = try yaml(patch(Self.document, "- {type: replace, path: /items/name=item7/count?, value: 10}"))
+        let out = try yaml(patch(Self.document, "- {type: replace, path: \"/items/name=item7/count?\", value: 10}"))
         #expect(out["items"]?.arrayValue?[0] == ["name": "item7", "count": 10])
     }
 
@@ -92,15 +92,15 @@ import Testing
     }
 
     @Test func optionalMatchAppendsAnItem() throws {
-        let out = try yaml(patch(Self.document, "- {type: replace, path: /items/name=item9?/count, value: 10}"))
+        let out = try yaml(patch(Self.document, "- {type: replace, path: \"/items/name=item9?/count\", value: 10}"))
         #expect(out["items"]?.arrayValue?.last == ["name": "item9", "count": 10])
     }
 
     @Test func matchingComparesStringsOnly() throws {
         #expect(throws: PatchError.self) {
-            _ = try patch("list: [{id: 1}]", "- {type: replace, path: /list/id=1/x?, value: 2}")
+            _ = try patch("list: [{id: 1}]", "- {type: replace, path: \"/list/id=1/x?\", value: 2}")
         }
-        let out = try yaml(patch("list: [{id: '1'}]", "- {type: replace, path: /list/id=1/x?, value: 2}"))
+        let out = try yaml(patch("list: [{id: '1'}]", "- {type: replace, path: \"/list/id=1/x?\", value: 2}"))
         #expect(out["list"]?.arrayValue?[0]["x"] == 2)
     }
 
@@ -108,8 +108,8 @@ import Testing
         #expect(try yaml(patch(Self.document, "- {type: remove, path: /key}"))["key"] == nil)
         #expect(try yaml(patch(Self.document, "- {type: remove, path: /array/1}"))["array"] == [4, 6])
         #expect(try yaml(patch(Self.document, "- {type: remove, path: /items/name=item7}"))["items"]?.arrayValue?.count == 2)
-        #expect(try patch(Self.document, "- {type: remove, path: /nope?/x}") == (try yaml(Self.document).yamlText()))
-        #expect(try patch(Self.document, "- {type: remove, path: /items/name=nope?}") == (try yaml(Self.document).yamlText()))
+        #expect(try patch(Self.document, "- {type: remove, path: \"/nope?/x\"}") == (try yaml(Self.document).yamlText()))
+        #expect(try patch(Self.document, "- {type: remove, path: \"/items/name=nope?\"}") == (try yaml(Self.document).yamlText()))
     }
 
     @Test func removingTheRootFails() throws {
@@ -163,7 +163,7 @@ import Testing
     }
 
     @Test func copyTakesAValueFromElsewhere() throws {
-        #expect(try yaml(patch(Self.document, "- {type: copy, from: /key2/other, path: /copied?}"))["copied"] == 3)
+        #expect(try yaml(patch(Self.document, "- {type: copy, from: /key2/other, path: \"/copied?\"}"))["copied"] == 3)
     }
 
     @Test(arguments: [

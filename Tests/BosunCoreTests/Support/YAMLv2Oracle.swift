@@ -39,8 +39,34 @@ enum YAMLv2Oracle {
         return .success(output)
     }()
 
-    /// Round-trips each file through go-yaml v2; an entry is nil when go-yaml rejected the file.
-    static func roundTrip(_ files: [URL]) throws -> [String?] {
+    /// go-yaml's refusal of a document: `yaml: line 3: did not find expected key`.
+    struct Refusal: Error, CustomStringConvertible {
+        var text: String
+        var description: String { text }
+
+        /// The message without go-yaml's `yaml: ` and `line N: ` prefixes, which Bosun words its own way.
+        var reason: String {
+            var rest = Substring(text)
+            if rest.hasPrefix("yaml: ") { rest = rest.dropFirst("yaml: ".count) }
+            if rest.hasPrefix("line "), let colon = rest.firstIndex(of: ":"),
+                rest[rest.index(rest.startIndex, offsetBy: 5)..<colon].allSatisfy(\.isNumber)
+            {
+                rest = rest[rest.index(after: colon)...].drop(while: { $0 == " " })
+            }
+            // go-yaml dumps a rejected key in Go syntax (`[]interface {}{"a", "b"}`); Bosun names it its own way.
+            if rest.hasPrefix("invalid map key: ") { return "invalid map key: " }
+            // `cannot decode !!str `abc` as a !!int`: Bosun leaves the text out, it may be a secret.
+            if rest.hasPrefix("cannot decode "), let tick = rest.firstIndex(of: "`"),
+                let end = rest[rest.index(after: tick)...].firstIndex(of: "`")
+            {
+                return String(rest[..<tick]) + rest[rest.index(end, offsetBy: 2)...]
+            }
+            return String(rest)
+        }
+    }
+
+    /// Round-trips each file through go-yaml v2: its printed text, or its error when it rejected the file.
+    static func roundTrip(_ files: [URL]) throws -> [Result<String, Refusal>] {
         let binary = try binary.get()
         let process = Process()
         process.executableURL = binary
@@ -53,6 +79,10 @@ enum YAMLv2Oracle {
         let text = String(decoding: data, as: UTF8.self)
         var results = text.components(separatedBy: "\u{1e}\n")
         results.removeLast()  // after the final separator
-        return results.map { $0.hasPrefix("ERROR: ") ? nil : $0 }
+        return results.map { result in
+            guard result.hasPrefix("ERROR: ") else { return .success(result) }
+            let message = result.dropFirst("ERROR: ".count).trimmingCharacters(in: .newlines)
+            return .failure(Refusal(text: message))
+        }
     }
 }

@@ -59,7 +59,7 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-fixed-point-\(UUID().uuidString).yml")
         try ours.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let goOutput = try #require(try YAMLv2Oracle.roundTrip([file]).first ?? nil)
+        let goOutput = try #require(try YAMLv2Oracle.roundTrip([file]).first).get()
         #expect(ours == goOutput)
     }
 }
