@@ -127,13 +127,22 @@ struct InterpolationRequest {
         return result.yamlText()
     }
 
+    /// A YAML file's text (`-`: standard input); invalid UTF-8 or a file over the YAML size limit
+    /// is refused naming where, never decoded with replacement characters.
     static func read(_ path: String, what: String) throws(CommandFailure) -> String {
+        let data: Data
         if path == "-" {
-            return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                throw CommandFailure(message: "Reading \(what) '\(path)': no such file or not readable")
+            }
+            data = contents
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure(message: "Reading \(what) '\(path)': no such file or not readable")
+        do {
+            return try YAMLValue.text(decoding: data, source: path)
+        } catch {
+            throw CommandFailure(message: "Reading \(what) '\(path)': \(error.message)")
         }
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -116,8 +116,9 @@ public struct DirectorConfiguration: Sendable, Equatable {
     public static func load(stateDirectory: String) throws -> DirectorConfiguration {
         var configuration = DirectorConfiguration(stateDirectory: stateDirectory)
         let path = stateDirectory + "/config.yml"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return configuration }
-        let yaml = try YAMLValue.parse(text, source: path)
+        // A missing file means the defaults; one that is there is read strictly (bad UTF-8 named).
+        guard let data = FileManager.default.contents(atPath: path) else { return configuration }
+        let yaml = try YAMLValue.parse(bytes: data, source: path)
         guard case .map = yaml else {
             if yaml.isNull { return configuration }
             throw Invalid(description: "\(path): expected a map of settings")

@@ -209,6 +209,22 @@ extension DirectorCommandsTests {
         return tarball
     }
 
+    @Test("a manifest posted as an alias bomb or with invalid UTF-8 is refused naming why, and the director keeps serving")
+    func hostileManifests() async throws {
+        try await withDirector { director in
+            let levels = (1...9).map { level in
+                "l\(level): &l\(level) [" + Array(repeating: level == 1 ? "lol" : "*l\(level - 1)", count: 9).joined(separator: ",") + "]"
+            }
+            let bomb = try await DirectorHTTPClientForCLI.postYAML("/deployments", Data(("name: bomb\n" + levels.joined(separator: "\n")).utf8), director)
+            #expect(bomb.status == 400 && bomb.body.contains("document contains excessive aliasing"), "\(bomb)")
+            let latin1 = try await DirectorHTTPClientForCLI.postYAML("/deployments", Data("name: caf".utf8) + [0xE9], director)
+            #expect(latin1.status == 400 && latin1.body.contains("UTF-8 octet") && latin1.body.contains("line 1, column 10"), "\(latin1)")
+            let deep = try await DirectorHTTPClientForCLI.postYAML("/deployments", Data(("name: deep\nx: " + String(repeating: "[", count: 5000)).utf8), director)
+            #expect(deep.status == 400 && deep.body.contains("1000"), "\(deep)")
+            #expect(try await DirectorHTTPClientForCLI.get("/deployments", director) == [])
+        }
+    }
+
     @Test("upload-release stores the official CLI's tarball (sha256 digests) with its jobs and packages; bad tarballs store nothing")
     func releases() async throws {
         try await withDirector { director in
@@ -325,6 +341,20 @@ extension DirectorCommandsTests {
 
 /// A direct API read for what the CLI does not show.
 enum DirectorHTTPClientForCLI {
+    /// `POST path` with `body` as `text/yaml`; the HTTP status and the reply.
+    static func postYAML(_ path: String, _ body: Data, _ director: RunningDirector) async throws -> (status: Int, body: String) {
+        let scratch = try ScratchDirectory()
+        let file = scratch.url.appendingPathComponent("body.yml")
+        try body.write(to: file)
+        let result = try await BosunBinary.runProgram(
+            "/usr/bin/curl",
+            ["-s", "-w", "\\n%{http_code}", "--cacert", try scratch.write("ca.crt", director.caPEM), "-u", "admin:\(director.adminPassword)",
+             "-H", "Content-Type: text/yaml", "--data-binary", "@" + file.path, director.url + path],
+            in: scratch.url)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
     /// `POST /releases` with a tarball, as the official CLI uploads one; returns the task id.
     static func postRelease(_ tarball: String, _ director: RunningDirector) async throws -> String {
         let scratch = try ScratchDirectory()

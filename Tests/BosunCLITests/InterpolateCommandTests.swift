@@ -61,6 +61,26 @@ import Testing
         #expect(cert.stdout.hasPrefix("-----BEGIN CERTIFICATE-----\n"))  // …but the store does
     }
 
+    /// A few hundred bytes that expand to billions of nodes, and bytes that are not UTF-8: refused
+    /// as go-yaml refuses them, naming the limit or the position (time and memory: the yaml
+    /// benchmark).
+    @Test func anAliasBombAndInvalidUTF8AreRefusedWithWhere() throws {
+        let dir = try ScratchDirectory()
+        let levels = (1...9).map { level in
+            "l\(level): &l\(level) [" + Array(repeating: level == 1 ? "\"lol\"" : "*l\(level - 1)", count: 9).joined(separator: ",") + "]"
+        }
+        try dir.write("bomb.yml", "name: bomb\n" + levels.joined(separator: "\n") + "\n")
+        let bomb = try BosunBinary.run(["int", "bomb.yml"], in: dir.url)
+        #expect(bomb.status == 1 && bomb.stdout.isEmpty)
+        #expect(bomb.stderr.contains("Parsing manifest 'bomb.yml': document contains excessive aliasing"), "\(bomb.stderr)")
+        let invalid = dir.url.appendingPathComponent("latin1.yml")
+        try Data("name: caf".utf8 + [0xE9] + Data("\n".utf8)).write(to: invalid)
+        let refused = try BosunBinary.run(["int", "latin1.yml"], in: dir.url)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("Reading manifest 'latin1.yml'") && refused.stderr.contains("UTF-8 octet"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("line 1, column 10"), "\(refused.stderr)")
+    }
+
     @Test func aFailingOpsFileExitsOneNamesTheOpAndWritesNothing() throws {
         let dir = try ScratchDirectory()
         try dir.write("m.yml", Self.manifest)

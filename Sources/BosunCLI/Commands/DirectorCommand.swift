@@ -81,11 +81,7 @@ extension DirectorCommand {
     }
 
     static func readFile(_ path: String) throws(CommandFailure) -> String {
-        if path == "-" { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CommandFailure(message: "Reading file '\(path)': no such file")
-        }
-        return text
+        try InterpolationRequest.read(path, what: "file")
     }
 
     static func query(_ items: [(String, String?)]) -> String {

@@ -43,6 +43,25 @@ extension YAMLValue {
         return try result.get()
     }
 
+    /// The text of a document's bytes for readers that keep it as text (to store or interpolate
+    /// it): invalid UTF-8 and documents over the size limit are refused as `parse(bytes:)`
+    /// refuses them, instead of being decoded with replacement characters.
+    public static func text(
+        decoding bytes: some Collection<UInt8>, source: String = "YAML", limits: YAMLLimits = .standard
+    ) throws(YAMLSyntaxError) -> String {
+        let copy = Array(bytes)
+        let checked = copy.withUnsafeBufferPointer { buffer in
+            Result { () throws(YAMLSyntaxError) in
+                try checkSize(buffer, source: source, limits: limits)
+                guard !YAMLByteChecks.isUTF16(buffer), let invalid = YAMLByteChecks.firstInvalidUTF8(buffer) else { return }
+                let mark = YAMLByteChecks.mark(of: invalid.offset, in: buffer)
+                throw YAMLSyntaxError(source: source, message: "\(invalid.problem) at \(mark.text) (byte offset \(invalid.offset))")
+            }
+        }
+        try checked.get()
+        return String(decoding: copy, as: UTF8.self)
+    }
+
     private static func parseBytes(
         _ bytes: UnsafeBufferPointer<UInt8>, source: String, limits: YAMLLimits
     ) throws(YAMLSyntaxError) -> YAMLValue {

@@ -40,8 +40,7 @@ struct ConfigController {
     }
 
     static func body(_ request: Request) async throws -> String {
-        let buffer = try await request.body.collect(upTo: 64 << 20)
-        return String(buffer: buffer)
+        try await request.yamlText(source: "config")
     }
 
     static func jsonBody(_ request: Request) async throws -> JSONValue {

@@ -84,7 +84,7 @@ struct DeploymentController {
     }
 
     func deploy(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
-        let text = String(buffer: try await request.body.collect(upTo: 64 << 20))
+        let text = try await request.yamlText(source: "manifest")
         let name: String
         do {
             let yaml = try YAMLValue.parse(text, source: "manifest")
@@ -142,7 +142,7 @@ struct DeploymentController {
     /// before asking to go on.
     func diff(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        let text = String(buffer: try await request.body.collect(upTo: 64 << 20))
+        let text = try await request.yamlText(source: "manifest")
         let old = try await DeploymentRecord.query(on: database).filter(\.$name == name).first()?.manifest ?? ""
         let configs = try await DeployConfigs.latest(on: database).context
         let redact = request.uri.queryParameters.get("redact") != "false"
