@@ -103,7 +103,9 @@ extension DeployEnvironment {
         var environment = DeployEnvironment(
             directorName: configuration.name, directorUUID: identity.uuid, agents: hub, natsServer: natsServer,
             natsCertificates: natsCertificates,
-            agentMbusURL: { "tls://\(advertised):\(try await natsServer.listeningPort())" },
+            // `nats://`, as BOSH writes it: the Go agent knows no `tls://` scheme; TLS comes from
+            // the server requiring it and the certificate in the VM's env.
+            agentMbusURL: { "nats://\(advertised):\(try await natsServer.listeningPort())" },
             agentBlobstore: try JSONValue(encoding: blobstore),
             configServer: try ConfigServer(keyPath: configuration.stateDirectory + "/config-server.key", directorName: configuration.name),
             renderer: ERBRenderer())

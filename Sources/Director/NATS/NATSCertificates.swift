@@ -14,6 +14,10 @@ struct NATSCertificates: Sendable {
     let directorKeyPEM: String
     private let ca: YAMLValue
 
+    /// The server's name: the Go bosh-agent pins it to `^[a-zA-Z0-9*\-]*.nats.bosh-internal$`
+    /// (`mbus/nats_handler.go`) and refuses any other, so it is BOSH's, not a Bosun name.
+    static let serverName = "default.nats.bosh-internal"
+
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
@@ -31,15 +35,16 @@ struct NATSCertificates: Sendable {
         let addresses = Set(["127.0.0.1"] + serverAddresses).sorted()
         let serverCertificate = directory + "/nats-server.crt", serverKey = directory + "/nats-server.key"
         let directorCertificate = directory + "/nats-director.crt", directorKey = directory + "/nats-director.key"
+        // What the server certificate was issued for: its name and addresses. A state directory
+        // from before the name changed records addresses only, so its certificate is issued anew.
         let addressesFile = directory + "/nats-server.addresses"
+        let wanted = ([serverName] + addresses).joined(separator: "\n")
         let recorded = (try? String(contentsOfFile: addressesFile, encoding: .utf8)) ?? ""
-        if !FileManager.default.fileExists(atPath: serverCertificate) || recorded != addresses.joined(separator: "\n") {
-            let server = try issue(
-                ca: ca, commonName: "default.nats.bosun-internal", alternativeNames: addresses + ["default.nats.bosun-internal"],
-                usage: "server_auth")
+        if !FileManager.default.fileExists(atPath: serverCertificate) || recorded != wanted {
+            let server = try issue(ca: ca, commonName: serverName, alternativeNames: addresses + [serverName], usage: "server_auth")
             try DirectorIdentity.write(server.key, to: serverKey, mode: 0o600)
             try DirectorIdentity.write(server.certificate, to: serverCertificate, mode: 0o644)
-            try DirectorIdentity.write(addresses.joined(separator: "\n"), to: addressesFile, mode: 0o600)
+            try DirectorIdentity.write(wanted, to: addressesFile, mode: 0o600)
         }
         if !FileManager.default.fileExists(atPath: directorCertificate) {
             let director = try issue(

@@ -55,7 +55,11 @@ struct ManagedNATSServerTests {
         try await whileRunning(group) {
             let url = try await server.url()
             let director = Self.clientConfiguration(url: url, caPath: nats.caPath, certificate: directorCertificate, key: directorKey)
-            let agent1 = Self.clientConfiguration(url: url, caPath: nats.caPath, certificate: files["agent-1"]!.0, key: files["agent-1"]!.1)
+            // Agents get `nats://` URLs, as from BOSH (the Go agent knows no `tls://`): the server's
+            // demand still puts the connection under TLS with the agent's certificate.
+            #expect(url.hasPrefix("tls://"))
+            let agentURL = "nats://" + url.dropFirst("tls://".count)
+            let agent1 = Self.clientConfiguration(url: agentURL, caPath: nats.caPath, certificate: files["agent-1"]!.0, key: files["agent-1"]!.1)
             let agent2 = Self.clientConfiguration(url: url, caPath: nats.caPath, certificate: files["agent-2"]!.0, key: files["agent-2"]!.1)
 
             // agent-2 is not allowed yet: the server refuses it.
@@ -93,5 +97,40 @@ struct ManagedNATSServerTests {
                 try await director.flush()
             }
         }
+    }
+
+    /// The Go agent refuses a NATS server whose certificate is not named `*.nats.bosh-internal`;
+    /// a state directory whose certificate predates the name gets a new one on the next start.
+    @Test func theServerCertificateHasTheNameTheGoAgentPinsAndOldOnesAreIssuedAgain() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-nats-names-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try DirectorIdentity.generateCertificates(
+            addresses: ["127.0.0.1"], caPath: directory + "/director-ca.crt", caKeyPath: directory + "/director-ca.key",
+            certificatePath: directory + "/director.crt", keyPath: directory + "/director.key")
+        let first = try NATSCertificates.loadOrCreate(directory: directory, serverAddresses: ["10.244.0.1"])
+        let names = try Self.subjectAndNames(first.serverCertificatePath)
+        #expect(names.contains("CN = default.nats.bosh-internal") || names.contains("CN=default.nats.bosh-internal"), "\(names)")
+        #expect(names.contains("DNS:default.nats.bosh-internal") && names.contains("IP Address:10.244.0.1"), "\(names)")
+        let issued = try String(contentsOfFile: first.serverCertificatePath, encoding: .utf8)
+        _ = try NATSCertificates.loadOrCreate(directory: directory, serverAddresses: ["10.244.0.1"])
+        #expect(try String(contentsOfFile: first.serverCertificatePath, encoding: .utf8) == issued, "kept while nothing changed")
+        // What a director before the rename recorded: the addresses only.
+        try "10.244.0.1\n127.0.0.1".write(toFile: directory + "/nats-server.addresses", atomically: true, encoding: .utf8)
+        _ = try NATSCertificates.loadOrCreate(directory: directory, serverAddresses: ["10.244.0.1"])
+        #expect(try String(contentsOfFile: first.serverCertificatePath, encoding: .utf8) != issued, "issued again")
+        #expect(try Self.subjectAndNames(first.serverCertificatePath).contains("DNS:default.nats.bosh-internal"))
+    }
+
+    static func subjectAndNames(_ path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["x509", "-in", path, "-noout", "-subject", "-ext", "subjectAltName"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -79,13 +79,38 @@ struct InstanceLifecycle: Sendable {
             try await context.ledger.measure("watch") { () async throws in try await Task.sleep(for: .milliseconds(milliseconds)) }
             state = try await agent.send(.getState(full: false))
             if state["job_state"] == "running" {
-                let uptimes = (state["processes"]?.arrayValue ?? []).compactMap { $0["uptime"]?["ms"]?.intValue }
-                return .now - .milliseconds(uptimes.min() ?? 0)
+                let uptime = Self.youngestUptime(state["processes"]?.arrayValue ?? [])
+                if uptime.wholeSeconds {
+                    context.events.debug("\(instanceName): its agent reports uptimes in whole seconds only; downtime is known to within a second")
+                }
+                return .now - .milliseconds(uptime.milliseconds)
             }
         }
         let failing = (state["processes"]?.arrayValue ?? []).filter { $0["state"] != "running" }.compactMap { $0["name"]?.stringValue }
         throw DeployError(
             "'\(instanceName)' is not running after update. Review logs for failed jobs: \(failing.isEmpty ? "(none reported)" : failing.joined(separator: ", "))")
+    }
+}
+
+extension InstanceLifecycle {
+    /// The youngest process's uptime: Bosun's agent reports `uptime.ms`, the Go bosh-agent only
+    /// `uptime.secs` (then `wholeSeconds`: the figure is coarser). No process reporting one: 0.
+    static func youngestUptime(_ processes: [JSONValue]) -> (milliseconds: Int, wholeSeconds: Bool) {
+        var youngest: Int?
+        var wholeSeconds = false
+        for process in processes {
+            let milliseconds: Int
+            if let ms = process["uptime"]?["ms"]?.intValue {
+                milliseconds = ms
+            } else if let secs = process["uptime"]?["secs"]?.intValue {
+                milliseconds = secs * 1000
+                wholeSeconds = true
+            } else {
+                continue
+            }
+            youngest = min(youngest ?? milliseconds, milliseconds)
+        }
+        return (youngest ?? 0, wholeSeconds)
     }
 }
 
