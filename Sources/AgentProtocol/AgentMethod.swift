@@ -102,11 +102,23 @@ public enum AgentMethod: Sendable, Equatable {
     }
 
     /// The positional `arguments` array.
+    static func encoded(_ value: some Encodable) -> JSONValue {
+        // Our own Codable types always encode.
+        (try? JSONValue(encoding: value)) ?? .null
+    }
+
+    /// A dependency of `compile_package_with_signed_url` as the Go bosh-agent reads it
+    /// (`agent/compiler`): its URL under `package_get_signed_url`, not the apply spec's `signed_url`.
+    static func signedDependency(_ blob: BlobReference) -> JSONValue {
+        var entry: [String: JSONValue] = [
+            "name": .string(blob.name), "version": .string(blob.version), "sha1": .string(blob.sha1), "blobstore_id": .string(blob.blobstoreID),
+        ]
+        if let url = blob.signedURL { entry["package_get_signed_url"] = .string(url) }
+        return .object(entry)
+    }
+
     public var arguments: [JSONValue] {
-        func encoded(_ value: some Encodable) -> JSONValue {
-            // Our own Codable types always encode.
-            (try? JSONValue(encoding: value)) ?? .null
-        }
+        func encoded(_ value: some Encodable) -> JSONValue { Self.encoded(value) }
         switch self {
         case .ping, .info, .stop, .start, .listDisk, .shutdown:
             return []
@@ -137,7 +149,7 @@ public enum AgentMethod: Sendable, Equatable {
             return [[
                 "package_get_signed_url": .string(sourceURL), "upload_signed_url": .string(uploadURL),
                 "digest": .string(package.sha1), "name": .string(package.name), "version": .string(package.version),
-                "deps": encoded(package.dependencies),
+                "deps": .object(package.dependencies.mapValues(Self.signedDependency)),
             ]]
         case .fetchLogs(let types, let filters):
             return [.string(types.joined(separator: ",")), filters.map { .array($0.map(JSONValue.string)) } ?? .null]

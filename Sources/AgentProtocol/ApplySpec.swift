@@ -21,6 +21,29 @@ public struct BlobReference: Codable, Sendable, Hashable {
         case name, version, sha1
         case signedURL = "signed_url"
         case blobstoreID = "blobstore_id"
+        case packageGetSignedURL = "package_get_signed_url"
+    }
+
+    /// Reads the apply spec's `signed_url`, or a signed compile dependency's
+    /// `package_get_signed_url`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        version = try container.decode(String.self, forKey: .version)
+        sha1 = try container.decode(String.self, forKey: .sha1)
+        blobstoreID = try container.decode(String.self, forKey: .blobstoreID)
+        signedURL =
+            try container.decodeIfPresent(String.self, forKey: .signedURL)
+            ?? container.decodeIfPresent(String.self, forKey: .packageGetSignedURL)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(version, forKey: .version)
+        try container.encode(sha1, forKey: .sha1)
+        try container.encode(blobstoreID, forKey: .blobstoreID)
+        try container.encodeIfPresent(signedURL, forKey: .signedURL)
     }
 }
 
@@ -46,10 +69,16 @@ public struct ApplySpec: Codable, Sendable, Equatable {
     public struct Job: Codable, Sendable, Equatable {
         public var name: String
         public var templates: [BlobReference]
+        /// BOSH's legacy single-job fields, set for errand groups: the Go bosh-agent's
+        /// `run_errand` without a name runs `template` ("At least one job template is required").
+        public var template: String?
+        public var version: String?
 
-        public init(name: String, templates: [BlobReference]) {
+        public init(name: String, templates: [BlobReference], template: String? = nil, version: String? = nil) {
             self.name = name
             self.templates = templates
+            self.template = template
+            self.version = version
         }
     }
 

@@ -60,6 +60,32 @@ import Testing
                 == #"{"arguments":["src","sha","greeter","1.0.1",{"libgreet":{"blobstore_id":"lb","name":"libgreet","sha1":"ls","version":"2.0.1"}}],"method":"compile_package","protocol":3,"reply_to":"director.d1.a1.r1"}"#)
     }
 
+    /// The Go bosh-agent (`agent/compiler/compiler_interface.go`) reads a signed dependency's URL
+    /// from `package_get_signed_url`; with `signed_url` it fell back to the blobstore and got a 401.
+    @Test func signedCompileDependenciesUseTheGoAgentsKey() throws {
+        let method = AgentMethod.compilePackageWithSignedURL(
+            .init(blobstoreID: "src", sha1: "sha", name: "greeter", version: "1.0.1", dependencies: [
+                "libgreet": .init(name: "libgreet", version: "2.0.1", sha1: "ls", blobstoreID: "lb", signedURL: "https://b/lb?st=x")
+            ]), sourceURL: "https://b/src?st=y", uploadURL: "https://b/out?st=z")
+        #expect(
+            try request(method)
+                == #"{"arguments":[{"deps":{"libgreet":{"blobstore_id":"lb","name":"libgreet","package_get_signed_url":"https://b/lb?st=x","sha1":"ls","version":"2.0.1"}},"digest":"sha","name":"greeter","package_get_signed_url":"https://b/src?st=y","upload_signed_url":"https://b/out?st=z","version":"1.0.1"}],"method":"compile_package_with_signed_url","protocol":3,"reply_to":"director.d1.a1.r1"}"#)
+        let back = try JSONCoding.decoder.decode(JSONValue.self, from: Data(try request(method).utf8))["arguments"]?.arrayValue?.first?["deps"]?["libgreet"]
+        #expect(try back?.decode(as: BlobReference.self).signedURL == "https://b/lb?st=x", "Bosun's agent reads it too")
+    }
+
+    /// An errand group's spec names its job as BOSH's does (`job.template`, `job.version`) and
+    /// `run_errand` names it: the Go agent refuses an errand without either.
+    @Test func errandGroupSpecAndRunErrandNameTheJob() throws {
+        var spec = Self.spec
+        spec.job.template = "greeter"
+        spec.job.version = "v1"
+        let job = try JSONCoding.decoder.decode(JSONValue.self, from: Data(try json(spec).utf8))["job"]
+        #expect(job?["template"] == "greeter" && job?["version"] == "v1")
+        #expect(try JSONCoding.decoder.decode(JSONValue.self, from: Data(try json(Self.spec).utf8))["job"]?["template"] == nil)
+        #expect(try request(.runErrand(name: "smoke")).contains(#""arguments":["smoke"],"method":"run_errand""#))
+    }
+
     @Test func updateSettingsAndUploadBlob() throws {
         let settings = UpdateSettings(
             trustedCerts: "CERT", diskAssociations: [.init(name: "data", cid: "disk-1")],

@@ -89,7 +89,7 @@ struct CompilePackageAction: AgentAction {
 
 /// `compile_package_with_signed_url({package_get_signed_url, upload_signed_url, digest, name,
 /// version, deps})`: `compile_package` for an agent without blobstore credentials — the source, each
-/// dependency (`deps.<name>.signed_url`) and the result go through pre-signed URLs. The reply is the
+/// dependency (`deps.<name>.package_get_signed_url`, as the Go agent reads it) and the result go through pre-signed URLs. The reply is the
 /// same `{"result": {"blobstore_id", "sha1"}}`, the id being the upload URL's.
 struct CompilePackageWithSignedURLAction: AgentAction {
     var isAsynchronous: Bool { true }

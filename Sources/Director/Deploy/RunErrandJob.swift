@@ -121,10 +121,19 @@ struct RunErrandJob: TaskJob {
         let render = RenderStage(
             context: context, environment: environment, deploymentName: deployment, manifest: prepared.manifest,
             releases: prepared.releases, stemcells: prepared.stemcells, compiled: compiled, secrets: prepared.variables.secretStrings)
-        let rendered = try await context.events.step(stage: "Rendering templates", task: "Rendering templates") {
+        var rendered = try await context.events.step(stage: "Rendering templates", task: "Rendering templates") {
             try await render.run(prepared.plan)
         }
         try TemplateSizeCheck(environment: environment).check(prepared.plan, rendered: rendered)
+        // As BOSH does for an errand group: the first job is the spec's `job.template` and the
+        // errand `run_errand` names, so either agent knows what to run.
+        let errandJob = instanceGroup.jobs.first?.name
+        for plan in groupPlan.instances {
+            guard var output = rendered[plan.id], let first = output.spec.job.templates.first(where: { $0.name == errandJob }) else { continue }
+            output.spec.job.template = first.name
+            output.spec.job.version = first.version
+            rendered[plan.id] = output
+        }
         let hashes = Dictionary(
             groupPlan.instances.map { ("\($0.group)/\($0.index)", rendered[$0.id]?.configurationHash ?? "") }, uniquingKeysWith: { a, _ in a })
         if let skipped = try await skipIfUnchanged(group, instances: hashes, context: context) { return skipped }
@@ -150,7 +159,7 @@ struct RunErrandJob: TaskJob {
                     created.append((record, vm))
                 }
             }
-            try await run(group, job: nil, on: created, context: context, environment: environment)
+            try await run(group, job: errandJob, on: created, context: context, environment: environment)
         } catch {
             if !keepAlive { try? await deleteErrandInstances(group, context: context, steps: steps) }
             throw error
