@@ -31,6 +31,16 @@ public struct Heartbeat: Codable, Sendable, Equatable {
                 self.user = user
                 self.wait = wait
             }
+
+            /// The Go bosh-agent leaves out what it could not measure (`omitempty`): "" then.
+            public init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                sys = try container.decodeIfPresent(String.self, forKey: .sys) ?? ""
+                user = try container.decodeIfPresent(String.self, forKey: .user) ?? ""
+                wait = try container.decodeIfPresent(String.self, forKey: .wait) ?? ""
+            }
+
+            enum CodingKeys: String, CodingKey { case sys, user, wait }
         }
 
         public struct DiskUsage: Codable, Sendable, Equatable {
@@ -40,6 +50,12 @@ public struct Heartbeat: Codable, Sendable, Equatable {
             public init(percent: String, inodePercent: String) {
                 self.percent = percent
                 self.inodePercent = inodePercent
+            }
+
+            public init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                percent = try container.decodeIfPresent(String.self, forKey: .percent) ?? ""
+                inodePercent = try container.decodeIfPresent(String.self, forKey: .inodePercent) ?? ""
             }
 
             enum CodingKeys: String, CodingKey {
@@ -56,6 +72,14 @@ public struct Heartbeat: Codable, Sendable, Equatable {
                 self.kb = kb
                 self.percent = percent
             }
+
+            public init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                kb = try container.decodeIfPresent(String.self, forKey: .kb) ?? ""
+                percent = try container.decodeIfPresent(String.self, forKey: .percent) ?? ""
+            }
+
+            enum CodingKeys: String, CodingKey { case kb, percent }
         }
 
         public struct Uptime: Codable, Sendable, Equatable {
@@ -72,6 +96,21 @@ public struct Heartbeat: Codable, Sendable, Equatable {
             self.swap = swap
             self.uptime = uptime
         }
+
+        /// What the Go bosh-agent omits when empty (`platform/vitals/vitals.go`: `disk` entries,
+        /// `load`, `cpu`…) reads as empty, so its heartbeats count as heard, not as silence.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let empty = Usage(kb: "", percent: "")
+            cpu = try container.decodeIfPresent(CPU.self, forKey: .cpu) ?? CPU(sys: "", user: "", wait: "")
+            disk = try container.decodeIfPresent([String: DiskUsage].self, forKey: .disk) ?? [:]
+            load = try container.decodeIfPresent([String].self, forKey: .load) ?? []
+            mem = try container.decodeIfPresent(Usage.self, forKey: .mem) ?? empty
+            swap = try container.decodeIfPresent(Usage.self, forKey: .swap) ?? empty
+            uptime = try container.decodeIfPresent(Uptime.self, forKey: .uptime)
+        }
+
+        enum CodingKeys: String, CodingKey { case cpu, disk, load, mem, swap, uptime }
     }
 
     public init(

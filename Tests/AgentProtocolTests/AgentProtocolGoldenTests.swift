@@ -128,6 +128,17 @@ import Testing
                 == #"{"created_at":1700000000,"id":"a1","severity":2,"summary":"process died","title":"greeter (10.244.0.10) - pid failed - restart"}"#)
     }
 
+    /// A heartbeat in the Go bosh-agent's shape: fields it could not measure left out
+    /// (`platform/vitals/vitals.go` `omitempty`), no `number_of_processes`. It must decode, or
+    /// the health monitor would count a live agent as silent and resurrect it.
+    @Test func aGoAgentHeartbeatWithOmittedVitalsDecodes() throws {
+        let text = #"{"deployment":"kv","job":"kv-server","index":1,"job_state":"running","node_id":"uuid-2","vitals":{"cpu":{},"disk":{"system":{"percent":"41"},"ephemeral":{}},"mem":{"kb":"2048","percent":"3"},"swap":{},"uptime":{"secs":17}}}"#
+        let heartbeat = try JSONCoding.decoder.decode(Heartbeat.self, from: Data(text.utf8))
+        #expect(heartbeat.jobState == "running" && heartbeat.nodeID == "uuid-2" && heartbeat.numberOfProcesses == nil)
+        #expect(heartbeat.vitals?.disk["system"]?.percent == "41" && heartbeat.vitals?.disk["system"]?.inodePercent == "")
+        #expect(heartbeat.vitals?.load == [] && heartbeat.vitals?.cpu.user == "" && heartbeat.vitals?.uptime?.secs == 17)
+    }
+
     @Test func agentSettings() throws {
         let settings = AgentSettings(
             agentID: "agent-1", vm: .init(name: "vm-1"), mbus: "nats://10.244.0.1:4222",
