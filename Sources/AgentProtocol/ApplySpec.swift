@@ -70,7 +70,8 @@ public struct ApplySpec: Codable, Sendable, Equatable {
         public var name: String
         public var templates: [BlobReference]
         /// BOSH's legacy single-job fields, set for errand groups: the Go bosh-agent's
-        /// `run_errand` without a name runs `template` ("At least one job template is required").
+        /// `run_errand` runs `template`'s `bin/run`, whatever name it is sent, and refuses without
+        /// one ("At least one job template is required to run an errand").
         public var template: String?
         public var version: String?
 

@@ -86,6 +86,13 @@ public struct Heartbeat: Codable, Sendable, Equatable {
             public var secs: Int
 
             public init(secs: Int) { self.secs = secs }
+
+            /// The Go agent omits `secs` when it is 0.
+            public init(from decoder: any Decoder) throws {
+                secs = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(Int.self, forKey: .secs) ?? 0
+            }
+
+            enum CodingKeys: String, CodingKey { case secs }
         }
 
         public init(cpu: CPU, disk: [String: DiskUsage], load: [String], mem: Usage, swap: Usage, uptime: Uptime?) {

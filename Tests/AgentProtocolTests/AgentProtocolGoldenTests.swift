@@ -129,7 +129,8 @@ import Testing
     }
 
     /// A heartbeat in the Go bosh-agent's shape: fields it could not measure left out
-    /// (`platform/vitals/vitals.go` `omitempty`), no `number_of_processes`. It must decode, or
+    /// (`platform/vitals/vitals.go` at dda22d9: `omitempty` on every string, on `disk`, `load`
+    /// and `uptime.secs`), no `number_of_processes`. It must decode, or
     /// the health monitor would count a live agent as silent and resurrect it.
     @Test func aGoAgentHeartbeatWithOmittedVitalsDecodes() throws {
         let text = #"{"deployment":"kv","job":"kv-server","index":1,"job_state":"running","node_id":"uuid-2","vitals":{"cpu":{},"disk":{"system":{"percent":"41"},"ephemeral":{}},"mem":{"kb":"2048","percent":"3"},"swap":{},"uptime":{"secs":17}}}"#
@@ -137,6 +138,9 @@ import Testing
         #expect(heartbeat.jobState == "running" && heartbeat.nodeID == "uuid-2" && heartbeat.numberOfProcesses == nil)
         #expect(heartbeat.vitals?.disk["system"]?.percent == "41" && heartbeat.vitals?.disk["system"]?.inodePercent == "")
         #expect(heartbeat.vitals?.load == [] && heartbeat.vitals?.cpu.user == "" && heartbeat.vitals?.uptime?.secs == 17)
+        let bare = #"{"job_state":"running","node_id":"uuid-3","vitals":{"cpu":{},"mem":{},"swap":{},"uptime":{}}}"#
+        let fresh = try JSONCoding.decoder.decode(Heartbeat.self, from: Data(bare.utf8))
+        #expect(fresh.vitals?.disk == [:] && fresh.vitals?.uptime?.secs == 0 && fresh.deployment == nil)
     }
 
     @Test func agentSettings() throws {
