@@ -101,12 +101,6 @@ public enum AgentMethod: Sendable, Equatable {
         }
     }
 
-    /// The positional `arguments` array.
-    static func encoded(_ value: some Encodable) -> JSONValue {
-        // Our own Codable types always encode.
-        (try? JSONValue(encoding: value)) ?? .null
-    }
-
     /// A dependency of `compile_package_with_signed_url` as the Go bosh-agent reads it
     /// (`agent/compiler`): its URL under `package_get_signed_url`, not the apply spec's `signed_url`.
     static func signedDependency(_ blob: BlobReference) -> JSONValue {
@@ -117,8 +111,12 @@ public enum AgentMethod: Sendable, Equatable {
         return .object(entry)
     }
 
+    /// The positional `arguments` array.
     public var arguments: [JSONValue] {
-        func encoded(_ value: some Encodable) -> JSONValue { Self.encoded(value) }
+        func encoded(_ value: some Encodable) -> JSONValue {
+            // Our own Codable types always encode.
+            (try? JSONValue(encoding: value)) ?? .null
+        }
         switch self {
         case .ping, .info, .stop, .start, .listDisk, .shutdown:
             return []

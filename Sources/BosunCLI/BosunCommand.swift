@@ -25,14 +25,16 @@ public struct BosunCommand: AsyncParsableCommand {
     /// Runs the command line, accepting global flags before the command name as `bosh` does
     /// (`bosun -e lite -d cf deploy …`).
     public static func run(arguments: [String]) async {
-        await main(Self.movingGlobalOptionsAfterCommand(Self.bareSkipDrainMeaningAll(Self.joiningDashedValues(arguments))))
+        await main(Self.bareSkipDrainMeaningAll(Self.movingGlobalOptionsAfterCommand(Self.joiningDashedValues(arguments))))
     }
 
     /// `bosh deploy --skip-drain` skips every group's drain and `--skip-drain=web` only web's; the
     /// bare form becomes `--skip-drain=*` so one option reads both. Other commands' `--skip-drain`
-    /// is a plain flag, as in bosh.
+    /// is a plain flag, as in bosh. Runs once the command name leads (a deployment named `d` is
+    /// not the command).
     static func bareSkipDrainMeaningAll(_ arguments: [String]) -> [String] {
-        guard arguments.contains(where: { DeployCommand.configuration.commandName == $0 || DeployCommand.configuration.aliases.contains($0) })
+        guard let command = arguments.first,
+            command == DeployCommand.configuration.commandName || DeployCommand.configuration.aliases.contains(command)
         else { return arguments }
         return arguments.map { $0 == "--skip-drain" ? "--skip-drain=*" : $0 }
     }

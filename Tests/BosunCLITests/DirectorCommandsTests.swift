@@ -192,6 +192,12 @@ extension DirectorCommandsTests {
 
 extension DirectorCommandsTests {
     /// The release the official bosh CLI built, kept in the repository's test fixtures.
+    /// The go-yaml corpus's "billion laughs" document.
+    static var aliasBomb: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("BosunCoreTests/Fixtures/yaml-corpus/alias-bomb.yml").path
+    }
+
     static var fixtureRelease: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/releases/dummy-0+dev.1.tgz").path
@@ -212,10 +218,8 @@ extension DirectorCommandsTests {
     @Test("a manifest posted as an alias bomb or with invalid UTF-8 is refused naming why, and the director keeps serving")
     func hostileManifests() async throws {
         try await withDirector { director in
-            let levels = (1...9).map { level in
-                "l\(level): &l\(level) [" + Array(repeating: level == 1 ? "lol" : "*l\(level - 1)", count: 9).joined(separator: ",") + "]"
-            }
-            let bomb = try await DirectorHTTPClientForCLI.postYAML("/deployments", Data(("name: bomb\n" + levels.joined(separator: "\n")).utf8), director)
+            let bomb = try await DirectorHTTPClientForCLI.postYAML(
+                "/deployments", try Data(contentsOf: URL(fileURLWithPath: Self.aliasBomb)), director)
             #expect(bomb.status == 400 && bomb.body.contains("document contains excessive aliasing"), "\(bomb)")
             let latin1 = try await DirectorHTTPClientForCLI.postYAML("/deployments", Data("name: caf".utf8) + [0xE9], director)
             #expect(latin1.status == 400 && latin1.body.contains("UTF-8 octet") && latin1.body.contains("line 1, column 10"), "\(latin1)")

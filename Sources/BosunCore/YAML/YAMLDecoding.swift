@@ -51,12 +51,7 @@ extension YAMLValue {
     ) throws(YAMLSyntaxError) -> String {
         let copy = Array(bytes)
         let checked = copy.withUnsafeBufferPointer { buffer in
-            Result { () throws(YAMLSyntaxError) in
-                try checkSize(buffer, source: source, limits: limits)
-                guard !YAMLByteChecks.isUTF16(buffer), let invalid = YAMLByteChecks.firstInvalidUTF8(buffer) else { return }
-                let mark = YAMLByteChecks.mark(of: invalid.offset, in: buffer)
-                throw YAMLSyntaxError(source: source, message: "\(invalid.problem) at \(mark.text) (byte offset \(invalid.offset))")
-            }
+            Result { () throws(YAMLSyntaxError) in try checkBytes(buffer, source: source, limits: limits) }
         }
         try checked.get()
         return String(decoding: copy, as: UTF8.self)
@@ -65,13 +60,19 @@ extension YAMLValue {
     private static func parseBytes(
         _ bytes: UnsafeBufferPointer<UInt8>, source: String, limits: YAMLLimits
     ) throws(YAMLSyntaxError) -> YAMLValue {
-        try checkSize(bytes, source: source, limits: limits)
-        if !YAMLByteChecks.isUTF16(bytes), let invalid = YAMLByteChecks.firstInvalidUTF8(bytes) {
-            let mark = YAMLByteChecks.mark(of: invalid.offset, in: bytes)
-            throw YAMLSyntaxError(
-                source: source, message: "\(invalid.problem) at \(mark.text) (byte offset \(invalid.offset))")
-        }
+        try checkBytes(bytes, source: source, limits: limits)
         return try parseUTF8(bytes, source: source, limits: limits)
+    }
+
+    /// What raw bytes must pass before they are read as text: the size limit (first, so a huge
+    /// document is not scanned), then valid UTF-8 unless the document is UTF-16.
+    private static func checkBytes(
+        _ bytes: UnsafeBufferPointer<UInt8>, source: String, limits: YAMLLimits
+    ) throws(YAMLSyntaxError) {
+        try checkSize(bytes, source: source, limits: limits)
+        guard !YAMLByteChecks.isUTF16(bytes), let invalid = YAMLByteChecks.firstInvalidUTF8(bytes) else { return }
+        let mark = YAMLByteChecks.mark(of: invalid.offset, in: bytes)
+        throw YAMLSyntaxError(source: source, message: "\(invalid.problem) at \(mark.text) (byte offset \(invalid.offset))")
     }
 
     private static func parseUTF8(

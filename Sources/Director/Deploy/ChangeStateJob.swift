@@ -37,7 +37,8 @@ struct ChangeStateJob: TaskJob {
                 }
             }
             // `bosh recreate --vms-created-before TIME`: only instances whose VM is older.
-            if wanted == "recreate", let older = try await UpdateDeploymentJob.createdBefore(context, in: name) {
+            if wanted == "recreate", let cutoff = try UpdateDeploymentJob.vmsCreatedBefore(context) {
+                let older = state.instances(withVMCreatedBefore: cutoff)
                 chosen = chosen.filter { older.contains($0.uuid) }
             }
             var wake: Set<String> = []

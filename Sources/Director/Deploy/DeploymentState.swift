@@ -47,6 +47,15 @@ struct DeploymentState: Sendable {
 
     func instance(withUUID uuid: String) -> InstanceRecord? { instances.first { $0.uuid == uuid } }
 
+    /// The ids of the instances whose active VM was created before `cutoff`.
+    func instances(withVMCreatedBefore cutoff: Date) -> Set<String> {
+        Set(
+            instances.filter { instance in
+                guard let id = instance.id, let vm = vms[id] else { return false }
+                return vm.createdAt < cutoff.timeIntervalSince1970
+            }.map(\.uuid))
+    }
+
     var actualInstances: [ActualInstance] {
         instances.compactMap { record in
             guard let id = record.id else { return nil }

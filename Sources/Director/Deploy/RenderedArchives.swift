@@ -60,8 +60,12 @@ enum RenderedArchives {
         let recorded = try await RenderedArchiveRecord.query(on: context.database).filter(\.$deployment == deployment)
             .all()
         guard !recorded.isEmpty else { return 0 }
-        let state = try await DeploymentState.load(deployment, on: context.database)
-        let referenced = Set(state.instances.compactMap { $0.appliedSpec?.renderedTemplatesArchive?.blobstoreID })
+        // Only the instances' applied specs matter (none once the deployment is gone).
+        var referenced = Set<String>()
+        if let id = try await DeploymentRecord.query(on: context.database).filter(\.$name == deployment).first()?.id {
+            let instances = try await InstanceRecord.query(on: context.database).filter(\.$deploymentID == id).all()
+            referenced = Set(instances.compactMap { $0.appliedSpec?.renderedTemplatesArchive?.blobstoreID })
+        }
         let unused = unreferenced(recorded, referenced: referenced)
         for archive in unused {
             _ = blobs.remove(archive.blobstoreID)

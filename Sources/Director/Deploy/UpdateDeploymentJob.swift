@@ -31,25 +31,19 @@ struct UpdateDeploymentJob: TaskJob {
     /// `--recreate-vms-created-before TIME` (the instances whose VM is older; bosh sends
     /// `recreate=true` with it), `--recreate` (every VM), or none.
     static func recreate(_ context: TaskContext) async throws -> DeploymentPlanner.Recreate {
-        guard let name = context.deployment, let older = try await createdBefore(context, in: name) else {
+        guard let cutoff = try vmsCreatedBefore(context), let name = context.deployment else {
             return context.arguments["recreate"] == .bool(true) ? .all : .none
         }
-        return .instances(older)
+        return .instances(try await DeploymentState.load(name, on: context.database).instances(withVMCreatedBefore: cutoff))
     }
 
-    /// The ids of the deployment's instances whose VM was created before the task's
-    /// `recreate_vms_created_before` (nil without one).
-    static func createdBefore(_ context: TaskContext, in deployment: String) async throws -> Set<String>? {
+    /// The task's `recreate_vms_created_before`, nil without one.
+    static func vmsCreatedBefore(_ context: TaskContext) throws -> Date? {
         guard let text = context.arguments["recreate_vms_created_before"]?.stringValue else { return nil }
         guard let cutoff = ISO8601DateFormatter().date(from: text) else {
             throw DeployError("recreate_vms_created_before must be an RFC 3339 time such as 2026-12-08T10:00:00Z, got '\(text)'")
         }
-        let state = try await DeploymentState.load(deployment, on: context.database)
-        return Set(
-            state.instances.filter { instance in
-                guard let id = instance.id, let vm = state.vms[id] else { return false }
-                return vm.createdAt < cutoff.timeIntervalSince1970
-            }.map(\.uuid))
+        return cutoff
     }
 
     /// The deploy itself, also used by `recreate` and by `start` of detached instances.

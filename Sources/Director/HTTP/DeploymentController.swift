@@ -48,6 +48,7 @@ struct DeploymentController {
         let deployment = try await existing(context.parameters.get("name") ?? "")
         let query = request.uri.queryParameters
         let state = query.get("state") ?? ""
+        let dryRun = query.get("dry_run") == "true"
         guard ["started", "stopped", "detached", "restart", "recreate"].contains(state) else {
             throw DirectorError(.badRequest, code: 40_000, "Unknown state '\(state)'")
         }
@@ -55,7 +56,7 @@ struct DeploymentController {
         if let instance = context.parameters.get("instance") { target += "/" + instance }
         var arguments: [String: JSONValue] = [
             "target": .string(target), "state": .string(state), "skip_drain": SkipDrain(query: query.get("skip_drain")).queryValue.map(JSONValue.string) ?? .null,
-            "fix": .bool(query.get("fix") == "true"), "dry_run": .bool(query.get("dry_run") == "true"),
+            "fix": .bool(query.get("fix") == "true"), "dry_run": .bool(dryRun),
         ]
         if let before = query.get("recreate_vms_created_before"), !before.isEmpty {
             guard state == "recreate" else {
@@ -71,7 +72,7 @@ struct DeploymentController {
             arguments[key] = .string(value)
         }
         let task = try await runner.enqueue(
-            type: "change_state", description: "\(state) instance \(target)" + (query.get("dry_run") == "true" ? " (dry run)" : ""), user: context.user ?? "", deployment: deployment.name,
+            type: "change_state", description: "\(state) instance \(target)" + (dryRun ? " (dry run)" : ""), user: context.user ?? "", deployment: deployment.name,
             arguments: .object(arguments))
         return Response.redirect(to: task)
     }
