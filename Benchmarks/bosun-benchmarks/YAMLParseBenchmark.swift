@@ -63,7 +63,9 @@ enum YAMLBenchmarkDocuments {
     /// Nine levels of nine aliases: 9^9 strings once expanded, from 350 bytes — the go-yaml
     /// corpus file (the benchmarks run from the repository's root).
     static var aliasBomb: String {
-        (try? String(contentsOfFile: FileManager.default.currentDirectoryPath + "/Tests/BosunCoreTests/Fixtures/yaml-corpus/alias-bomb.yml", encoding: .utf8)) ?? ""
+        (try? String(
+            contentsOfFile: FileManager.default.currentDirectoryPath
+                + "/Tests/BosunCoreTests/Fixtures/yaml-corpus/alias-bomb.yml", encoding: .utf8)) ?? ""
     }
 
     /// An ordinary manifest shape repeated to 20 MiB.

@@ -16,7 +16,11 @@ func runInterpolationBenchmark() throws {
     let runs = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 30 : 30
     let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-bench-\(getpid())")
     try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
-    defer { if ProcessInfo.processInfo.environment["BOSUN_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(at: workDirectory) } }
+    defer {
+        if ProcessInfo.processInfo.environment["BOSUN_BENCH_KEEP"] == nil {
+            try? FileManager.default.removeItem(at: workDirectory)
+        }
+    }
 
     let workload = InterpolationWorkload(groups: 60)
     let manifestPath = workDirectory.appendingPathComponent("manifest.yml").path
@@ -33,7 +37,8 @@ func runInterpolationBenchmark() throws {
     let manifestLines = workload.manifest.split(separator: "\n", omittingEmptySubsequences: false).count
     print("workload: manifest \(manifestLines) lines, \(opsPaths.count) ops files, \(workload.variableCount) variables")
 
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("bosun")
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+        "bosun")
     let arguments = ["int", manifestPath, "-l", varsPath] + opsPaths.flatMap { ["-o", $0] }
 
     // posix_spawn and waitpid directly: Foundation's Process.waitUntilExit polls its run loop in
@@ -56,8 +61,11 @@ func runInterpolationBenchmark() throws {
     }
     samples.sort()
     func percentile(_ p: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count - 1) * p))] }
-    print(String(format: "bosun int (process, %d runs): min %.1f ms  median %.1f ms  p90 %.1f ms  max %.1f ms  (%d bytes out)",
-        runs, samples.first!, percentile(0.5), percentile(0.9), samples.last!, outputBytes))
+    print(
+        String(
+            format:
+                "bosun int (process, %d runs): min %.1f ms  median %.1f ms  p90 %.1f ms  max %.1f ms  (%d bytes out)",
+            runs, samples.first!, percentile(0.5), percentile(0.9), samples.last!, outputBytes))
 
     // The same work in-process, by stage (median of the runs).
     var stages: [String: [Double]] = [:]
@@ -113,5 +121,7 @@ case "all":
     try runInterpolationBenchmark()
     try await runNATSBenchmark()
 default:
-    print("usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|deploy|swap|credentials|resurrection|yaml|all] [runs]")
+    print(
+        "usage: bosun-benchmarks [interpolate|nats|local-cpi|agent|director|deploy|swap|credentials|resurrection|yaml|all] [runs]"
+    )
 }

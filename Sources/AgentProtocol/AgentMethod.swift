@@ -105,7 +105,8 @@ public enum AgentMethod: Sendable, Equatable {
     /// (`agent/compiler`): its URL under `package_get_signed_url`, not the apply spec's `signed_url`.
     static func signedDependency(_ blob: BlobReference) -> JSONValue {
         var entry: [String: JSONValue] = [
-            "name": .string(blob.name), "version": .string(blob.version), "sha1": .string(blob.sha1), "blobstore_id": .string(blob.blobstoreID),
+            "name": .string(blob.name), "version": .string(blob.version), "sha1": .string(blob.sha1),
+            "blobstore_id": .string(blob.blobstoreID),
         ]
         if let url = blob.signedURL { entry["package_get_signed_url"] = .string(url) }
         return .object(entry)
@@ -144,18 +145,22 @@ public enum AgentMethod: Sendable, Equatable {
                 encoded(package.dependencies),
             ]
         case .compilePackageWithSignedURL(let package, let sourceURL, let uploadURL):
-            return [[
-                "package_get_signed_url": .string(sourceURL), "upload_signed_url": .string(uploadURL),
-                "digest": .string(package.sha1), "name": .string(package.name), "version": .string(package.version),
-                "deps": .object(package.dependencies.mapValues(Self.signedDependency)),
-            ]]
+            return [
+                [
+                    "package_get_signed_url": .string(sourceURL), "upload_signed_url": .string(uploadURL),
+                    "digest": .string(package.sha1), "name": .string(package.name), "version": .string(package.version),
+                    "deps": .object(package.dependencies.mapValues(Self.signedDependency)),
+                ]
+            ]
         case .fetchLogs(let types, let filters):
             return [.string(types.joined(separator: ",")), filters.map { .array($0.map(JSONValue.string)) } ?? .null]
         case .fetchLogsWithSignedURL(let url, let types, let filters):
-            return [[
-                "signed_url": .string(url), "log_type": .string(types.joined(separator: ",")),
-                "filters": filters.map { .array($0.map(JSONValue.string)) } ?? .null,
-            ]]
+            return [
+                [
+                    "signed_url": .string(url), "log_type": .string(types.joined(separator: ",")),
+                    "filters": filters.map { .array($0.map(JSONValue.string)) } ?? .null,
+                ]
+            ]
         case .runErrand(let name):
             return name.map { [.string($0)] } ?? []
         case .deleteARPEntries(let ips):
@@ -195,7 +200,8 @@ public struct UpdateSettings: Codable, Sendable, Equatable {
     }
 
     public init(
-        trustedCerts: String = "", diskAssociations: [DiskAssociation] = [], mbus: MessageBus? = nil, blobstores: [JSONValue]? = nil
+        trustedCerts: String = "", diskAssociations: [DiskAssociation] = [], mbus: MessageBus? = nil,
+        blobstores: [JSONValue]? = nil
     ) {
         self.trustedCerts = trustedCerts
         self.diskAssociations = diskAssociations
@@ -257,7 +263,8 @@ public struct CompilePackage: Sendable, Equatable {
     public var version: String
     public var dependencies: [String: BlobReference]
 
-    public init(blobstoreID: String, sha1: String, name: String, version: String, dependencies: [String: BlobReference]) {
+    public init(blobstoreID: String, sha1: String, name: String, version: String, dependencies: [String: BlobReference])
+    {
         self.blobstoreID = blobstoreID
         self.sha1 = sha1
         self.name = name

@@ -208,7 +208,10 @@ public struct AgentSettings: Codable, Sendable, Equatable {
         public var persistent: [String: JSONValue]
         public var rawEphemeral: JSONValue?
 
-        public init(system: String? = nil, ephemeral: JSONValue? = nil, persistent: [String: JSONValue] = [:], rawEphemeral: JSONValue? = nil) {
+        public init(
+            system: String? = nil, ephemeral: JSONValue? = nil, persistent: [String: JSONValue] = [:],
+            rawEphemeral: JSONValue? = nil
+        ) {
             self.system = system
             self.ephemeral = ephemeral
             self.persistent = persistent

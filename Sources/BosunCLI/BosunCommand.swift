@@ -11,12 +11,17 @@ public struct BosunCommand: AsyncParsableCommand {
             InterpolateCommand.self, EnvCommand.self, AliasEnvCommand.self, LoginCommand.self, LogoutCommand.self,
             TasksCommand.self, TaskCommand.self, CancelTaskCommand.self, LocksCommand.self, EventsCommand.self,
             ConfigsCommand.self, ConfigCommand.self, UpdateConfigCommand.self, DeleteConfigCommand.self,
-            CloudConfigCommand.self, UpdateCloudConfigCommand.self, RuntimeConfigCommand.self, UpdateRuntimeConfigCommand.self,
+            CloudConfigCommand.self, UpdateCloudConfigCommand.self, RuntimeConfigCommand.self,
+            UpdateRuntimeConfigCommand.self,
             UploadStemcellCommand.self, StemcellsCommand.self, DeleteStemcellCommand.self, UploadReleaseCommand.self,
-            ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self, ExportReleaseCommand.self, DeployCommand.self, DeploymentsCommand.self,
-            ManifestCommand.self, DeleteDeploymentCommand.self, InstancesCommand.self, VMsCommand.self, CreateReleaseCommand.self,
+            ReleasesCommand.self, DeleteReleaseCommand.self, InspectReleaseCommand.self, ExportReleaseCommand.self,
+            DeployCommand.self, DeploymentsCommand.self,
+            ManifestCommand.self, DeleteDeploymentCommand.self, InstancesCommand.self, VMsCommand.self,
+            CreateReleaseCommand.self,
             StartCommand.self, StopCommand.self, RestartCommand.self, RecreateCommand.self, RunErrandCommand.self,
-            OrphanedVMsCommand.self, UpdateResurrectionCommand.self, CloudCheckCommand.self, LogsCommand.self, VariablesCommand.self, RegenerateVariableCommand.self, CleanUpCommand.self, DisksCommand.self, DeleteDiskCommand.self, OrphanDiskCommand.self, AttachDiskCommand.self,
+            OrphanedVMsCommand.self, UpdateResurrectionCommand.self, CloudCheckCommand.self, LogsCommand.self,
+            VariablesCommand.self, RegenerateVariableCommand.self, CleanUpCommand.self, DisksCommand.self,
+            DeleteDiskCommand.self, OrphanDiskCommand.self, AttachDiskCommand.self,
         ]
     )
 
@@ -25,7 +30,8 @@ public struct BosunCommand: AsyncParsableCommand {
     /// Runs the command line, accepting global flags before the command name as `bosh` does
     /// (`bosun -e lite -d cf deploy …`).
     public static func run(arguments: [String]) async {
-        await main(Self.bareSkipDrainMeaningAll(Self.movingGlobalOptionsAfterCommand(Self.joiningDashedValues(arguments))))
+        await main(
+            Self.bareSkipDrainMeaningAll(Self.movingGlobalOptionsAfterCommand(Self.joiningDashedValues(arguments))))
     }
 
     /// `bosh deploy --skip-drain` skips every group's drain and `--skip-drain=web` only web's; the
@@ -46,7 +52,8 @@ public struct BosunCommand: AsyncParsableCommand {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            if argument.hasPrefix("--"), GlobalOptions.optionsWithValues.contains(argument), index + 1 < arguments.count,
+            if argument.hasPrefix("--"), GlobalOptions.optionsWithValues.contains(argument),
+                index + 1 < arguments.count,
                 arguments[index + 1].hasPrefix("-")
             {
                 result.append(argument + "=" + arguments[index + 1])
@@ -62,8 +69,9 @@ public struct BosunCommand: AsyncParsableCommand {
     /// `bosun -d cf interpolate m.yml` → `bosun interpolate -d cf m.yml`.
     static func movingGlobalOptionsAfterCommand(_ arguments: [String]) -> [String] {
         let commandNames = Set(
-            configuration.subcommands.flatMap { [$0.configuration.commandName ?? ""] + $0.configuration.aliases })
-            .union(["help"])
+            configuration.subcommands.flatMap { [$0.configuration.commandName ?? ""] + $0.configuration.aliases }
+        )
+        .union(["help"])
         var leading: [String] = []
         var index = 0
         while index < arguments.count {

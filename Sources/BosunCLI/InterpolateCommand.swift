@@ -19,7 +19,9 @@ struct InterpolateCommand: ParsableCommand {
 
     @OptionGroup var variables: ManifestVariableOptions
 
-    @Option(name: .customLong("path"), help: ArgumentHelp("Extract value out of template (e.g.: /private_key)", valueName: "OP-PATH"))
+    @Option(
+        name: .customLong("path"),
+        help: ArgumentHelp("Extract value out of template (e.g.: /private_key)", valueName: "OP-PATH"))
     var path: String?
 
     @Flag(name: .customLong("var-errs"), help: "Expect all variables to be found, otherwise error")
@@ -42,7 +44,8 @@ struct InterpolateCommand: ParsableCommand {
         let flags = global.resolved(environment: environment)
         let request = InterpolationRequest(
             manifestPath: manifest, vars: variables.vars, varFiles: variables.varFiles, varsFiles: variables.varsFiles,
-            varsEnv: variables.varsEnv, varsStore: variables.varsStore, opsFiles: variables.opsFiles, path: path, expectAllFound: varErrors,
+            varsEnv: variables.varsEnv, varsStore: variables.varsStore, opsFiles: variables.opsFiles, path: path,
+            expectAllFound: varErrors,
             expectAllUsed: varErrorsUnused)
         let text = try request.run(environment: environment)
         if flags.json {
@@ -111,7 +114,8 @@ struct InterpolationRequest {
         do {
             result = try template.evaluate(
                 variables: variables, opsFiles: operations,
-                options: .init(expectAllVariablesFound: expectAllFound, expectAllVariablesUsed: expectAllUsed, path: pointer))
+                options: .init(
+                    expectAllVariablesFound: expectAllFound, expectAllVariablesUsed: expectAllUsed, path: pointer))
         } catch {
             throw CommandFailure(message: error.description)
         }

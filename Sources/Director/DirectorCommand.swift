@@ -24,7 +24,8 @@ public enum DirectorCommand {
             index += 2
         }
         var logger = Logger(label: "bosun-director")
-        logger.logLevel = ProcessInfo.processInfo.environment["BOSUN_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["BOSUN_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         do {
             var configuration = try DirectorConfiguration.load(stateDirectory: stateDirectory)
             if let port { configuration.apiPort = port }
@@ -39,22 +40,27 @@ public enum DirectorCommand {
             logger.info("Database ready", metadata: ["director.database": "\(database.kind.rawValue)"])
             let address = configuration.address
             let announce = logger
-            let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+            let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+                .deletingLastPathComponent().path
             let cpi = try DirectorCPI.make(configuration, directorUUID: identity.uuid, binariesDirectory: binaries)
             let metrics = DirectorMetrics()
             let natsCertificates = try NATSCertificates.loadOrCreate(
                 directory: configuration.certificatesDirectory, serverAddresses: [configuration.natsAddressForAgents])
             let knownAgents = Set(try await VMRecord.query(on: database.database).all().map(\.agentID))
-            let nats = try ManagedNATSServer.forDirector(configuration, certificates: natsCertificates, agentIDs: knownAgents, logger: logger)
+            let nats = try ManagedNATSServer.forDirector(
+                configuration, certificates: natsCertificates, agentIDs: knownAgents, logger: logger)
             let deploy = try DeployEnvironment.forDirector(
                 configuration, identity: identity, natsServer: nats, natsCertificates: natsCertificates, logger: logger)
             let tasks = TaskRunner(
-                database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all, cpi: cpi,
-                uploadsDirectory: configuration.uploadsDirectory, blobs: try BlobStorage(root: configuration.blobstoreDirectory),
+                database: database.database, tasksDirectory: configuration.tasksDirectory, jobs: DirectorJobs.all,
+                cpi: cpi,
+                uploadsDirectory: configuration.uploadsDirectory,
+                blobs: try BlobStorage(root: configuration.blobstoreDirectory),
                 metrics: metrics, deploy: deploy, logger: logger)
             try await tasks.recoverAfterRestart()
             metrics.health = deploy.health
-            let server = DirectorServer(configuration: configuration, identity: identity, database: database, tasks: tasks, metrics: metrics)
+            let server = DirectorServer(
+                configuration: configuration, identity: identity, database: database, tasks: tasks, metrics: metrics)
             let api = try server.application(logger: logger) { port in
                 announce.info("Director API listening", metadata: ["director.address": "\(address):\(port)"])
             }
@@ -65,17 +71,21 @@ public enum DirectorCommand {
                 users: configuration.signedBlobURLs ? [:] : ["agent": identity.blobstoreAgentPassword],
                 signedURLs: identity.signedBlobURLs(configuration)
             ).application(
-                host: configuration.listenHost(advertised: configuration.addressForAgents), port: configuration.blobstorePort, certificateChainPEM: identity.certificatePEM,
+                host: configuration.listenHost(advertised: configuration.addressForAgents),
+                port: configuration.blobstorePort, certificateChainPEM: identity.certificatePEM,
                 privateKeyPEM: identity.privateKeyPEM, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
                     services: [
-                        nats, deploy.agents, tasks, api, blobstore, NATSAnnouncement(server: nats, directory: configuration.natsDirectory, logger: logger),
+                        nats, deploy.agents, tasks, api, blobstore,
+                        NATSAnnouncement(server: nats, directory: configuration.natsDirectory, logger: logger),
                         ScheduledCleanup(
-                            tasks: tasks, database: database.database, interval: configuration.orphanedVMCleanupInterval,
+                            tasks: tasks, database: database.database,
+                            interval: configuration.orphanedVMCleanupInterval,
                             maxDiskAgeSeconds: configuration.orphanedDiskMaxAgeSeconds, logger: logger),
                         HealthMonitor(
-                            hub: deploy.agents, tasks: tasks, database: database.database, settings: configuration.healthMonitor,
+                            hub: deploy.agents, tasks: tasks, database: database.database,
+                            settings: configuration.healthMonitor,
                             stateDirectory: configuration.stateDirectory, board: deploy.health, logger: logger),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

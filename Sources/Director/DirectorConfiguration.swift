@@ -80,7 +80,8 @@ public struct DirectorConfiguration: Sendable, Equatable {
 
     public init(
         stateDirectory: String, name: String = "bosun", address: String = "127.0.0.1", apiPort: Int = 25555,
-        blobstorePort: Int = 25250, databaseURL: String? = nil, users: [String: String] = [:], certificateAddresses: [String] = []
+        blobstorePort: Int = 25250, databaseURL: String? = nil, users: [String: String] = [:],
+        certificateAddresses: [String] = []
     ) {
         self.stateDirectory = stateDirectory
         self.name = name
@@ -134,7 +135,9 @@ public struct DirectorConfiguration: Sendable, Equatable {
             switch (map ?? yaml)[key] {
             case nil, .null?: return nil
             case .int(let value)? where (0...65535).contains(value): return value
-            case let other?: throw Invalid(description: "\(path): \(name ?? key) must be a port number, found \(other.goDisplayString)")
+            case let other?:
+                throw Invalid(
+                    description: "\(path): \(name ?? key) must be a port number, found \(other.goDisplayString)")
             }
         }
         if let name = try string("name") { configuration.name = name }
@@ -145,7 +148,8 @@ public struct DirectorConfiguration: Sendable, Equatable {
         if case .string(let url)? = yaml["database"]?["url"] { configuration.databaseURL = url }
         if case .array(let users)? = yaml["users"] {
             for (index, user) in users.enumerated() {
-                guard let name = user["name"]?.stringValue, let password = user["password"]?.stringValue, !name.isEmpty else {
+                guard let name = user["name"]?.stringValue, let password = user["password"]?.stringValue, !name.isEmpty
+                else {
                     throw Invalid(description: "\(path): users[\(index)] needs a name and a password")
                 }
                 configuration.users[name] = password
@@ -159,19 +163,25 @@ public struct DirectorConfiguration: Sendable, Equatable {
             switch nats["address"] {
             case nil, .null?: break
             case .string(let address)?: configuration.natsAddress = address
-            case let other?: throw Invalid(description: "\(path): nats.address must be a string, found \(other.goTypeName)")
+            case let other?:
+                throw Invalid(description: "\(path): nats.address must be a string, found \(other.goTypeName)")
             }
             if let port = try port("port", in: nats, named: "nats.port") { configuration.natsPort = port }
             switch nats["max_payload_mb"] {
             case nil, .null?: break
             case .int(let mb)? where (1...64).contains(mb): configuration.natsMaxPayloadBytes = mb << 20
-            case let other?: throw Invalid(description: "\(path): nats.max_payload_mb must be 1 to 64, found \(other.goDisplayString)")
+            case let other?:
+                throw Invalid(
+                    description: "\(path): nats.max_payload_mb must be 1 to 64, found \(other.goDisplayString)")
             }
             // In bytes, as nats-server spells it; wins over max_payload_mb.
             switch nats["max_payload"] {
             case nil, .null?: break
             case .int(let bytes)? where (1024...(64 << 20)).contains(bytes): configuration.natsMaxPayloadBytes = bytes
-            case let other?: throw Invalid(description: "\(path): nats.max_payload must be 1024 to 67108864 bytes, found \(other.goDisplayString)")
+            case let other?:
+                throw Invalid(
+                    description:
+                        "\(path): nats.max_payload must be 1024 to 67108864 bytes, found \(other.goDisplayString)")
             }
         }
         if let vms = yaml["vms"] {
@@ -179,7 +189,10 @@ public struct DirectorConfiguration: Sendable, Equatable {
             case nil, .null?: break
             case .int(let seconds)? where seconds > 0: configuration.orphanedVMCleanupInterval = .seconds(seconds)
             case let other?:
-                throw Invalid(description: "\(path): vms.cleanup_interval must be a positive number of seconds, found \(other.goDisplayString)")
+                throw Invalid(
+                    description:
+                        "\(path): vms.cleanup_interval must be a positive number of seconds, found \(other.goDisplayString)"
+                )
             }
         }
         if let disks = yaml["disks"] {
@@ -189,24 +202,34 @@ public struct DirectorConfiguration: Sendable, Equatable {
             case .float(let days)? where days >= 0: configuration.orphanedDiskMaxAgeSeconds = days * 86_400
             case .uint(let days)?: configuration.orphanedDiskMaxAgeSeconds = Double(days) * 86_400
             case let other?:
-                throw Invalid(description: "\(path): disks.max_orphaned_age_in_days must be a number of days (0 or more), found \(other.goDisplayString)")
+                throw Invalid(
+                    description:
+                        "\(path): disks.max_orphaned_age_in_days must be a number of days (0 or more), found \(other.goDisplayString)"
+                )
             }
         }
         switch yaml["enable_nats_delivered_templates"] {
         case nil, .null?: break
         case .bool(let on)?: configuration.natsDeliveredTemplates = on
-        case let other?: throw Invalid(description: "\(path): enable_nats_delivered_templates must be true or false, found \(other.goDisplayString)")
+        case let other?:
+            throw Invalid(
+                description:
+                    "\(path): enable_nats_delivered_templates must be true or false, found \(other.goDisplayString)")
         }
         switch yaml["blobstore"]?["enable_signed_urls"] {
         case nil, .null?: break
         case .bool(let on)?: configuration.signedBlobURLs = on
-        case let other?: throw Invalid(description: "\(path): blobstore.enable_signed_urls must be true or false, found \(other.goDisplayString)")
+        case let other?:
+            throw Invalid(
+                description:
+                    "\(path): blobstore.enable_signed_urls must be true or false, found \(other.goDisplayString)")
         }
         if let agent = yaml["agent"], !agent.isNull {
             switch agent["env"]?["bosh"] {
             case nil, .null?: break
             case .map(let bosh)?: configuration.agentEnvBosh = JSONValue(yaml: .map(bosh))
-            case let other?: throw Invalid(description: "\(path): agent.env.bosh must be a map, found \(other.goTypeName)")
+            case let other?:
+                throw Invalid(description: "\(path): agent.env.bosh must be a map, found \(other.goTypeName)")
             }
         }
         if let hm = yaml["hm"], !hm.isNull {

@@ -80,12 +80,15 @@ public struct LocalCPIConfiguration: Sendable, Equatable {
         case .int(let seconds)? where seconds > 0: agentHeartbeatSeconds = Double(seconds)
         case .float(let seconds)? where seconds > 0: agentHeartbeatSeconds = seconds
         case .uint(let seconds)?: agentHeartbeatSeconds = Double(seconds)
-        case let other?: throw InvalidError(description: "\(path): agent_heartbeat_seconds must be a positive number, got \(other.goDisplayString)")
+        case let other?:
+            throw InvalidError(
+                description: "\(path): agent_heartbeat_seconds must be a positive number, got \(other.goDisplayString)")
         }
         switch document["move_address"] {
         case nil, .null?: break
         case .bool(let value)?: movesAddresses = value
-        case let other?: throw InvalidError(description: "\(path): move_address must be true or false, got \(other.goDisplayString)")
+        case let other?:
+            throw InvalidError(description: "\(path): move_address must be true or false, got \(other.goDisplayString)")
         }
     }
 }

@@ -1,7 +1,7 @@
 import BosunCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 9 end to end: generated credentials with `use_tmpfs_config` and templates over NATS
 /// live only in VM memory; a rebooted tmpfs VM gets its templates back without being recreated;
@@ -12,7 +12,9 @@ struct CredentialTests {
 
     /// Two groups of the fixture's greeter: one renders a generated password, the other the
     /// private key of a certificate signed by a generated CA.
-    static func manifest(tmpfs: Bool, keyholderSecret: String = "((greeter-tls.private_key))", extraEnv: String = "") -> String {
+    static func manifest(
+        tmpfs: Bool, keyholderSecret: String = "((greeter-tls.private_key))", extraEnv: String = ""
+    ) -> String {
         """
         name: greet
         releases: [{name: dummy, version: latest}]
@@ -74,7 +76,8 @@ struct CredentialTests {
         guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
         while let relative = walker.nextObject() as? String {
             let path = root + "/" + relative
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType == .typeRegular,
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                attributes[.type] as? FileAttributeType == .typeRegular,
                 let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
             else { continue }
             if data.range(of: wanted) != nil {
@@ -88,13 +91,17 @@ struct CredentialTests {
 
     /// Files inside a VM holding `needle`, each with the file system it is on.
     static func vmFiles(containing needle: String, _ bed: Bed, vm: String) async throws -> [String] {
-        let script = "grep -rlF -D skip -e '\(needle)' / --exclude-dir=proc --exclude-dir=sys 2>/dev/null | while read f; do echo \"$f $(stat -f -c %T \"$f\")\"; done"
+        let script =
+            "grep -rlF -D skip -e '\(needle)' / --exclude-dir=proc --exclude-dir=sys 2>/dev/null | while read f; do echo \"$f $(stat -f -c %T \"$f\")\"; done"
         return try await bed.inVM(vm, script).split(separator: "\n").map(String.init)
     }
 
-    @Test("with use_tmpfs_config and templates over NATS, a generated password and private key are only in VM tmpfs; a rebooted VM gets them back without a recreate; oversized templates touch no VM")
+    @Test(
+        "with use_tmpfs_config and templates over NATS, a generated password and private key are only in VM tmpfs; a rebooted VM gets them back without a recreate; oversized templates touch no VM"
+    )
     func secretsOnlyInMemory() async throws {
-        try await Bed.with(directorConfig: "enable_nats_delivered_templates: true\nnats: {port: 0, max_payload: 65536}") { bed in
+        try await Bed.with(directorConfig: "enable_nats_delivered_templates: true\nnats: {port: 0, max_payload: 65536}")
+        { bed in
             try await DeployTests.prepare(bed)
             try await bed.succeed(["-n", "upload-release", DirectorCommandsTests.fixtureRelease])
             let deploy = try await bed.deploy(Self.manifest(tmpfs: true))
@@ -125,7 +132,9 @@ struct CredentialTests {
             try await Self.reboot(bed, vm: greeterVM)
             var state = ""
             for _ in 0..<120 {
-                state = (try await bed.instances().first { ($0["instance"]?.stringValue ?? "").hasPrefix("greeter/") }?["process_state"]?.stringValue) ?? ""
+                state =
+                    (try await bed.instances().first { ($0["instance"]?.stringValue ?? "").hasPrefix("greeter/") }?[
+                        "process_state"]?.stringValue) ?? ""
                 if state == "running" { break }
                 try await Task.sleep(for: .milliseconds(500))
             }
@@ -151,7 +160,9 @@ struct CredentialTests {
             try await Self.reboot(bed, vm: greeterVM)
             var restores = 0
             for _ in 0..<60 {
-                restores = try await bed.succeed(["events", "--json"]).components(separatedBy: "\"restore templates\"").count - 1
+                restores =
+                    try await bed.succeed(["events", "--json"]).components(separatedBy: "\"restore templates\"").count
+                    - 1
                 if restores >= 2 { break }
                 try await Task.sleep(for: .milliseconds(500))
             }
@@ -159,24 +170,35 @@ struct CredentialTests {
             let stopped = try await bed.instances().first { ($0["instance"]?.stringValue ?? "").hasPrefix("greeter/") }
             #expect(stopped?["process_state"] == "stopped", "\(String(describing: stopped))")
             try await bed.succeed(["-n", "-d", "greet", "start", "greeter"])
-            #expect(try await bed.instances().first { ($0["instance"]?.stringValue ?? "").hasPrefix("greeter/") }?["process_state"] == "running")
+            #expect(
+                try await bed.instances().first { ($0["instance"]?.stringValue ?? "").hasPrefix("greeter/") }?[
+                    "process_state"] == "running")
             #expect(try await Self.secretNeedle(bed, vm: greeterVM) == password)
 
             // Too big for the job directory tmpfs, and too big for NATS: refused up front.
             let vmsBefore = try await bed.vmCIDs()
-            let small = try await bed.deploy(Self.manifest(tmpfs: true, extraEnv: "env: {bosh: {job_dir: {tmpfs_size: 4k}}}"))
+            let small = try await bed.deploy(
+                Self.manifest(tmpfs: true, extraEnv: "env: {bosh: {job_dir: {tmpfs_size: 4k}}}"))
             #expect(small.status == 1)
-            #expect(small.stdout.contains("more than env.bosh.job_dir.tmpfs_size 4k; raise env.bosh.job_dir.tmpfs_size of instance group 'greeter'"), "\(small.stdout)")
+            #expect(
+                small.stdout.contains(
+                    "more than env.bosh.job_dir.tmpfs_size 4k; raise env.bosh.job_dir.tmpfs_size of instance group 'greeter'"
+                ), "\(small.stdout)")
             let noise = (0..<100_000).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! }
             let big = try await bed.deploy(Self.manifest(tmpfs: true, keyholderSecret: String(noise)))
             #expect(big.status == 1)
-            #expect(big.stdout.contains("upload_blob message, more than NATS max_payload 64.0 KiB; raise nats.max_payload_mb"), "\(big.stdout)")
+            #expect(
+                big.stdout.contains(
+                    "upload_blob message, more than NATS max_payload 64.0 KiB; raise nats.max_payload_mb"),
+                "\(big.stdout)")
             #expect(try await bed.vmCIDs() == vmsBefore)
             for output in [small.stdout, big.stdout] { #expect(!output.contains("Updating instance"), "\(output)") }
         }
     }
 
-    @Test("without tmpfs and with the blobstore, the password is where BOSH keeps it: the director's blobstore and the VM's ephemeral disk")
+    @Test(
+        "without tmpfs and with the blobstore, the password is where BOSH keeps it: the director's blobstore and the VM's ephemeral disk"
+    )
     func secretsOnDiskWithoutTmpfs() async throws {
         try await Bed.with { bed in
             try await DeployTests.prepare(bed)
@@ -188,12 +210,17 @@ struct CredentialTests {
             let found = try Self.hostFiles(containing: password, under: bed.scratch.url.path)
             #expect(found.contains { $0.contains("/state/blobstore/") && $0.hasSuffix("(gzip)") }, "\(found)")
             #expect(found.contains { $0.contains("/cpi/vms/\(greeterVM)/vcap/data/jobs/greeter/") }, "\(found)")
-            #expect(!found.contains { $0.contains("director.sqlite") || $0.contains("/tasks/") }, "never in the database or task logs: \(found)")
+            #expect(
+                !found.contains { $0.contains("director.sqlite") || $0.contains("/tasks/") },
+                "never in the database or task logs: \(found)")
 
             // Rotation: a new CA, the certificate it signs issued again, the password kept;
             // rolled out by a deploy, ids changed for exactly those two.
             let before = try await Self.variableIDs(bed)
-            #expect(before.keys.sorted() == ["/bosun/greet/greeter-ca", "/bosun/greet/greeter-secret", "/bosun/greet/greeter-tls"], "\(before)")
+            #expect(
+                before.keys.sorted() == [
+                    "/bosun/greet/greeter-ca", "/bosun/greet/greeter-secret", "/bosun/greet/greeter-tls",
+                ], "\(before)")
             let keyholderVM = try #require(try await bed.vmCIDs().first { $0.key.hasPrefix("keyholder/") }?.value)
             let oldKey = try await Self.secretNeedle(bed, vm: keyholderVM)
             let rotated = try await bed.bosun(["-n", "-d", "greet", "regenerate-variable", "greeter-ca"])
@@ -206,11 +233,14 @@ struct CredentialTests {
             #expect(try await Self.secretNeedle(bed, vm: keyholderVM) != oldKey)
             #expect(try await Self.secretNeedle(bed, vm: greeterVM) == password)
             let unknown = try await bed.bosun(["-n", "-d", "greet", "regenerate-variable", "nope"])
-            #expect(unknown.status == 1 && unknown.stderr.contains("generates no variable named 'nope'"), "\(unknown.stdout) \(unknown.stderr)")
+            #expect(
+                unknown.status == 1 && unknown.stderr.contains("generates no variable named 'nope'"),
+                "\(unknown.stdout) \(unknown.stderr)")
 
             // converge: other options, a new value; no-overwrite would have kept it.
             let longer = Self.manifest(tmpfs: false).replacingOccurrences(
-                of: "- name: greeter-secret\n  type: password\n", with: "- name: greeter-secret\n  type: password\n  update_mode: converge\n  options: {length: 32}\n")
+                of: "- name: greeter-secret\n  type: password\n",
+                with: "- name: greeter-secret\n  type: password\n  update_mode: converge\n  options: {length: 32}\n")
             let converged = try await bed.deploy(longer)
             #expect(converged.status == 0, "\(converged.stdout)")
             let newPassword = try await Self.secretNeedle(bed, vm: greeterVM)
@@ -223,7 +253,9 @@ struct CredentialTests {
             let state = bed.scratch.url.path + "/state"
             #expect(try Self.hostFiles(containing: oldKey, under: state) == [], "the rotated key's archive")
             #expect(try Self.hostFiles(containing: password, under: state) == [], "the converged password's archive")
-            #expect(try Self.hostFiles(containing: newPassword, under: state).contains { $0.hasSuffix("(gzip)") }, "the live archive")
+            #expect(
+                try Self.hostFiles(containing: newPassword, under: state).contains { $0.hasSuffix("(gzip)") },
+                "the live archive")
             try await bed.succeed(["-n", "-d", "greet", "delete-deployment"])
             for needle in [oldKey, password, newPassword] {
                 #expect(try Self.hostFiles(containing: needle, under: state) == [])
@@ -235,7 +267,11 @@ struct CredentialTests {
     static func reboot(_ bed: Bed, vm: String) async throws {
         let request = #"{"method":"reboot_vm","arguments":["\#(vm)"],"context":{"director_uuid":"test"}}"#
         let reboot = try await BosunBinary.runProgram(
-            "/bin/sh", ["-c", "echo '\(request)' | \(BuiltProduct.path("bosun-local-cpi")) -configPath \(bed.scratch.url.path)/local-cpi.yml"],
+            "/bin/sh",
+            [
+                "-c",
+                "echo '\(request)' | \(BuiltProduct.path("bosun-local-cpi")) -configPath \(bed.scratch.url.path)/local-cpi.yml",
+            ],
             in: bed.scratch.url)
         #expect(reboot.status == 0 && reboot.stdout.contains("\"error\":null"), "\(reboot.stdout) \(reboot.stderr)")
     }
@@ -243,7 +279,11 @@ struct CredentialTests {
     /// `bosun variables`: name → id.
     static func variableIDs(_ bed: Bed) async throws -> [String: String] {
         let output = try await bed.succeed(["-d", "greet", "variables", "--json"])
-        let rows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
-        return Dictionary(rows.map { ($0["name"]?.stringValue ?? "", $0["id"]?.stringValue ?? "") }, uniquingKeysWith: { first, _ in first })
+        let rows =
+            try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?[
+                "Rows"]?.arrayValue ?? []
+        return Dictionary(
+            rows.map { ($0["name"]?.stringValue ?? "", $0["id"]?.stringValue ?? "") },
+            uniquingKeysWith: { first, _ in first })
     }
 }

@@ -1,7 +1,7 @@
 import BosunCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `bosun deploy` end to end on this machine: a real director process with its own nats-server,
 /// the local CPI making containers on a bridge of this run's own, agents in them, packages
@@ -18,18 +18,23 @@ struct DeployTests {
         try await bed.succeed(["-n", "upload-stemcell", bed.scratch.url.path + "/bosun-local-stemcell-1.tgz"])
     }
 
-    @Test("the example release: built by create-release, its Go server compiled from source, answering on every instance with the generated password; a template error touches no VM")
+    @Test(
+        "the example release: built by create-release, its Go server compiled from source, answering on every instance with the generated password; a template error touches no VM"
+    )
     func exampleRelease() async throws {
         try await Bed.with { try await runExample($0) }
     }
 
     /// Builds the example kv release with `create-release`, uploads it and returns the example manifest.
     static func uploadExampleRelease(_ bed: Bed) async throws -> String {
-        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("examples")
         let release = bed.scratch.url.path + "/kv-release"
         try FileManager.default.copyItem(atPath: examples.path + "/kv-release", toPath: release)
-        let created = try await bed.succeed(["create-release", "--dir", release, "--force", "--tarball", bed.scratch.url.path + "/kv.tgz"])
+        let created = try await bed.succeed([
+            "create-release", "--dir", release, "--force", "--tarball", bed.scratch.url.path + "/kv.tgz",
+        ])
         #expect(created.contains("Added package 'kv-server/"), "\(created)")
         try await bed.succeed(["-n", "upload-release", bed.scratch.url.path + "/kv.tgz"])
         return try String(contentsOfFile: examples.path + "/manifests/kv.yml", encoding: .utf8)
@@ -40,7 +45,8 @@ struct DeployTests {
         let manifest = try await Self.uploadExampleRelease(bed)
 
         // Without the password the kv-server template cannot render: the deploy stops there.
-        let broken = try await bed.deployNamed("kv", manifest.replacingOccurrences(of: "      password: ((kv_password))\n", with: ""))
+        let broken = try await bed.deployNamed(
+            "kv", manifest.replacingOccurrences(of: "      password: ((kv_password))\n", with: ""))
         #expect(broken.status == 1)
         #expect(broken.stdout.contains("Unable to render jobs"), "\(broken.stdout)")
         #expect(broken.stdout.contains("Can't find property 'password'"), "\(broken.stdout)")
@@ -51,16 +57,20 @@ struct DeployTests {
         let rows = try await bed.instances(deployment: "kv")
         #expect(rows.count == 4, "\(rows)")
         #expect(rows.allSatisfy { $0["process_state"] == "running" }, "\(rows)")
-        let servers = rows.filter { ($0["instance"]?.stringValue ?? "").hasPrefix("kv-server/") }.compactMap { $0["ips"]?.stringValue }
+        let servers = rows.filter { ($0["instance"]?.stringValue ?? "").hasPrefix("kv-server/") }.compactMap {
+            $0["ips"]?.stringValue
+        }
         #expect(servers.count == 3)
         let cids = try await bed.vmCIDs(deployment: "kv")
         let serverVM = try #require(cids.first { $0.key.hasPrefix("kv-server/") }?.value)
         let config = try await bed.inVM(serverVM, "cat /var/vcap/jobs/kv-server/config/config.json")
-        let password = try #require(try JSONCoding.decoder.decode(JSONValue.self, from: Data(config.utf8))["password"]?.stringValue)
+        let password = try #require(
+            try JSONCoding.decoder.decode(JSONValue.self, from: Data(config.utf8))["password"]?.stringValue)
         #expect(password.count == 20)
         #expect(!deployed.stdout.contains(password), "the password never shows in the task output")
         for (position, ip) in servers.enumerated() {
-            let put = try await bed.http("PUT", "http://\(ip):8080/kv/greeting", body: "hello \(position)", password: password)
+            let put = try await bed.http(
+                "PUT", "http://\(ip):8080/kv/greeting", body: "hello \(position)", password: password)
             #expect(put == "204", "PUT on \(ip): \(put)")
             let get = try await bed.http("GET", "http://\(ip):8080/kv/greeting", password: password)
             #expect(get == "200 hello \(position)", "GET on \(ip): \(get)")
@@ -71,7 +81,9 @@ struct DeployTests {
         #expect(try await bed.containers().isEmpty)
     }
 
-    @Test("deploy compiles, renders, starts; no-op redeploy; bad manifest touches nothing; disk survives recreate; property roll; scale frees IPs; delete leaves nothing")
+    @Test(
+        "deploy compiles, renders, starts; no-op redeploy; bad manifest touches nothing; disk survives recreate; property roll; scale frees IPs; delete leaves nothing"
+    )
     func deployAndDelete() async throws {
         try await Bed.with { try await run($0) }
     }
@@ -90,8 +102,11 @@ struct DeployTests {
         #expect(rows.allSatisfy { $0["process_state"] == "running" }, "\(rows)")
         #expect(Set(rows.compactMap { $0["az"]?.stringValue }) == ["z1", "z2"])
         #expect(rows.allSatisfy { ($0["ips"]?.stringValue ?? "").hasPrefix(bed.subnet + ".") })
-        let vmRows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(try await bed.succeed(["-d", "greet", "vms", "--json"]).utf8))
-        #expect(vmRows["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue?.map { $0["vm_type"] } == ["small", "small"], "the group's vm_type")
+        let vmRows = try JSONCoding.decoder.decode(
+            JSONValue.self, from: Data(try await bed.succeed(["-d", "greet", "vms", "--json"]).utf8))
+        #expect(
+            vmRows["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue?.map { $0["vm_type"] } == ["small", "small"],
+            "the group's vm_type")
         let deployments = try await bed.succeed(["deployments"])
         #expect(deployments.contains("greet") && deployments.contains("dummy/0+dev.1"), "\(deployments)")
         let manifest = try await bed.succeed(["-d", "greet", "manifest"])
@@ -135,22 +150,30 @@ struct DeployTests {
         #expect(try await bed.deploy(bed.manifest(instances: 3, who: "everyone")).status == 0)
         let three = try await bed.instances()
         #expect(three.count == 3)
-        for (instance, cid) in try await bed.vmCIDs() { _ = try await bed.inVM(cid, "echo \(instance) > /var/vcap/store/owner") }
+        for (instance, cid) in try await bed.vmCIDs() {
+            _ = try await bed.inVM(cid, "echo \(instance) > /var/vcap/store/owner")
+        }
         #expect(try await bed.deploy(bed.manifest(instances: 1, who: "everyone")).status == 0)
         let one = try await bed.instances()
         #expect(one.count == 1)
         let orphanedDisks = try await Self.orphanedDisks(bed)
-        let scaledAway = Set(three.compactMap { $0["instance"]?.stringValue }).subtracting(one.compactMap { $0["instance"]?.stringValue })
+        let scaledAway = Set(three.compactMap { $0["instance"]?.stringValue }).subtracting(
+            one.compactMap { $0["instance"]?.stringValue })
         #expect(Set(orphanedDisks.compactMap { $0["instance"]?.stringValue }) == scaledAway, "\(orphanedDisks)")
-        let freed = Set(three.compactMap { $0["ips"]?.stringValue }).subtracting(one.compactMap { $0["ips"]?.stringValue })
+        let freed = Set(three.compactMap { $0["ips"]?.stringValue }).subtracting(
+            one.compactMap { $0["ips"]?.stringValue })
         #expect(freed.count == 2)
         #expect(try await bed.deploy(bed.manifest(instances: 2, who: "everyone")).status == 0)
         let two = try await bed.instances()
         #expect(two.count == 2)
-        #expect(two.contains { freed.contains($0["ips"]?.stringValue ?? "") }, "a freed address is handed out again: \(two)")
+        #expect(
+            two.contains { freed.contains($0["ips"]?.stringValue ?? "") }, "a freed address is handed out again: \(two)"
+        )
 
         // A runtime config's addon puts its job on the instance groups it includes.
-        try bed.scratch.write("runtime.yml", """
+        try bed.scratch.write(
+            "runtime.yml",
+            """
             releases: [{name: dummy, version: 0+dev.1}]
             addons:
             - name: checks
@@ -162,25 +185,34 @@ struct DeployTests {
         let withAddon = try await bed.deploy(bed.manifest(instances: 2, who: "everyone"))
         #expect(withAddon.status == 0, "\(withAddon.stdout)")
         for cid in try await bed.vmCIDs().values {
-            #expect(try await bed.inVM(cid, "test -x /var/vcap/jobs/checker/bin/run && echo installed") == "installed\n")
+            #expect(
+                try await bed.inVM(cid, "test -x /var/vcap/jobs/checker/bin/run && echo installed") == "installed\n")
         }
 
         // The addon's job is an errand colocated on the greeters: run it everywhere it is.
         let errand = try await bed.succeed(["-d", "greet", "run-errand", "checker", "--json"])
-        let runs = try JSONCoding.decoder.decode(JSONValue.self, from: Data(errand.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        let runs =
+            try JSONCoding.decoder.decode(JSONValue.self, from: Data(errand.utf8))["Tables"]?.arrayValue?.first?[
+                "Rows"]?.arrayValue ?? []
         #expect(runs.count == 2, "\(errand)")
-        #expect(runs.allSatisfy { $0["exit_code"] == "0" && ($0["stdout"]?.stringValue ?? "").contains("greets everyone") }, "\(runs)")
+        #expect(
+            runs.allSatisfy { $0["exit_code"] == "0" && ($0["stdout"]?.stringValue ?? "").contains("greets everyone") },
+            "\(runs)")
         // --instance: only there.
         let only = try #require(two.first?["instance"]?.stringValue)
         let single = try await bed.succeed(["-d", "greet", "run-errand", "checker", "--instance", only, "--json"])
-        let oneRun = try JSONCoding.decoder.decode(JSONValue.self, from: Data(single.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        let oneRun =
+            try JSONCoding.decoder.decode(JSONValue.self, from: Data(single.utf8))["Tables"]?.arrayValue?.first?[
+                "Rows"]?.arrayValue ?? []
         #expect(oneRun.count == 1 && oneRun.first?["instance"]?.stringValue == only, "\(oneRun)")
         // An errand instance group: a VM made for the run, the errand's output, the VM gone again.
         let vmsBeforeErrand = try await bed.vmCIDs()
         let smokeText = try await bed.bosun(["-d", "greet", "run-errand", "smoke"])
         #expect(smokeText.status == 0, "\(smokeText.stdout)\(smokeText.stderr)")
         let smoke = try await bed.succeed(["-d", "greet", "run-errand", "smoke", "--json"])
-        let smokeRuns = try JSONCoding.decoder.decode(JSONValue.self, from: Data(smoke.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        let smokeRuns =
+            try JSONCoding.decoder.decode(JSONValue.self, from: Data(smoke.utf8))["Tables"]?.arrayValue?.first?["Rows"]?
+            .arrayValue ?? []
         #expect(smokeRuns.count == 1 && smokeRuns.first?["exit_code"] == "0", "\(smoke)")
         #expect(smokeRuns.first?["stdout"]?.stringValue?.contains("greets everyone") == true, "\(smokeRuns)")
         #expect(smokeRuns.first?["instance"]?.stringValue?.hasPrefix("smoke/") == true)
@@ -200,15 +232,21 @@ struct DeployTests {
         for errand in ["checker", "smoke"] {
             let skipped = try await bed.bosun(["-d", "greet", "run-errand", errand, "--when-changed"])
             #expect(skipped.status == 0, "\(skipped.stdout)")
-            #expect(skipped.stdout.contains("Skipping errand \(errand): nothing changed since its last successful run"), "\(skipped.stdout)")
+            #expect(
+                skipped.stdout.contains("Skipping errand \(errand): nothing changed since its last successful run"),
+                "\(skipped.stdout)")
             #expect(!skipped.stdout.contains("Running errand"), "\(skipped.stdout)")
         }
         #expect(try await bed.vmCIDs() == vmsBeforeErrand)
         #expect(try await bed.deploy(bed.manifest(instances: 2, who: "all")).status == 0)
         for errand in ["checker", "smoke"] {
             let changed = try await bed.succeed(["-d", "greet", "run-errand", errand, "--when-changed", "--json"])
-            let rows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(changed.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
-            #expect(rows.count == (errand == "checker" ? 2 : 1) && rows.allSatisfy { $0["stdout"]?.stringValue?.contains("greets all") == true }, "\(changed)")
+            let rows =
+                try JSONCoding.decoder.decode(JSONValue.self, from: Data(changed.utf8))["Tables"]?.arrayValue?.first?[
+                    "Rows"]?.arrayValue ?? []
+            #expect(
+                rows.count == (errand == "checker" ? 2 : 1)
+                    && rows.allSatisfy { $0["stdout"]?.stringValue?.contains("greets all") == true }, "\(changed)")
         }
         #expect(try await bed.vmCIDs().keys == vmsBeforeErrand.keys)
         let unknown = try await bed.bosun(["-d", "greet", "run-errand", "nope"])
@@ -216,9 +254,11 @@ struct DeployTests {
         #expect((unknown.stdout + unknown.stderr).contains("Errand 'nope' doesn't exist"), "\(unknown.stdout)")
 
         // stop / start one instance, stop --hard (VMs gone, disks and addresses kept), start, recreate one.
-        let target = "greeter/" + (two.first?["instance"]?.stringValue?.split(separator: "/").last.map(String.init) ?? "")
+        let target =
+            "greeter/" + (two.first?["instance"]?.stringValue?.split(separator: "/").last.map(String.init) ?? "")
         try await bed.succeed(["-n", "-d", "greet", "stop", target])
-        #expect(try await bed.instances().first { $0["instance"]?.stringValue == target }?["process_state"] == "stopped")
+        #expect(
+            try await bed.instances().first { $0["instance"]?.stringValue == target }?["process_state"] == "stopped")
         try await bed.succeed(["-n", "-d", "greet", "start", target])
         #expect(try await bed.instances().allSatisfy { $0["process_state"] == "running" })
         try await bed.succeed(["-n", "-d", "greet", "stop", "greeter", "--hard"])
@@ -232,15 +272,24 @@ struct DeployTests {
         // orphan-disk on a disk already orphaned leaves it as it is (BOSH's warning), never deletes it;
         // delete-disk on an instance's own disk is refused.
         let orphanAgain = try await bed.succeed(["-n", "orphan-disk", adopted["disk_cid"]?.stringValue ?? ""])
-        #expect(orphanAgain.contains("Warning: Disk \(adopted["disk_cid"]?.stringValue ?? "") does not exist. Orphaning is skipped"), "\(orphanAgain)")
+        #expect(
+            orphanAgain.contains(
+                "Warning: Disk \(adopted["disk_cid"]?.stringValue ?? "") does not exist. Orphaning is skipped"),
+            "\(orphanAgain)")
         #expect(try await Self.orphanedDisks(bed).count == orphanedDisks.count)
-        let ownDisk = try await Self.deployedState(bed).first { $0.hasPrefix(target + " ") }?.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+        let ownDisk =
+            try await Self.deployedState(bed).first { $0.hasPrefix(target + " ") }?.split(separator: " ").dropFirst(2)
+            .first.map(String.init) ?? ""
         let refusedDelete = try await bed.bosun(["-n", "delete-disk", ownDisk])
-        #expect(refusedDelete.status == 1 && (refusedDelete.stdout + refusedDelete.stderr).contains("Deleting persistent disk is not supported"), "\(ownDisk): \(refusedDelete.stdout)")
+        #expect(
+            refusedDelete.status == 1
+                && (refusedDelete.stdout + refusedDelete.stderr).contains("Deleting persistent disk is not supported"),
+            "\(ownDisk): \(refusedDelete.stdout)")
         try await bed.succeed(["-n", "-d", "greet", "attach-disk", target, adopted["disk_cid"]?.stringValue ?? ""])
         try await bed.succeed(["-n", "-d", "greet", "start"])
         let targetVM = try #require(try await bed.vmCIDs()[target])
-        #expect(try await bed.inVM(targetVM, "cat /var/vcap/store/owner") == "\(adopted["instance"]?.stringValue ?? "")\n")
+        #expect(
+            try await bed.inVM(targetVM, "cat /var/vcap/store/owner") == "\(adopted["instance"]?.stringValue ?? "")\n")
         let orphansNow = try await Self.orphanedDisks(bed)
         #expect(orphansNow.contains { $0["instance"]?.stringValue == target }, "\(orphansNow)")
         #expect(!orphansNow.contains { $0["disk_cid"] == adopted["disk_cid"] })
@@ -249,7 +298,9 @@ struct DeployTests {
         #expect(try await Self.orphanedDisks(bed).count == orphansNow.count - 1)
         let woken = try await bed.instances()
         #expect(woken.allSatisfy { $0["process_state"] == "running" }, "\(woken)")
-        #expect(Set(woken.compactMap { $0["ips"]?.stringValue }) == Set(two.compactMap { $0["ips"]?.stringValue }), "addresses kept")
+        #expect(
+            Set(woken.compactMap { $0["ips"]?.stringValue }) == Set(two.compactMap { $0["ips"]?.stringValue }),
+            "addresses kept")
         // restart follows the update policy: canary first (in the first AZ), then the other AZ.
         let restarted = try await bed.succeed(["-n", "-d", "greet", "restart"])
         #expect(restarted.components(separatedBy: "Restarting instance greeter:").count - 1 == 2, "\(restarted)")
@@ -276,17 +327,25 @@ struct DeployTests {
         try await bed.succeed(["-n", "-d", "greet", "recreate", "--vms-created-before", cutoff])
         let afterCutoff = try await bed.vmCIDs()
         #expect(afterCutoff[target] == afterRecreate[target])
-        #expect(afterCutoff.filter { $0.key != target }.allSatisfy { afterRecreate[$0.key] != $0.value }, "\(afterCutoff) vs \(afterRecreate)")
+        #expect(
+            afterCutoff.filter { $0.key != target }.allSatisfy { afterRecreate[$0.key] != $0.value },
+            "\(afterCutoff) vs \(afterRecreate)")
 
         // What the deployment uses cannot be deleted from under it (unless forced).
         let releaseInUse = try await bed.bosun(["-n", "delete-release", "dummy"])
-        #expect(releaseInUse.status == 1 && releaseInUse.stdout.contains("Release 'dummy' is still in use by: greet"), "\(releaseInUse.stdout)")
+        #expect(
+            releaseInUse.status == 1 && releaseInUse.stdout.contains("Release 'dummy' is still in use by: greet"),
+            "\(releaseInUse.stdout)")
         let stemcells = try await bed.succeed(["stemcells", "--json"])
         let stemcellRow = try #require(
-            try JSONCoding.decoder.decode(JSONValue.self, from: Data(stemcells.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue?.first)
-        let slug = "\(stemcellRow["name"]?.stringValue ?? "")/\((stemcellRow["version"]?.stringValue ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "*")))"
+            try JSONCoding.decoder.decode(JSONValue.self, from: Data(stemcells.utf8))["Tables"]?.arrayValue?.first?[
+                "Rows"]?.arrayValue?.first)
+        let slug =
+            "\(stemcellRow["name"]?.stringValue ?? "")/\((stemcellRow["version"]?.stringValue ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "*")))"
         let stemcellInUse = try await bed.bosun(["-n", "delete-stemcell", slug])
-        #expect(stemcellInUse.status == 1 && stemcellInUse.stdout.contains("Stemcell '\(slug)' is still in use by: greet"), "\(stemcellInUse.stdout)")
+        #expect(
+            stemcellInUse.status == 1 && stemcellInUse.stdout.contains("Stemcell '\(slug)' is still in use by: greet"),
+            "\(stemcellInUse.stdout)")
         #expect(try await bed.succeed(["releases"]).contains("dummy"))
 
         try await bed.succeed(["-n", "-d", "greet", "delete-deployment"])
@@ -299,7 +358,10 @@ struct DeployTests {
         #expect(try await Self.orphanedDisks(bed).count >= 2)
         try await bed.succeed(["-n", "clean-up", "--all"])
         #expect(try await Self.orphanedDisks(bed).isEmpty)
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: bed.scratch.url.path + "/cpi/disks"))?.filter { $0.hasSuffix(".img") } == [])
+        #expect(
+            (try? FileManager.default.contentsOfDirectory(atPath: bed.scratch.url.path + "/cpi/disks"))?.filter {
+                $0.hasSuffix(".img")
+            } == [])
     }
 
     /// `disks --orphaned --json` rows.
@@ -307,7 +369,9 @@ struct DeployTests {
     /// (`instances --details`), and the stored manifest.
     static func deployedState(_ bed: Bed) async throws -> [String] {
         let output = try await bed.succeed(["-d", "greet", "instances", "--details", "--json"])
-        let rows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        let rows =
+            try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?[
+                "Rows"]?.arrayValue ?? []
         let instances = rows.map { row in
             ["instance", "vm_cid", "disk_cids", "ips"].map { key in
                 let value = row[key]?.stringValue ?? ""
@@ -319,6 +383,7 @@ struct DeployTests {
 
     static func orphanedDisks(_ bed: Bed) async throws -> [JSONValue] {
         let output = try await bed.succeed(["disks", "--orphaned", "--json"])
-        return try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?["Rows"]?.arrayValue ?? []
+        return try JSONCoding.decoder.decode(JSONValue.self, from: Data(output.utf8))["Tables"]?.arrayValue?.first?[
+            "Rows"]?.arrayValue ?? []
     }
 }

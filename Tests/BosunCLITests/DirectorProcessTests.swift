@@ -2,8 +2,8 @@ import Blobstore
 import BosunCore
 import Foundation
 import NATS
-import Testing
 import TestSupport
+import Testing
 
 /// The `bosun-director` executable as operators run it.
 @Suite("bosun-director process", .serialized, .timeLimit(.minutes(2)))
@@ -13,7 +13,8 @@ struct DirectorProcessTests {
         let state = scratch.url.path + "/state"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         let port = try PostgresServerProcess.freePort(), blobstorePort = try PostgresServerProcess.freePort()
-        try "port: \(port)\nblobstore_port: \(blobstorePort)\nnats: {port: 0}\n".write(toFile: state + "/config.yml", atomically: true, encoding: .utf8)
+        try "port: \(port)\nblobstore_port: \(blobstorePort)\nnats: {port: 0}\n".write(
+            toFile: state + "/config.yml", atomically: true, encoding: .utf8)
         let director = DirectorCrashTests.DirectorProcess(state: state, port: port)
         try await director.start()
         return (director, blobstorePort)
@@ -26,11 +27,15 @@ struct DirectorProcessTests {
         defer { director.stop() }
         let state = director.state
 
-        let password = try String(contentsOfFile: state + "/blobstore-agent-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try FileManager.default.attributesOfItem(atPath: state + "/blobstore-agent-password")[.posixPermissions] as? Int == 0o600)
+        let password = try String(contentsOfFile: state + "/blobstore-agent-password", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(
+            try FileManager.default.attributesOfItem(atPath: state + "/blobstore-agent-password")[.posixPermissions]
+                as? Int == 0o600)
         let ca = try String(contentsOfFile: state + "/certs/director-ca.crt", encoding: .utf8)
         let client = try BlobstoreSettings(
-            provider: "dav", options: .init(endpoint: "https://127.0.0.1:\(blobstorePort)", user: "agent", password: password, caPEM: ca)
+            provider: "dav",
+            options: .init(endpoint: "https://127.0.0.1:\(blobstorePort)", user: "agent", password: password, caPEM: ca)
         ).makeClient()
         let file = try scratch.write("blob", "compiled package bits")
         let id = try await client.put(fileAt: file)
@@ -39,7 +44,8 @@ struct DirectorProcessTests {
         try await client.get(id, digest: BlobDigest(sha1: sha1), to: file + ".down")
         #expect(try String(contentsOfFile: file + ".down", encoding: .utf8) == "compiled package bits")
         let intruder = try BlobstoreSettings(
-            provider: "dav", options: .init(endpoint: "https://127.0.0.1:\(blobstorePort)", user: "agent", password: "wrong", caPEM: ca)
+            provider: "dav",
+            options: .init(endpoint: "https://127.0.0.1:\(blobstorePort)", user: "agent", password: "wrong", caPEM: ca)
         ).makeClient()
         await #expect(throws: BlobstoreError.self) { _ = try await intruder.put(fileAt: file) }
     }
@@ -49,9 +55,12 @@ struct DirectorProcessTests {
         let scratch = try ScratchDirectory()
         let (director, _) = try await Self.startDirector(in: scratch)
         let state = director.state
-        let password = try String(contentsOfFile: state + "/admin-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let password = try String(contentsOfFile: state + "/admin-password", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(password.count >= 20)
-        #expect(try FileManager.default.attributesOfItem(atPath: state + "/admin-password")[.posixPermissions] as? Int == 0o600)
+        #expect(
+            try FileManager.default.attributesOfItem(atPath: state + "/admin-password")[.posixPermissions] as? Int
+                == 0o600)
         director.stop()
         let log = try String(contentsOfFile: state + "/../director.log", encoding: .utf8)
         #expect(log.contains("\(state)/admin-password (mode 0600)"), "\(log.prefix(500))")
@@ -81,6 +90,8 @@ struct DirectorProcessTests {
             try client.publish("hello", to: "hm.director.alert")
             #expect(try await collect(replies, count: 1).first?.string == "hello")
         }
-        #expect(try FileManager.default.attributesOfItem(atPath: state + "/certs/nats-director.key")[.posixPermissions] as? Int == 0o600)
+        #expect(
+            try FileManager.default.attributesOfItem(atPath: state + "/certs/nats-director.key")[.posixPermissions]
+                as? Int == 0o600)
     }
 }

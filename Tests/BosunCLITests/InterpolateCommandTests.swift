@@ -32,11 +32,13 @@ import Testing
         try dir.write("m.yml", Self.manifest)
         try dir.write("ops.yml", "- {type: replace, path: /instance_groups/name=web/instances, value: ((count))}")
         let first = try BosunBinary.run(
-            ["int", "m.yml", "-o", "ops.yml", "-v", "name=demo", "-v", "count=3", "--vars-store", "creds.yml"], in: dir.url)
+            ["int", "m.yml", "-o", "ops.yml", "-v", "name=demo", "-v", "count=3", "--vars-store", "creds.yml"],
+            in: dir.url)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.hasPrefix("instance_groups:\n- instances: 3\n"))
         #expect(first.stdout.contains("name: demo\nvariables: []\n"))
-        let attributes = try FileManager.default.attributesOfItem(atPath: dir.url.appendingPathComponent("creds.yml").path)
+        let attributes = try FileManager.default.attributesOfItem(
+            atPath: dir.url.appendingPathComponent("creds.yml").path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
         let store = try dir.read("creds.yml")
@@ -66,22 +68,27 @@ import Testing
     /// benchmark).
     @Test func anAliasBombAndInvalidUTF8AreRefusedWithWhere() throws {
         let dir = try ScratchDirectory()
-        try FileManager.default.copyItem(atPath: DirectorCommandsTests.aliasBomb, toPath: dir.url.appendingPathComponent("bomb.yml").path)
+        try FileManager.default.copyItem(
+            atPath: DirectorCommandsTests.aliasBomb, toPath: dir.url.appendingPathComponent("bomb.yml").path)
         let bomb = try BosunBinary.run(["int", "bomb.yml"], in: dir.url)
         #expect(bomb.status == 1 && bomb.stdout.isEmpty)
-        #expect(bomb.stderr.contains("Parsing manifest 'bomb.yml': document contains excessive aliasing"), "\(bomb.stderr)")
+        #expect(
+            bomb.stderr.contains("Parsing manifest 'bomb.yml': document contains excessive aliasing"), "\(bomb.stderr)")
         let invalid = dir.url.appendingPathComponent("latin1.yml")
         try Data("name: caf".utf8 + [0xE9] + Data("\n".utf8)).write(to: invalid)
         let refused = try BosunBinary.run(["int", "latin1.yml"], in: dir.url)
         #expect(refused.status == 1)
-        #expect(refused.stderr.contains("Reading manifest 'latin1.yml'") && refused.stderr.contains("UTF-8 octet"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("Reading manifest 'latin1.yml'") && refused.stderr.contains("UTF-8 octet"),
+            "\(refused.stderr)")
         #expect(refused.stderr.contains("line 1, column 10"), "\(refused.stderr)")
     }
 
     @Test func aFailingOpsFileExitsOneNamesTheOpAndWritesNothing() throws {
         let dir = try ScratchDirectory()
         try dir.write("m.yml", Self.manifest)
-        try dir.write("bad.yml", "- {type: replace, path: /name, value: x}\n- {type: replace, path: /bar/foo, value: 1}")
+        try dir.write(
+            "bad.yml", "- {type: replace, path: /name, value: x}\n- {type: replace, path: /bar/foo, value: 1}")
         let result = try BosunBinary.run(["int", "m.yml", "-o", "bad.yml", "--vars-store", "creds.yml"], in: dir.url)
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
@@ -117,8 +124,10 @@ import Testing
         try dir.write("vars.yml", "a: from-file\nb: from-file\nc: from-file")
         try dir.write("c.txt", "from-var-file")
         let result = try BosunBinary.run(
-            ["int", "m.yml", "-v", "a=from-flag", "-l", "vars.yml", "--var-file", "c=c.txt", "--vars-env", "MY",
-             "-v", "e='8080'"],
+            [
+                "int", "m.yml", "-v", "a=from-flag", "-l", "vars.yml", "--var-file", "c=c.txt", "--vars-env", "MY",
+                "-v", "e='8080'",
+            ],
             environment: ["MY_b": "from-env", "MY_d": "[1, 2]"], in: dir.url)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "a: from-flag\nb: from-file\nc: from-var-file\nd:\n- 1\n- 2\ne: \"8080\"\n")

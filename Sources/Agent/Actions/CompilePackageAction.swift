@@ -20,7 +20,9 @@ struct CompilePackageAction: AgentAction {
 
     /// Compiles `source` (fetched through its `signedURL` when it has one) and stores the result in
     /// the blobstore, or at `uploadURL`.
-    static func compile(_ source: BlobReference, dependencies: [BlobReference], agent: AgentContext, uploadURL: String?) async throws
+    static func compile(
+        _ source: BlobReference, dependencies: [BlobReference], agent: AgentContext, uploadURL: String?
+    ) async throws
         -> JSONValue
     {
         try PackageInstaller.checkName(source.name, kind: "package")
@@ -107,6 +109,7 @@ struct CompilePackageWithSignedURLAction: AgentAction {
             name: try string("name"), version: try string("version"), sha1: try string("digest"),
             blobstoreID: DAVBlobstoreClient.blobName(sourceURL), signedURL: sourceURL)
         let dependencies = try CompilePackageAction.dependencies(request["deps"] ?? .null)
-        return try await CompilePackageAction.compile(source, dependencies: dependencies, agent: agent, uploadURL: try string("upload_signed_url"))
+        return try await CompilePackageAction.compile(
+            source, dependencies: dependencies, agent: agent, uploadURL: try string("upload_signed_url"))
     }
 }

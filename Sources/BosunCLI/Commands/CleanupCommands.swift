@@ -4,7 +4,8 @@ import Foundation
 
 /// `bosun orphaned-vms`: VMs replaced by create-swap-delete that wait for the cleanup.
 struct OrphanedVMsCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "orphaned-vms", abstract: "List all the orphaned VMs in all deployments")
+    static let configuration = CommandConfiguration(
+        commandName: "orphaned-vms", abstract: "List all the orphaned VMs in all deployments")
     @OptionGroup var global: GlobalOptions
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
@@ -13,8 +14,10 @@ struct OrphanedVMsCommand: DirectorCommand {
             "vms", columns: ["VM CID", "Deployment", "Instance", "AZ", "IPs", "Orphaned At"],
             rows: orphans.map { orphan in
                 [
-                    orphan["cid"]?.cell ?? "", orphan["deployment_name"]?.cell ?? "", orphan["instance_name"]?.cell ?? "",
-                    orphan["az"]?.cell ?? "", (orphan["ip_addresses"]?.arrayValue ?? []).map(\.cell).joined(separator: "\n"),
+                    orphan["cid"]?.cell ?? "", orphan["deployment_name"]?.cell ?? "",
+                    orphan["instance_name"]?.cell ?? "",
+                    orphan["az"]?.cell ?? "",
+                    (orphan["ip_addresses"]?.arrayValue ?? []).map(\.cell).joined(separator: "\n"),
                     orphan["orphaned_at"]?.cell ?? "",
                 ]
             })
@@ -23,14 +26,19 @@ struct OrphanedVMsCommand: DirectorCommand {
 
 /// `bosun clean-up [--all]`: deletes orphaned VMs now instead of at the next scheduled round.
 struct CleanUpCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "clean-up", abstract: "Clean up releases, stemcells, disks, etc.")
+    static let configuration = CommandConfiguration(
+        commandName: "clean-up", abstract: "Clean up releases, stemcells, disks, etc.")
     @OptionGroup var global: GlobalOptions
-    @Flag(name: .long, help: "Remove all unused releases, stemcells, etc.; otherwise most recent resources will be kept") var all = false
+    @Flag(
+        name: .long, help: "Remove all unused releases, stemcells, etc.; otherwise most recent resources will be kept")
+    var all = false
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         try confirm(output)
         let body: JSONValue = ["config": ["remove_all": .bool(all)]]
-        let id = try await client.startTask(.POST, "/cleanup", body: Data(((try? JSONCoding.string(body)) ?? "{}").utf8), contentType: "application/json")
+        let id = try await client.startTask(
+            .POST, "/cleanup", body: Data(((try? JSONCoding.string(body)) ?? "{}").utf8),
+            contentType: "application/json")
         try await TaskFollower(client: client, output: output).follow(id)
     }
 }
@@ -48,7 +56,8 @@ struct DisksCommand: DirectorCommand {
             "disks", columns: ["Disk CID", "Size", "Deployment", "Instance", "AZ", "Orphaned At"],
             rows: disks.map { disk in
                 [
-                    disk["disk_cid"]?.cell ?? "", "\(disk["size"]?.cell ?? "0") MiB", disk["deployment_name"]?.cell ?? "",
+                    disk["disk_cid"]?.cell ?? "", "\(disk["size"]?.cell ?? "0") MiB",
+                    disk["deployment_name"]?.cell ?? "",
                     disk["instance_name"]?.cell ?? "", disk["az"]?.cell ?? "", disk["orphaned_at"]?.cell ?? "",
                 ]
             })
@@ -85,7 +94,8 @@ struct OrphanDiskCommand: DirectorCommand {
 /// `bosun -d NAME attach-disk GROUP/ID CID`: gives an orphaned disk to an instance that
 /// `stop --hard` left without a VM; `start` mounts it.
 struct AttachDiskCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "attach-disk", abstract: "Attaches disk to an instance")
+    static let configuration = CommandConfiguration(
+        commandName: "attach-disk", abstract: "Attaches disk to an instance")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Instance: GROUP/ID or GROUP/INDEX") var instance: String
     @Argument(help: "Orphaned disk CID") var cid: String

@@ -8,7 +8,8 @@ import Foundation
 /// exits 1 when there is a problem (for scripts).
 struct CloudCheckCommand: DirectorCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cloud-check", abstract: "Cloud consistency check and interactive repair", aliases: ["cck", "cloudcheck"])
+        commandName: "cloud-check", abstract: "Cloud consistency check and interactive repair",
+        aliases: ["cck", "cloudcheck"])
     @OptionGroup var global: GlobalOptions
     @Flag(name: [.customShort("a"), .long], help: "Resolve problems automatically") var auto = false
     @Flag(name: .long, help: "Only generate report; don't attempt to resolve problems") var report = false
@@ -23,7 +24,9 @@ struct CloudCheckCommand: DirectorCommand {
             "problems", columns: ["#", "Type", "Description"],
             rows: problems.map { [$0["id"]?.cell ?? "", $0["type"]?.cell ?? "", $0["description"]?.cell ?? ""] })
         if report {
-            if !problems.isEmpty { throw CommandFailure(message: "\(problems.count) problem\(problems.count == 1 ? "" : "s") found") }
+            if !problems.isEmpty {
+                throw CommandFailure(message: "\(problems.count) problem\(problems.count == 1 ? "" : "s") found")
+            }
             return
         }
         guard !problems.isEmpty else { return }
@@ -36,9 +39,12 @@ struct CloudCheckCommand: DirectorCommand {
             let pick = auto ? allowed.first : resolution.first { allowed.contains($0) }
             if let pick, let id = problem["id"]?.cell { chosen[id] = .string(pick) }
         }
-        guard !chosen.isEmpty else { throw CommandFailure(message: "No problem can be resolved by \(resolution.joined(separator: ", "))") }
+        guard !chosen.isEmpty else {
+            throw CommandFailure(message: "No problem can be resolved by \(resolution.joined(separator: ", "))")
+        }
         let body = Data(((try? JSONCoding.string(JSONValue.object(["resolutions": .object(chosen)]))) ?? "{}").utf8)
-        let apply = try await client.startTask(.PUT, "/deployments/\(deployment)/problems", body: body, contentType: "application/json")
+        let apply = try await client.startTask(
+            .PUT, "/deployments/\(deployment)/problems", body: body, contentType: "application/json")
         try await TaskFollower(client: client, output: output).follow(apply)
     }
 }

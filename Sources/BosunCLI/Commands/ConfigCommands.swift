@@ -12,20 +12,27 @@ struct ConfigsCommand: DirectorCommand {
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         let query = Self.query([
-            ("type", type), ("name", name), ("latest", recent == nil ? "true" : "false"), ("limit", recent.map(String.init)),
+            ("type", type), ("name", name), ("latest", recent == nil ? "true" : "false"),
+            ("limit", recent.map(String.init)),
         ])
         let configs = try await client.json(.GET, "/configs" + query).arrayValue ?? []
         let rows = configs.map { config -> [String] in
-            [(config["id"]?.cell ?? "") + (config["current"] == true ? "*" : ""), config["type"]?.cell ?? "", config["name"]?.cell ?? "",
-             config["team"]?.cell ?? "", config["created_at"]?.cell ?? ""]
+            [
+                (config["id"]?.cell ?? "") + (config["current"] == true ? "*" : ""), config["type"]?.cell ?? "",
+                config["name"]?.cell ?? "",
+                config["team"]?.cell ?? "", config["created_at"]?.cell ?? "",
+            ]
         }
-        output.table("configs", columns: ["ID", "Type", "Name", "Team", "Created At"], rows: rows, notes: ["(*) Currently active"])
+        output.table(
+            "configs", columns: ["ID", "Type", "Name", "Team", "Created At"], rows: rows,
+            notes: ["(*) Currently active"])
     }
 }
 
 /// `bosun config ID` or `bosun config --type T --name N`: one config's content.
 struct ConfigCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Show current config for either ID or both type and name", aliases: ["c"])
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Show current config for either ID or both type and name", aliases: ["c"])
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Config ID") var id: String?
     @Option(name: .long) var type: String?
@@ -37,20 +44,27 @@ struct ConfigCommand: DirectorCommand {
             config = try await client.json(.GET, "/configs/\(id)")
         } else {
             guard let type else { throw CommandFailure(message: "Either an ID or --type (and --name) is needed") }
-            let found = try await client.json(.GET, "/configs" + Self.query([("type", type), ("name", name ?? "default"), ("latest", "true")]))
+            let found = try await client.json(
+                .GET, "/configs" + Self.query([("type", type), ("name", name ?? "default"), ("latest", "true")]))
             guard let first = found.arrayValue?.first else { throw CommandFailure(message: "No config") }
             config = first
         }
         output.table(
             "", columns: ["ID", "Type", "Name", "Created At", "Content"],
-            rows: [[config["id"]?.cell ?? "", config["type"]?.cell ?? "", config["name"]?.cell ?? "", config["created_at"]?.cell ?? "",
-                    config["content"]?.cell ?? ""]])
+            rows: [
+                [
+                    config["id"]?.cell ?? "", config["type"]?.cell ?? "", config["name"]?.cell ?? "",
+                    config["created_at"]?.cell ?? "",
+                    config["content"]?.cell ?? "",
+                ]
+            ])
     }
 }
 
 /// `bosun update-config --type T --name N FILE`: shows the diff, asks, then stores a new version.
 struct UpdateConfigCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "update-config", abstract: "Update config", aliases: ["uc"])
+    static let configuration = CommandConfiguration(
+        commandName: "update-config", abstract: "Update config", aliases: ["uc"])
     @OptionGroup var global: GlobalOptions
     @Option(name: .long) var type: String
     @Option(name: .long) var name: String = "default"
@@ -69,7 +83,8 @@ struct UpdateConfigCommand: DirectorCommand {
 
 /// `bosun delete-config ID` or `--type T --name N`.
 struct DeleteConfigCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "delete-config", abstract: "Delete config", aliases: ["dc"])
+    static let configuration = CommandConfiguration(
+        commandName: "delete-config", abstract: "Delete config", aliases: ["dc"])
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Config ID") var id: String?
     @Option(name: .long) var type: String?
@@ -84,8 +99,12 @@ struct DeleteConfigCommand: DirectorCommand {
         }
         guard let type else { throw CommandFailure(message: "Either an ID or --type (and --name) is needed") }
         try confirm(output)
-        let response = try await client.send(.DELETE, "/configs" + Self.query([("type", type), ("name", name)]), accepting: DirectorClient.successes.union([404]))
-        if response.status == 404 { output.line("No configs to delete: no matches for type '\(type)' and name '\(name)' found.") }
+        let response = try await client.send(
+            .DELETE, "/configs" + Self.query([("type", type), ("name", name)]),
+            accepting: DirectorClient.successes.union([404]))
+        if response.status == 404 {
+            output.line("No configs to delete: no matches for type '\(type)' and name '\(name)' found.")
+        }
     }
 }
 
@@ -102,7 +121,8 @@ protocol LegacyConfigShow: DirectorCommand {
 
 extension LegacyConfigShow {
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
-        let configs = try await client.json(.GET, "/\(Self.kind.rawValue)_configs" + Self.query([("limit", "1"), ("name", name)]))
+        let configs = try await client.json(
+            .GET, "/\(Self.kind.rawValue)_configs" + Self.query([("limit", "1"), ("name", name)]))
         guard let content = configs.arrayValue?.first?["properties"]?.stringValue else {
             throw CommandFailure(message: "No \(Self.kind.title)")
         }
@@ -121,7 +141,9 @@ extension LegacyConfigUpdate {
         let content = Data(try Self.readFile(file).utf8)
         let path = "/\(Self.kind.rawValue)_configs"
         let query = Self.query([("name", name)])
-        let diff = try await client.send(.POST, path + "/diff" + query, body: content, contentType: "text/yaml", accepting: DirectorClient.successes.union([404]))
+        let diff = try await client.send(
+            .POST, path + "/diff" + query, body: content, contentType: "text/yaml",
+            accepting: DirectorClient.successes.union([404]))
         if diff.status != 404 { printDiff(try diff.json()["diff"], output) }
         try confirm(output)
         _ = try await client.send(.POST, path + query, body: content, contentType: "text/yaml")
@@ -129,14 +151,16 @@ extension LegacyConfigUpdate {
 }
 
 struct CloudConfigCommand: LegacyConfigShow {
-    static let configuration = CommandConfiguration(commandName: "cloud-config", abstract: "Show current cloud config", aliases: ["cc"])
+    static let configuration = CommandConfiguration(
+        commandName: "cloud-config", abstract: "Show current cloud config", aliases: ["cc"])
     static let kind = LegacyConfigKind.cloud
     @OptionGroup var global: GlobalOptions
     @Option(name: .long) var name: String = ""
 }
 
 struct UpdateCloudConfigCommand: LegacyConfigUpdate {
-    static let configuration = CommandConfiguration(commandName: "update-cloud-config", abstract: "Update current cloud config", aliases: ["ucc"])
+    static let configuration = CommandConfiguration(
+        commandName: "update-cloud-config", abstract: "Update current cloud config", aliases: ["ucc"])
     static let kind = LegacyConfigKind.cloud
     @OptionGroup var global: GlobalOptions
     @Option(name: .long) var name: String = ""
@@ -144,14 +168,16 @@ struct UpdateCloudConfigCommand: LegacyConfigUpdate {
 }
 
 struct RuntimeConfigCommand: LegacyConfigShow {
-    static let configuration = CommandConfiguration(commandName: "runtime-config", abstract: "Show current runtime config", aliases: ["rc"])
+    static let configuration = CommandConfiguration(
+        commandName: "runtime-config", abstract: "Show current runtime config", aliases: ["rc"])
     static let kind = LegacyConfigKind.runtime
     @OptionGroup var global: GlobalOptions
     @Option(name: .long) var name: String = ""
 }
 
 struct UpdateRuntimeConfigCommand: LegacyConfigUpdate {
-    static let configuration = CommandConfiguration(commandName: "update-runtime-config", abstract: "Update current runtime config", aliases: ["urc"])
+    static let configuration = CommandConfiguration(
+        commandName: "update-runtime-config", abstract: "Update current runtime config", aliases: ["urc"])
     static let kind = LegacyConfigKind.runtime
     @OptionGroup var global: GlobalOptions
     @Option(name: .long) var name: String = ""

@@ -23,7 +23,10 @@ extension DirectorCommand {
             if let client = target.client, target.clientSecret != nil {
                 output.line("Using environment '\(target.name)' as client '\(client)'")
             } else if needsCredentials {
-                throw CommandFailure(message: "Expected client and client secret (--client/--client-secret, BOSH_CLIENT/BOSH_CLIENT_SECRET, or login)")
+                throw CommandFailure(
+                    message:
+                        "Expected client and client secret (--client/--client-secret, BOSH_CLIENT/BOSH_CLIENT_SECRET, or login)"
+                )
             } else {
                 output.line("Using environment '\(target.name)' as anonymous user")
             }
@@ -40,7 +43,9 @@ extension DirectorCommand {
     func confirm(_ output: CommandOutput) throws(CommandFailure) {
         if global.resolved(environment: ProcessInfo.processInfo.environment).nonInteractive { return }
         CommandOutput.write("Continue? [yN]: ")
-        guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { throw CommandFailure(message: "Stopped") }
+        guard let answer = readLine(), answer.lowercased().hasPrefix("y") else {
+            throw CommandFailure(message: "Stopped")
+        }
     }
 
     /// Prints a config diff as bosh does: `+ ` added, `- ` removed, `  ` unchanged.
@@ -55,9 +60,12 @@ extension DirectorCommand {
 
     /// Sends a release or stemcell tarball as is (`application/x-compressed`) and follows the task.
     func uploadAndFollow(
-        _ file: String, what: String, to path: String, fix: Bool, rebase: Bool = false, client: DirectorClient, output: CommandOutput
+        _ file: String, what: String, to path: String, fix: Bool, rebase: Bool = false, client: DirectorClient,
+        output: CommandOutput
     ) async throws(CommandFailure) {
-        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "Reading \(what) '\(file)' failed") }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CommandFailure(message: "Reading \(what) '\(file)' failed")
+        }
         let query = Self.query([("fix", fix ? "true" : nil), ("rebase", rebase ? "true" : nil)])
         let id = try await client.startTask(.POST, path + query, body: data, contentType: "application/x-compressed")
         try await TaskFollower(client: client, output: output).follow(id)
@@ -71,7 +79,8 @@ extension DirectorCommand {
         var request: [String: JSONValue] = ["location": .string(location)]
         if let sha1 { request["sha1"] = .string(sha1) }
         let body = try? JSONCoding.encoder.encode(JSONValue.object(request))
-        let id = try await client.startTask(.POST, path + (fix ? "?fix=true" : ""), body: body, contentType: "application/json")
+        let id = try await client.startTask(
+            .POST, path + (fix ? "?fix=true" : ""), body: body, contentType: "application/json")
         try await TaskFollower(client: client, output: output).follow(id)
     }
 
@@ -87,11 +96,15 @@ extension DirectorCommand {
     static func query(_ items: [(String, String?)]) -> String {
         let present = items.compactMap { name, value in value.map { (name, $0) } }.sorted { $0.0 < $1.0 }
         guard !present.isEmpty else { return "" }
-        return "?" + present.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? $0.1)" }.joined(separator: "&")
+        return "?"
+            + present.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? $0.1)" }
+            .joined(separator: "&")
     }
 
     /// What a query value may hold unencoded: `&`, `=`, `+` and `#` would end or change it.
-    private static var queryValueAllowed: CharacterSet { CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#")) }
+    private static var queryValueAllowed: CharacterSet {
+        CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#"))
+    }
 }
 
 extension Error {

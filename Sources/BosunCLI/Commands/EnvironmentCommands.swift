@@ -12,7 +12,8 @@ func printInfo(_ info: JSONValue, _ output: CommandOutput) {
     }
     let user = info["user"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "(not logged in)"
     let rows: [(String, String)] = [
-        ("Name", info["name"]?.cell ?? ""), ("UUID", info["uuid"]?.cell ?? ""), ("Version", info["version"]?.cell ?? ""),
+        ("Name", info["name"]?.cell ?? ""), ("UUID", info["uuid"]?.cell ?? ""),
+        ("Version", info["version"]?.cell ?? ""),
         ("CPI", info["cpi"]?.cell ?? ""), ("Features", features.joined(separator: "\n")), ("User", user),
     ]
     if output.json {
@@ -21,7 +22,9 @@ func printInfo(_ info: JSONValue, _ output: CommandOutput) {
         let width = rows.map(\.0.count).max() ?? 0
         for (title, value) in rows {
             let lines = value.split(separator: "\n", omittingEmptySubsequences: false)
-            output.line(title.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + (lines.first.map(String.init) ?? ""))
+            output.line(
+                title.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                    + (lines.first.map(String.init) ?? ""))
             for more in lines.dropFirst() { output.line(String(repeating: " ", count: width + 2) + more) }
         }
     }
@@ -29,7 +32,8 @@ func printInfo(_ info: JSONValue, _ output: CommandOutput) {
 
 /// `bosun env`: the director's identity and whether the credentials work.
 struct EnvCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "env", abstract: "Show director information", aliases: ["environment"])
+    static let configuration = CommandConfiguration(
+        commandName: "env", abstract: "Show director information", aliases: ["environment"])
     @OptionGroup var global: GlobalOptions
     var needsCredentials: Bool { false }
 
@@ -42,7 +46,8 @@ struct EnvCommand: DirectorCommand {
 
 /// `bosun alias-env NAME -e URL --ca-cert CA`: remembers a director under a short name.
 struct AliasEnvCommand: DirectorCommand {
-    static let configuration = CommandConfiguration(commandName: "alias-env", abstract: "Alias environment to save URL and CA certificate")
+    static let configuration = CommandConfiguration(
+        commandName: "alias-env", abstract: "Alias environment to save URL and CA certificate")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Alias") var alias: String
     var needsCredentials: Bool { false }
@@ -52,8 +57,10 @@ struct AliasEnvCommand: DirectorCommand {
         let environment = ProcessInfo.processInfo.environment
         var config = try CLIConfig.load(environment: environment)
         let previous = config.find(client.target.url)
-        config.upsert(.init(
-            url: client.target.url, alias: alias, caCert: client.target.caPEM, username: previous?.username, password: previous?.password))
+        config.upsert(
+            .init(
+                url: client.target.url, alias: alias, caCert: client.target.caPEM, username: previous?.username,
+                password: previous?.password))
         try config.save(environment: environment)
         printInfo(info, output)
     }
@@ -68,10 +75,12 @@ struct LoginCommand: DirectorCommand {
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
         let anonymous = try await client.info(authenticated: false)
         guard anonymous["user_authentication"]?["type"] == "basic" else {
-            throw CommandFailure(message: "Unknown auth type '\(anonymous["user_authentication"]?["type"]?.cell ?? "")'")
+            throw CommandFailure(
+                message: "Unknown auth type '\(anonymous["user_authentication"]?["type"]?.cell ?? "")'")
         }
         guard let username = client.target.client, let password = client.target.clientSecret else {
-            throw CommandFailure(message: "Logging in needs --client and --client-secret (or BOSH_CLIENT and BOSH_CLIENT_SECRET)")
+            throw CommandFailure(
+                message: "Logging in needs --client and --client-secret (or BOSH_CLIENT and BOSH_CLIENT_SECRET)")
         }
         let info = try await client.info(authenticated: true)
         guard let user = info["user"]?.stringValue, !user.isEmpty else {
@@ -79,7 +88,9 @@ struct LoginCommand: DirectorCommand {
         }
         let environment = ProcessInfo.processInfo.environment
         var config = try CLIConfig.load(environment: environment)
-        var entry = config.find(client.target.name) ?? config.find(client.target.url) ?? .init(url: client.target.url, caCert: client.target.caPEM)
+        var entry =
+            config.find(client.target.name) ?? config.find(client.target.url)
+            ?? .init(url: client.target.url, caCert: client.target.caPEM)
         entry.username = username
         entry.password = password
         config.upsert(entry)

@@ -20,7 +20,8 @@ protocol InstanceStateCommand: DirectorCommand {
 /// `--canaries` / `--max-in-flight`: override the deployed manifest's update policy.
 struct UpdatePolicyOptions: ParsableArguments {
     @Option(name: .long, help: "Override manifest values for canaries") var canaries: String?
-    @Option(name: .customLong("max-in-flight"), help: "Override manifest values for max_in_flight") var maxInFlight: String?
+    @Option(name: .customLong("max-in-flight"), help: "Override manifest values for max_in_flight") var maxInFlight:
+        String?
 }
 
 extension InstanceStateCommand {
@@ -32,8 +33,10 @@ extension InstanceStateCommand {
         try confirm(output)
         let path = target.map { $0.split(separator: "/", maxSplits: 1).map(String.init).joined(separator: "/") } ?? "*"
         let query = Self.query([
-            ("state", state()), ("skip_drain", skipDrain ? "true" : nil), ("canaries", policy.canaries), ("max_in_flight", policy.maxInFlight),
-            ("fix", fix ? "true" : nil), ("dry_run", dryRun ? "true" : nil), ("recreate_vms_created_before", vmsCreatedBefore),
+            ("state", state()), ("skip_drain", skipDrain ? "true" : nil), ("canaries", policy.canaries),
+            ("max_in_flight", policy.maxInFlight),
+            ("fix", fix ? "true" : nil), ("dry_run", dryRun ? "true" : nil),
+            ("recreate_vms_created_before", vmsCreatedBefore),
         ])
         let id = try await client.startTask(.PUT, "/deployments/\(name)/jobs/\(path)" + query, contentType: "text/yaml")
         try await TaskFollower(client: client, output: output).follow(id)
@@ -78,7 +81,9 @@ struct RecreateCommand: InstanceStateCommand {
     @OptionGroup var policy: UpdatePolicyOptions
     @Flag(name: .customLong("dry-run"), help: "Show what would change; change nothing") var dryRun = false
     @Flag(name: .customLong("skip-drain"), help: "Skip running drain scripts") var skipDrain = false
-    @Flag(name: .long, help: "Recreate instances whose VM is gone or whose agent does not answer, instead of failing on them")
+    @Flag(
+        name: .long,
+        help: "Recreate instances whose VM is gone or whose agent does not answer, instead of failing on them")
     var fix = false
     @Option(name: .customLong("vms-created-before"), help: "Only recreate VMs created before this RFC 3339 time")
     var vmsCreatedBefore: String?
@@ -91,11 +96,15 @@ struct RunErrandCommand: DirectorCommand {
     static let configuration = CommandConfiguration(commandName: "run-errand", abstract: "Run errand")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Errand name") var name: String
-    @Option(name: .customLong("instance"), help: "Instance or group the errand should run on (GROUP[/INDEX-OR-ID]; repeatable)")
+    @Option(
+        name: .customLong("instance"),
+        help: "Instance or group the errand should run on (GROUP[/INDEX-OR-ID]; repeatable)")
     var instances: [String] = []
     @Flag(name: .customLong("keep-alive"), help: "Keep an errand group's VMs after the run; the next run reuses them")
     var keepAlive = false
-    @Flag(name: .customLong("when-changed"), help: "Skip the errand when it last succeeded everywhere and nothing changed since")
+    @Flag(
+        name: .customLong("when-changed"),
+        help: "Skip the errand when it last succeeded everywhere and nothing changed since")
     var whenChanged = false
 
     func run(client: DirectorClient, output: CommandOutput) async throws(CommandFailure) {
@@ -104,9 +113,12 @@ struct RunErrandCommand: DirectorCommand {
             let parts = slug.split(separator: "/", maxSplits: 1).map(String.init)
             return parts.count == 2 ? ["group": .string(parts[0]), "id": .string(parts[1])] : ["group": .string(slug)]
         }
-        let options: JSONValue = ["keep-alive": .bool(keepAlive), "when-changed": .bool(whenChanged), "instances": .array(slugs)]
+        let options: JSONValue = [
+            "keep-alive": .bool(keepAlive), "when-changed": .bool(whenChanged), "instances": .array(slugs),
+        ]
         let body = Data(((try? JSONCoding.string(options)) ?? "{}").utf8)
-        let id = try await client.startTask(.POST, "/deployments/\(deployment)/errands/\(name)/runs", body: body, contentType: "application/json")
+        let id = try await client.startTask(
+            .POST, "/deployments/\(deployment)/errands/\(name)/runs", body: body, contentType: "application/json")
         try await TaskFollower(client: client, output: output).follow(id)
         let result = try await client.send(.GET, "/tasks/\(id)/output?type=result")
         let runs = String(decoding: result.body, as: UTF8.self).split(separator: "\n").compactMap {
@@ -116,12 +128,18 @@ struct RunErrandCommand: DirectorCommand {
         output.table(
             "errand runs", columns: ["Instance", "Exit Code", "Stdout", "Stderr"],
             rows: runs.map { run in
-                ["\(run["instance"]?["group"]?.cell ?? "")/\(run["instance"]?["id"]?.cell ?? "")", run["exit_code"]?.cell ?? "",
-                 run["stdout"]?.cell ?? "", run["stderr"]?.cell ?? ""]
+                [
+                    "\(run["instance"]?["group"]?.cell ?? "")/\(run["instance"]?["id"]?.cell ?? "")",
+                    run["exit_code"]?.cell ?? "",
+                    run["stdout"]?.cell ?? "", run["stderr"]?.cell ?? "",
+                ]
             })
         let failed = runs.filter { $0["exit_code"] != .int(0) }
         if !failed.isEmpty {
-            throw CommandFailure(message: "Errand '\(name)' completed with a non-zero exit code on \(failed.count) instance\(failed.count == 1 ? "" : "s")")
+            throw CommandFailure(
+                message:
+                    "Errand '\(name)' completed with a non-zero exit code on \(failed.count) instance\(failed.count == 1 ? "" : "s")"
+            )
         }
     }
 }

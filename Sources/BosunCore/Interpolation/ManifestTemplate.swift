@@ -68,7 +68,8 @@ public struct ManifestTemplate {
             result = try Self.removeResolvedDefinitions(from: result, tracker: tracker)
             var problems: [String] = []
             if options.expectAllVariablesFound && !tracker.missing.isEmpty {
-                problems.append(InterpolationError.bulletList("Expected to find variables", Array(tracker.missing)).description)
+                problems.append(
+                    InterpolationError.bulletList("Expected to find variables", Array(tracker.missing)).description)
             }
             if options.expectAllVariablesUsed {
                 let unused = variables.names().filter { !tracker.used.contains($0) }
@@ -120,7 +121,9 @@ public struct ManifestTemplate {
     }
 
     /// BOSH drops from the printed `variables:` section every definition that now has a value.
-    private static func removeResolvedDefinitions(from document: YAMLValue, tracker: VariablesTracker)
+    private static func removeResolvedDefinitions(
+        from document: YAMLValue, tracker: VariablesTracker
+    )
         throws(InterpolationError) -> YAMLValue
     {
         var result = document

@@ -66,9 +66,11 @@ public final class VariableStore: VariableSource {
         for (name, value) in values { map[.string(name)] = value }
         let text = YAMLValue.map(map).yamlText()
         let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        guard FileManager.default.createFile(
-            atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        let temporary =
+            (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
+        guard
+            FileManager.default.createFile(
+                atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         else {
             throw StoreError(description: "Writing variables to file store '\(path)': cannot create \(temporary)")
         }

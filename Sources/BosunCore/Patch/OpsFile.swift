@@ -46,7 +46,8 @@ public struct OpsFile: Sendable {
         case .array(let list): items = list
         default:
             throw InvalidError(
-                description: "Deserializing ops file '\(source)': expected a list of operations, found \(document.goTypeName)")
+                description:
+                    "Deserializing ops file '\(source)': expected a list of operations, found \(document.goTypeName)")
         }
         var operations: [PatchOperation] = []
         for (index, item) in items.enumerated() {
@@ -55,13 +56,15 @@ public struct OpsFile: Sendable {
         self.operations = operations
     }
 
-    private static func operation(_ item: YAMLValue, index: Int, source: String) throws(InvalidError) -> PatchOperation {
+    private static func operation(_ item: YAMLValue, index: Int, source: String) throws(InvalidError) -> PatchOperation
+    {
         func fail(_ kind: String, _ reason: String) -> InvalidError {
             InvalidError(description: "\(kind) operation [\(index)] in '\(source)': \(reason)")
         }
         guard case .map(let fields) = item else {
             throw InvalidError(
-                description: "Deserializing ops file '\(source)': operation [\(index)] is a \(item.goTypeName), expected a map")
+                description:
+                    "Deserializing ops file '\(source)': operation [\(index)] is a \(item.goTypeName), expected a map")
         }
         func text(_ key: String) throws(InvalidError) -> String? {
             guard let value = fields[.string(key)], !value.isNull else { return nil }
@@ -97,10 +100,12 @@ public struct OpsFile: Sendable {
             guard let from = try text("from") else { throw fail("Copy", "Missing from (path '\(path)')") }
             guard value == nil else { throw fail("Copy", "Cannot specify value (path '\(path)')") }
             return .copy(
-                from: try pointer(from, kind: "Copy", field: "from"), path: try pointer(path, kind: "Copy", field: "path"))
+                from: try pointer(from, kind: "Copy", field: "from"),
+                path: try pointer(path, kind: "Copy", field: "path"))
         default:
             throw InvalidError(
-                description: "Unknown operation [\(index)] with type '\(type)' in '\(source)'" + (path.map { " (path '\($0)')" } ?? ""))
+                description: "Unknown operation [\(index)] with type '\(type)' in '\(source)'"
+                    + (path.map { " (path '\($0)')" } ?? ""))
         }
     }
 

@@ -296,7 +296,8 @@ struct GoYAMLEmitter {
 
     private mutating func writeBlockScalarHints(_ value: [UInt8]) {
         if isSpace(value, 0) || isBreak(value, 0) {
-            writeIndicator([UInt8(ascii: "0") + UInt8(bestIndent)], needWhitespace: false, isWhitespace: false,
+            writeIndicator(
+                [UInt8(ascii: "0") + UInt8(bestIndent)], needWhitespace: false, isWhitespace: false,
                 isIndention: false)
         }
         var chomp: UInt8? = nil

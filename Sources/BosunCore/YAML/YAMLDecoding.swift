@@ -72,7 +72,8 @@ extension YAMLValue {
         try checkSize(bytes, source: source, limits: limits)
         guard !YAMLByteChecks.isUTF16(bytes), let invalid = YAMLByteChecks.firstInvalidUTF8(bytes) else { return }
         let mark = YAMLByteChecks.mark(of: invalid.offset, in: bytes)
-        throw YAMLSyntaxError(source: source, message: "\(invalid.problem) at \(mark.text) (byte offset \(invalid.offset))")
+        throw YAMLSyntaxError(
+            source: source, message: "\(invalid.problem) at \(mark.text) (byte offset \(invalid.offset))")
     }
 
     private static func parseUTF8(

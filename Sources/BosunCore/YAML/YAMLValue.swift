@@ -67,7 +67,8 @@ public enum YAMLValue: Sendable {
         case .string(let s): return s
         case .array(let a): return "[" + a.map(\.goDisplayString).joined(separator: " ") + "]"
         case .map(let m):
-            return "map[" + m.map { "\($0.key.goDisplayString):\($0.value.goDisplayString)" }.joined(separator: " ") + "]"
+            return "map[" + m.map { "\($0.key.goDisplayString):\($0.value.goDisplayString)" }.joined(separator: " ")
+                + "]"
         }
     }
 }

@@ -23,10 +23,13 @@ public struct ConfigStore: Sendable {
             case "cpi":
                 // Stored and then ignored, every VM would still go to the one CPI.
                 throw DirectorError(
-                    .badRequest, code: 440_001, "cpi config: Bosun drives one CPI (the director's cpi setting) and does not support cpi-config yet")
+                    .badRequest, code: 440_001,
+                    "cpi config: Bosun drives one CPI (the director's cpi setting) and does not support cpi-config yet")
             default:
                 let yaml = try YAMLValue.parse(content, source: "\(type) config")
-                guard case .map = yaml else { throw DirectorError(.badRequest, code: 440_001, "\(type) config must be a YAML map") }
+                guard case .map = yaml else {
+                    throw DirectorError(.badRequest, code: 440_001, "\(type) config must be a YAML map")
+                }
             }
         } catch let error as ManifestValidationError {
             throw DirectorError(.badRequest, code: 440_001, error.description)
@@ -36,13 +39,17 @@ public struct ConfigStore: Sendable {
     }
 
     public func latest(type: String, name: String) async throws -> ConfigRecord? {
-        try await ConfigRecord.query(on: database).filter(\.$type == type).filter(\.$name == name).filter(\.$deleted == false)
-            .sort(\.$id, .descending).first()
+        try await ConfigRecord.query(on: database).filter(\.$type == type).filter(\.$name == name).filter(
+            \.$deleted == false
+        )
+        .sort(\.$id, .descending).first()
     }
 
     /// Stores a new version unless it equals the current one (then the current one is returned).
     /// `expectedLatestID` guards against a concurrent update (412 when it is stale).
-    public func update(type: String, name: String, content: String, user: String, expectedLatestID: Int? = nil) async throws
+    public func update(
+        type: String, name: String, content: String, user: String, expectedLatestID: Int? = nil
+    ) async throws
         -> (config: ConfigRecord, created: Bool)
     {
         guard !type.isEmpty else { throw DirectorError(.badRequest, code: 440_001, "Config type must not be empty") }
@@ -60,7 +67,9 @@ public struct ConfigStore: Sendable {
 
     /// Hides every version of a config; false when there was none.
     public func delete(type: String, name: String, user: String) async throws -> Bool {
-        let live = try await ConfigRecord.query(on: database).filter(\.$type == type).filter(\.$name == name).filter(\.$deleted == false).all()
+        let live = try await ConfigRecord.query(on: database).filter(\.$type == type).filter(\.$name == name).filter(
+            \.$deleted == false
+        ).all()
         guard !live.isEmpty else { return false }
         for config in live {
             config.deleted = true

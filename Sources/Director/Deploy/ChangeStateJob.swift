@@ -14,7 +14,9 @@ import Foundation
 /// they get new VMs instead of the recreate failing on them.
 struct ChangeStateJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
-        guard let environment = context.deploy, let name = context.deployment else { throw DeployError("No deployment given") }
+        guard let environment = context.deploy, let name = context.deployment else {
+            throw DeployError("No deployment given")
+        }
         let target = context.arguments["target"]?.stringValue ?? "*"
         let wanted = context.arguments["state"]?.stringValue ?? ""
         guard ["started", "stopped", "detached", "restart", "recreate"].contains(wanted) else {
@@ -30,7 +32,8 @@ struct ChangeStateJob: TaskJob {
             let dryRun = context.arguments["dry_run"] == .bool(true)
             if wanted == "recreate", context.arguments["fix"] == .bool(true), !dryRun {
                 let deleted = try await DeadVMs.deleteDead(
-                    chosen, state: state, deployment: name, context: context, environment: environment, reportAnswering: false)
+                    chosen, state: state, deployment: name, context: context, environment: environment,
+                    reportAnswering: false)
                 if !deleted.isEmpty {
                     state = try await DeploymentState.load(name, on: context.database)
                     chosen = state.instances.filter { Self.matches(target, $0) }
@@ -61,15 +64,18 @@ struct ChangeStateJob: TaskJob {
                 policies: Self.policies(deployment.manifest),
                 overrides: UpdateStage.Overrides(
                     canaries: context.arguments["canaries"]?.stringValue.flatMap(CountOrPercentage.init(parsing:)),
-                    maxInFlight: context.arguments["max_in_flight"]?.stringValue.flatMap(CountOrPercentage.init(parsing:))))
+                    maxInFlight: context.arguments["max_in_flight"]?.stringValue.flatMap(
+                        CountOrPercentage.init(parsing:))))
             if dryRun {
-                try Self.recordDryRun(direct, wanted: wanted, context: context, deployLeft: !wake.isEmpty || !recreate.isEmpty)
+                try Self.recordDryRun(
+                    direct, wanted: wanted, context: context, deployLeft: !wake.isEmpty || !recreate.isEmpty)
             } else {
                 try await changer.run(direct)
             }
             if !wake.isEmpty || !recreate.isEmpty {
                 try await UpdateDeploymentJob.deploy(
-                    name: name, manifestText: deployment.manifest, recreate: recreate.isEmpty ? .none : .instances(recreate), wake: wake,
+                    name: name, manifestText: deployment.manifest,
+                    recreate: recreate.isEmpty ? .none : .instances(recreate), wake: wake,
                     context: context, environment: environment)
             }
             return "/deployments/\(name)"
@@ -79,7 +85,9 @@ struct ChangeStateJob: TaskJob {
     /// The deployed manifest's update policy per instance group, in manifest order. A manifest
     /// whose `((variables))` keep it from being read as is gets BOSH's most careful defaults.
     static func policies(_ manifest: String) -> [(group: String, policy: UpdatePolicy)] {
-        guard let document = try? YAMLValue.parse(manifest, source: "manifest"), let parsed = try? DeploymentManifest(document: document) else {
+        guard let document = try? YAMLValue.parse(manifest, source: "manifest"),
+            let parsed = try? DeploymentManifest(document: document)
+        else {
             return []
         }
         return parsed.instanceGroups.compactMap { group in group.update.map { (group.name, $0) } }
@@ -88,7 +96,8 @@ struct ChangeStateJob: TaskJob {
     /// `--dry-run`: what would happen to the instances the agents would be asked about; a
     /// recreate (or a start of detached instances) plans and renders through the deploy's own
     /// dry run, which says the last word.
-    static func recordDryRun(_ direct: [InstanceRecord], wanted: String, context: TaskContext, deployLeft: Bool) throws {
+    static func recordDryRun(_ direct: [InstanceRecord], wanted: String, context: TaskContext, deployLeft: Bool) throws
+    {
         for (offset, instance) in direct.enumerated() {
             try context.events.record(
                 stage: "Dry run", task: "\(wouldDo(wanted)) \(instance.group)/\(instance.uuid) (\(instance.index))",
@@ -96,7 +105,8 @@ struct ChangeStateJob: TaskJob {
         }
         guard !deployLeft else { return }
         try context.events.record(
-            stage: "Dry run", task: "nothing was changed", tags: [], index: 1, total: 1, state: "finished", progress: 100)
+            stage: "Dry run", task: "nothing was changed", tags: [], index: 1, total: 1, state: "finished",
+            progress: 100)
     }
 
     static func wouldDo(_ state: String) -> String {
@@ -140,8 +150,10 @@ struct StateChanger: Sendable {
 
     /// Without a readable policy: one at a time, no canary, a 30 s watch.
     static let fallback = UpdatePolicy(
-        canaries: .count(0), maxInFlight: .count(1), canaryWatchTime: WatchTime(minimumMilliseconds: 200, maximumMilliseconds: 30_000),
-        updateWatchTime: WatchTime(minimumMilliseconds: 200, maximumMilliseconds: 30_000), serial: true, vmStrategy: .deleteCreate,
+        canaries: .count(0), maxInFlight: .count(1),
+        canaryWatchTime: WatchTime(minimumMilliseconds: 200, maximumMilliseconds: 30_000),
+        updateWatchTime: WatchTime(minimumMilliseconds: 200, maximumMilliseconds: 30_000), serial: true,
+        vmStrategy: .deleteCreate,
         initialDeployAZUpdateStrategy: .serial)
 
     struct GroupWork: Sendable {
@@ -160,9 +172,11 @@ struct StateChanger: Sendable {
         let total = instances.count
         let counter = Collected(0)
         for partition in UpdateSchedule.partitions(groups, serial: { (group: GroupWork) in group.policy.serial }) {
-            try await ParallelRun.forEach(partition.groups, limit: partition.serial ? 1 : partition.groups.count) { (_: Int, group: GroupWork) in
+            try await ParallelRun.forEach(partition.groups, limit: partition.serial ? 1 : partition.groups.count) {
+                (_: Int, group: GroupWork) in
                 try await ParallelRun.inPolicyOrder(
-                    group.members, item: { UpdateSchedule.Item(az: $0.az, index: $0.index, bootstrap: $0.bootstrap) }, policy: group.policy,
+                    group.members, item: { UpdateSchedule.Item(az: $0.az, index: $0.index, bootstrap: $0.bootstrap) },
+                    policy: group.policy,
                     overrides: overrides, allZonesAtOnce: false
                 ) { instance, _, canary, watch in
                     try await change(instance, canary: canary, watch: watch, index: counter.next(), total: total)
@@ -171,26 +185,31 @@ struct StateChanger: Sendable {
         }
     }
 
-    private func change(_ instance: InstanceRecord, canary: Bool, watch: WatchTime, index: Int, total: Int) async throws {
+    private func change(_ instance: InstanceRecord, canary: Bool, watch: WatchTime, index: Int, total: Int) async throws
+    {
         guard let id = instance.id, let vm = state.vms[id] else { return }
         let label = "\(instance.group)/\(instance.uuid) (\(instance.index))"
         let lifecycle = InstanceLifecycle(context: context)
         let steps = VMSteps(context: context, environment: environment)
-        let agent = try await steps.waitForAgent(agentID: vm.agentID, instanceName: label, timeout: InstanceUpdater.existingAgentTimeout)
+        let agent = try await steps.waitForAgent(
+            agentID: vm.agentID, instanceName: label, timeout: InstanceUpdater.existingAgentTimeout)
         let spec = instance.appliedSpec
         let downtime = try await context.events.step(
-            stage: ChangeStateJob.stage(wanted), task: label + (canary ? " (canary)" : ""), tags: [instance.group], index: index, total: total,
+            stage: ChangeStateJob.stage(wanted), task: label + (canary ? " (canary)" : ""), tags: [instance.group],
+            index: index, total: total,
             data: { downtime in downtime.map { ["downtime_ms": .int(Int($0.milliseconds))] } ?? [:] }
         ) { () async throws -> Duration? in
             var stoppedAt: ContinuousClock.Instant?
             if wanted != "started" {
-                stoppedAt = try await lifecycle.stop(agent, spec: spec, shuttingDown: wanted == "detached", skipDrain: skipDrain)
+                stoppedAt = try await lifecycle.stop(
+                    agent, spec: spec, shuttingDown: wanted == "detached", skipDrain: skipDrain)
             }
             var runningAt: ContinuousClock.Instant?
             if wanted == "started" || wanted == "restart" {
                 // A tmpfs VM that rebooted lost its templates: they are delivered again first.
                 if let spec, try await agent.send(.getState(full: false))["job_state"] == "templates_missing" {
-                    try await RestoreTemplatesJob.redeliver(instance, spec: spec, agent: agent, context: context, environment: environment)
+                    try await RestoreTemplatesJob.redeliver(
+                        instance, spec: spec, agent: agent, context: context, environment: environment)
                     _ = try await agent.send(.apply(spec))
                     _ = try await agent.send(.runScript(name: "pre-start", env: [:]))
                 }
@@ -199,7 +218,9 @@ struct StateChanger: Sendable {
                 _ = try await agent.send(.runScript(name: "post-start", env: [:]))
             }
             if wanted == "detached" {
-                for disk in try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).all() {
+                for disk in try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id)
+                    .filter(\.$active == true).all()
+                {
                     guard let cid = disk.cid, let vmCID = vm.cid else { continue }
                     _ = try? await agent.send(.unmountDisk(diskCID: cid))
                     try await DiskSteps(context: context).detach(cid, from: vmCID)

@@ -12,7 +12,10 @@ struct OrphanedVMCleanupJob: TaskJob {
 
     static func summary(_ result: OrphanedVMs.CleanupResult) -> String {
         var line = "Deleted \(result.deleted.count) orphaned VM\(result.deleted.count == 1 ? "" : "s")"
-        if !result.failed.isEmpty { line += "; \(result.failed.count) left for the next round: \(result.failed.keys.sorted().joined(separator: ", "))" }
+        if !result.failed.isEmpty {
+            line +=
+                "; \(result.failed.count) left for the next round: \(result.failed.keys.sorted().joined(separator: ", "))"
+        }
         return line
     }
 }
@@ -20,7 +23,8 @@ struct OrphanedVMCleanupJob: TaskJob {
 /// `scheduled_orphaned_disk_cleanup`: deletes orphaned disks older than `max_age_seconds`.
 struct OrphanedDiskCleanupJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
-        let count = try await OrphanedDisks.deleteAll(olderThan: Self.seconds(context.arguments["max_age_seconds"]), context: context)
+        let count = try await OrphanedDisks.deleteAll(
+            olderThan: Self.seconds(context.arguments["max_age_seconds"]), context: context)
         return "Deleted \(count) orphaned disk\(count == 1 ? "" : "s")"
     }
 
@@ -47,7 +51,9 @@ struct CleanupJob: TaskJob {
             summary += ", \(disks) orphaned disk\(disks == 1 ? "" : "s")"
         }
         guard result.failed.isEmpty else {
-            throw DeployError(summary + ". " + result.failed.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
+            throw DeployError(
+                summary + ". "
+                    + result.failed.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
         }
         return summary
     }
@@ -64,7 +70,9 @@ public struct ScheduledCleanup: Service {
     let maxDiskAge: Double
     let logger: Logger
 
-    public init(tasks: TaskRunner, database: any Database, interval: Duration, maxDiskAgeSeconds: Double, logger: Logger) {
+    public init(
+        tasks: TaskRunner, database: any Database, interval: Duration, maxDiskAgeSeconds: Double, logger: Logger
+    ) {
         self.tasks = tasks
         self.database = database
         self.interval = interval
@@ -91,14 +99,16 @@ public struct ScheduledCleanup: Service {
         let orphanedVMs = try await OrphanedVMRecord.query(on: database).count()
         let vmCleanupPending = try await pending("scheduled_orphaned_vm_cleanup")
         if orphanedVMs > 0 && !vmCleanupPending {
-            _ = try await tasks.enqueue(type: "scheduled_orphaned_vm_cleanup", description: "scheduled OrphanedVMCleanup", user: "scheduler")
+            _ = try await tasks.enqueue(
+                type: "scheduled_orphaned_vm_cleanup", description: "scheduled OrphanedVMCleanup", user: "scheduler")
         }
         let cutoff = Date().timeIntervalSince1970 - maxDiskAge
         let expired = try await OrphanedDiskRecord.query(on: database).filter(\.$orphanedAt <= cutoff).count()
         let diskCleanupPending = try await pending("scheduled_orphaned_disk_cleanup")
         if expired > 0 && !diskCleanupPending {
             _ = try await tasks.enqueue(
-                type: "scheduled_orphaned_disk_cleanup", description: "scheduled OrphanedDiskCleanup", user: "scheduler",
+                type: "scheduled_orphaned_disk_cleanup", description: "scheduled OrphanedDiskCleanup",
+                user: "scheduler",
                 arguments: ["max_age_seconds": .double(maxDiskAge)])
         }
     }

@@ -7,11 +7,15 @@ import Foundation
 /// disk cannot be deleted is forgotten anyway and the deletion goes on.
 struct DeleteDeploymentJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
-        guard let environment = context.deploy, let name = context.deployment else { throw DeployError("No deployment given") }
+        guard let environment = context.deploy, let name = context.deployment else {
+            throw DeployError("No deployment given")
+        }
         let force = context.arguments["force"] == .bool(true)
         return try await context.withDeploymentLock(name) {
             let state = try await DeploymentState.load(name, on: context.database)
-            guard let deployment = state.deployment, let deploymentID = deployment.id else { return "/deployments/\(name)" }
+            guard let deployment = state.deployment, let deploymentID = deployment.id else {
+                return "/deployments/\(name)"
+            }
             let steps = VMSteps(context: context, environment: environment)
             let deleter = InstanceDeleter(context: context, steps: steps, skipDrain: false)
             let instances = state.actualInstances
@@ -21,11 +25,12 @@ struct DeleteDeploymentJob: TaskJob {
                 ) {
                     do {
                         try await deleter.delete(instance, state: state)
-                    } catch where force {
+                    } catch  where force {
                         context.events.debug("Forgetting \(instance.displayName) after: \(error)")
                         if let record = state.instance(withUUID: instance.id), let id = record.id {
                             try await VMRecord.query(on: context.database).filter(\.$instanceID == id).delete()
-                            try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id).delete()
+                            try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id)
+                                .delete()
                             try await IPAddressRecord.query(on: context.database).filter(\.$instanceID == id).delete()
                             try await record.delete(on: context.database)
                         }
@@ -37,7 +42,9 @@ struct DeleteDeploymentJob: TaskJob {
                 try await steps.delete(vm)
             }
             // Addresses orphaned VMs hold stay reserved until the cleanup deletes those VMs.
-            try await IPAddressRecord.query(on: context.database).filter(\.$deploymentID == deploymentID).filter(\.$orphanedVMID == nil).delete()
+            try await IPAddressRecord.query(on: context.database).filter(\.$deploymentID == deploymentID).filter(
+                \.$orphanedVMID == nil
+            ).delete()
             try await environment.configServer.deleteValues(of: name, on: context.database)
             try await SharedLinks.forget(name, on: context.database)
             try await ErrandRuns.forget(name, on: context.database)

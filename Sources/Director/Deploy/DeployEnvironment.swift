@@ -1,7 +1,7 @@
 import Blobstore
-import Logging
 import BosunCore
 import Foundation
+import Logging
 
 /// What deploys need beyond the task context: the agents' bus and credentials, where agents find
 /// the blobstore, the config server and the template renderer.
@@ -52,7 +52,9 @@ public struct DeployEnvironment: Sendable {
             env = .object(top)
         }
         if !groups.isEmpty {
-            env = env.deepMerging(["bosh": ["group": .string(groups.last ?? ""), "groups": .array(groups.map(JSONValue.string))]])
+            env = env.deepMerging([
+                "bosh": ["group": .string(groups.last ?? ""), "groups": .array(groups.map(JSONValue.string))]
+            ])
         }
         return env.deepMerging(try await agentEnvironment(agentID: agentID))
     }
@@ -72,7 +74,10 @@ public struct DeployEnvironment: Sendable {
             "bosh": [
                 "mbus": [
                     "urls": [.string(try await agentMbusURL())],
-                    "cert": ["ca": .string(natsCertificates.caPEM), "certificate": .string(credentials.certificate), "private_key": .string(credentials.key)],
+                    "cert": [
+                        "ca": .string(natsCertificates.caPEM), "certificate": .string(credentials.certificate),
+                        "private_key": .string(credentials.key),
+                    ],
                 ],
                 "blobstores": [agentBlobstore],
             ]
@@ -91,7 +96,9 @@ extension DeployEnvironment {
         let signed = identity.signedBlobURLs(configuration)
         let hub = AgentHub(
             directorUUID: identity.uuid,
-            tls: .init(caFile: natsCertificates.caPath, certificateFile: certs + "/nats-director.crt", privateKeyFile: certs + "/nats-director.key"),
+            tls: .init(
+                caFile: natsCertificates.caPath, certificateFile: certs + "/nats-director.crt",
+                privateKeyFile: certs + "/nats-director.key"),
             logger: logger, blobURLs: signed
         ) { try await natsServer.url() }
         let blobstore = BlobstoreSettings(
@@ -107,7 +114,8 @@ extension DeployEnvironment {
             // the server requiring it and the certificate in the VM's env.
             agentMbusURL: { "nats://\(advertised):\(try await natsServer.listeningPort())" },
             agentBlobstore: try JSONValue(encoding: blobstore),
-            configServer: try ConfigServer(keyPath: configuration.stateDirectory + "/config-server.key", directorName: configuration.name),
+            configServer: try ConfigServer(
+                keyPath: configuration.stateDirectory + "/config-server.key", directorName: configuration.name),
             renderer: ERBRenderer())
         environment.natsDeliveredTemplates = configuration.natsDeliveredTemplates
         environment.signedBlobURLs = signed

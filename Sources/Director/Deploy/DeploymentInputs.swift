@@ -51,10 +51,14 @@ struct ResolvedRelease: Sendable {
 
 /// Reads what a manifest refers to from the database: release versions and stemcells.
 enum DeploymentInputs {
-    static func releases(of manifest: DeploymentManifest, on database: any Database) async throws -> [String: ResolvedRelease] {
+    static func releases(
+        of manifest: DeploymentManifest, on database: any Database
+    ) async throws -> [String: ResolvedRelease] {
         var resolved: [String: ResolvedRelease] = [:]
         for release in manifest.releases {
-            guard let record = try await ReleaseRecord.query(on: database).filter(\.$name == release.name).first(), let id = record.id else {
+            guard let record = try await ReleaseRecord.query(on: database).filter(\.$name == release.name).first(),
+                let id = record.id
+            else {
                 throw DeployError("Release '\(release.name)' doesn't exist (upload it with 'bosun upload-release')")
             }
             let versions = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == id).all()
@@ -68,11 +72,15 @@ enum DeploymentInputs {
     }
 
     /// One stored release version with its jobs and packages.
-    static func resolve(_ version: ReleaseVersionRecord, name: String, on database: any Database) async throws -> ResolvedRelease {
+    static func resolve(
+        _ version: ReleaseVersionRecord, name: String, on database: any Database
+    ) async throws -> ResolvedRelease {
         let packageIDs = try JSONDecoder().decode([Int].self, from: Data(version.packageIDs.utf8))
         let templateIDs = try JSONDecoder().decode([Int].self, from: Data(version.templateIDs.utf8))
-        let packages = packageIDs.isEmpty ? [] : try await PackageRecord.query(on: database).filter(\.$id ~~ packageIDs).all()
-        let jobs = templateIDs.isEmpty ? [] : try await TemplateRecord.query(on: database).filter(\.$id ~~ templateIDs).all()
+        let packages =
+            packageIDs.isEmpty ? [] : try await PackageRecord.query(on: database).filter(\.$id ~~ packageIDs).all()
+        let jobs =
+            templateIDs.isEmpty ? [] : try await TemplateRecord.query(on: database).filter(\.$id ~~ templateIDs).all()
         return ResolvedRelease(
             name: name, version: version.version,
             jobs: Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
@@ -80,13 +88,16 @@ enum DeploymentInputs {
     }
 
     /// Stemcell alias → the uploaded stemcell it means (`os` or `name`, `version` or `latest`).
-    static func stemcells(of manifest: DeploymentManifest, on database: any Database) async throws -> [String: StemcellRecord] {
+    static func stemcells(
+        of manifest: DeploymentManifest, on database: any Database
+    ) async throws -> [String: StemcellRecord] {
         let all = try await StemcellRecord.query(on: database).all()
         var resolved: [String: StemcellRecord] = [:]
         for stemcell in manifest.stemcells {
             guard let record = match(os: stemcell.os, name: stemcell.name, version: stemcell.version, in: all) else {
                 let what = stemcell.os.map { "os '\($0)'" } ?? "name '\(stemcell.name ?? "")'"
-                throw DeployError("Stemcell '\(stemcell.alias)' (\(what), version '\(stemcell.version)') is not uploaded")
+                throw DeployError(
+                    "Stemcell '\(stemcell.alias)' (\(what), version '\(stemcell.version)') is not uploaded")
             }
             resolved[stemcell.alias] = record
         }
@@ -95,7 +106,9 @@ enum DeploymentInputs {
 
     /// The uploaded stemcell an entry names (`latest`: the highest version).
     static func match(os: String?, name: String?, version: String, in all: [StemcellRecord]) -> StemcellRecord? {
-        let candidates = all.filter { record in (os.map { record.operatingSystem == $0 } ?? true) && (name.map { record.name == $0 } ?? true) }
+        let candidates = all.filter { record in
+            (os.map { record.operatingSystem == $0 } ?? true) && (name.map { record.name == $0 } ?? true)
+        }
         let wanted = version == "latest" ? BOSHVersion.latest(candidates.map(\.version)) : version
         return candidates.first { $0.version == wanted }
     }
@@ -104,7 +117,9 @@ enum DeploymentInputs {
     /// manifest is interpolated (for `update.strategy: on-stemcell-change`); unresolvable
     /// entries are left out (the deploy reports them).
     static func stemcellVersions(ofManifestText text: String, on database: any Database) async throws -> String {
-        guard let document = try? YAMLValue.parse(text, source: "manifest"), case .array(let entries)? = document["stemcells"] else { return "" }
+        guard let document = try? YAMLValue.parse(text, source: "manifest"),
+            case .array(let entries)? = document["stemcells"]
+        else { return "" }
         let all = try await StemcellRecord.query(on: database).all()
         return entries.compactMap { entry -> String? in
             let version: String
@@ -115,7 +130,8 @@ enum DeploymentInputs {
             case .uint(let number)?: version = String(Double(number))  // as when it was read as a float
             default: return nil
             }
-            return match(os: entry["os"]?.stringValue, name: entry["name"]?.stringValue, version: version, in: all).map { "\($0.name)/\($0.version)" }
+            return match(os: entry["os"]?.stringValue, name: entry["name"]?.stringValue, version: version, in: all).map
+            { "\($0.name)/\($0.version)" }
         }.sorted().joined(separator: ",")
     }
 
@@ -126,7 +142,9 @@ enum DeploymentInputs {
             for job in group.jobs {
                 guard let release = releases[job.release] else { continue }
                 if release.jobs[job.name] == nil {
-                    problems.append("Instance group '\(group.name)': job '\(job.name)' is not in release '\(release.name)/\(release.version)'")
+                    problems.append(
+                        "Instance group '\(group.name)': job '\(job.name)' is not in release '\(release.name)/\(release.version)'"
+                    )
                 }
             }
         }

@@ -7,7 +7,10 @@ import Foundation
 /// kept until deleted on purpose or by age.
 enum OrphanedDisks {
     /// Moves a (detached) disk from its instance to the orphans, in one transaction.
-    static func orphan(_ disk: PersistentDiskRecord, instanceName: String, deploymentName: String, az: String?, on database: any Database) async throws {
+    static func orphan(
+        _ disk: PersistentDiskRecord, instanceName: String, deploymentName: String, az: String?,
+        on database: any Database
+    ) async throws {
         guard let cid = disk.cid else {
             try await disk.delete(on: database)  // never created: nothing to keep
             return
@@ -34,7 +37,8 @@ enum OrphanedDisks {
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss Z"
         return try await OrphanedDiskRecord.query(on: database).sort(\.$orphanedAt).all().map { orphan in
             [
-                "disk_cid": .string(orphan.cid), "size": .int(orphan.sizeMB), "deployment_name": .string(orphan.deploymentName),
+                "disk_cid": .string(orphan.cid), "size": .int(orphan.sizeMB),
+                "deployment_name": .string(orphan.deploymentName),
                 "instance_name": .string(orphan.instanceName), "az": orphan.az.map(JSONValue.string) ?? .null,
                 "orphaned_at": .string(formatter.string(from: Date(timeIntervalSince1970: orphan.orphanedAt))),
             ]
@@ -53,7 +57,9 @@ enum OrphanedDisks {
         if let maxAge { query = query.filter(\.$orphanedAt <= Date().timeIntervalSince1970 - maxAge) }
         let orphans = try await query.sort(\.$orphanedAt).all()
         for (index, orphan) in orphans.enumerated() {
-            try await context.events.step(stage: "Deleting orphaned disks", task: orphan.cid, index: index + 1, total: orphans.count) {
+            try await context.events.step(
+                stage: "Deleting orphaned disks", task: orphan.cid, index: index + 1, total: orphans.count
+            ) {
                 try await delete(orphan, context: context)
             }
         }
@@ -69,7 +75,9 @@ struct DeleteOrphanedDiskJob: TaskJob {
         else {
             throw DeployError("Orphaned disk '\(context.arguments["disk_cid"]?.stringValue ?? "")' does not exist")
         }
-        try await context.events.step(stage: "Deleting orphaned disk", task: cid) { try await OrphanedDisks.delete(orphan, context: context) }
+        try await context.events.step(stage: "Deleting orphaned disk", task: cid) {
+            try await OrphanedDisks.delete(orphan, context: context)
+        }
         return "orphaned disk \(cid) deleted"
     }
 }
@@ -92,10 +100,13 @@ struct OrphanDiskJob: TaskJob {
         return try await context.withDeploymentLock(deployment.name) {
             let name = "\(instance.group)/\(instance.uuid)"
             if disk.active, let id = instance.id, try await VMRecord.active(of: id, on: context.database) != nil {
-                throw DeployError("Disk \(cid) is attached to the VM of \(name) in deployment '\(deployment.name)': stop --hard the instance first")
+                throw DeployError(
+                    "Disk \(cid) is attached to the VM of \(name) in deployment '\(deployment.name)': stop --hard the instance first"
+                )
             }
             try await context.events.step(stage: "Orphan disk", task: cid) {
-                try await OrphanedDisks.orphan(disk, instanceName: name, deploymentName: deployment.name, az: instance.az, on: context.database)
+                try await OrphanedDisks.orphan(
+                    disk, instanceName: name, deploymentName: deployment.name, az: instance.az, on: context.database)
             }
             return "disk \(cid) orphaned"
         }
@@ -109,24 +120,33 @@ struct OrphanDiskJob: TaskJob {
 struct AttachDiskJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
         guard let deployment = context.deployment, let cid = context.arguments["disk_cid"]?.stringValue,
-            let group = context.arguments["job"]?.stringValue, let instanceID = context.arguments["instance_id"]?.stringValue
+            let group = context.arguments["job"]?.stringValue,
+            let instanceID = context.arguments["instance_id"]?.stringValue
         else { throw DeployError("attach_disk needs a deployment, a disk CID, an instance group and an instance id") }
         return try await context.withDeploymentLock(deployment) {
             let state = try await DeploymentState.load(deployment, on: context.database)
-            guard let instance = state.instances.first(where: { $0.group == group && ($0.uuid == instanceID || String($0.index) == instanceID) }),
+            guard
+                let instance = state.instances.first(where: {
+                    $0.group == group && ($0.uuid == instanceID || String($0.index) == instanceID)
+                }),
                 let id = instance.id
             else { throw DeployError("Instance '\(group)/\(instanceID)' does not exist in deployment '\(deployment)'") }
             let name = "\(instance.group)/\(instance.uuid)"
             guard instance.state == "detached", state.vms[id] == nil else {
-                throw DeployError("Instance '\(name)' has a VM: run 'bosun -d \(deployment) stop --hard \(name)' before attaching a disk to it")
+                throw DeployError(
+                    "Instance '\(name)' has a VM: run 'bosun -d \(deployment) stop --hard \(name)' before attaching a disk to it"
+                )
             }
-            guard let orphan = try await OrphanedDiskRecord.query(on: context.database).filter(\.$cid == cid).first() else {
+            guard let orphan = try await OrphanedDiskRecord.query(on: context.database).filter(\.$cid == cid).first()
+            else {
                 throw DeployError("Disk '\(cid)' is not an orphaned disk (see 'bosun disks --orphaned')")
             }
             try await context.events.step(stage: "Attaching disk", task: "\(cid) to \(name)") {
-                let current = try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id).filter(\.$active == true).all()
+                let current = try await PersistentDiskRecord.query(on: context.database).filter(\.$instanceID == id)
+                    .filter(\.$active == true).all()
                 for disk in current {
-                    try await OrphanedDisks.orphan(disk, instanceName: name, deploymentName: deployment, az: instance.az, on: context.database)
+                    try await OrphanedDisks.orphan(
+                        disk, instanceName: name, deploymentName: deployment, az: instance.az, on: context.database)
                 }
                 try await context.database.transaction { database in
                     let disk = PersistentDiskRecord()

@@ -29,15 +29,18 @@ enum Preparation {
     /// - Parameter dryRun: plan without writing anything (no deployment record for a new
     ///   deployment, interrupted swaps left as they are).
     static func prepare(
-        name: String, manifestText: String, recreate: DeploymentPlanner.Recreate, dryRun: Bool = false, context: TaskContext,
+        name: String, manifestText: String, recreate: DeploymentPlanner.Recreate, dryRun: Bool = false,
+        context: TaskContext,
         environment: DeployEnvironment
     ) async throws -> Prepared {
         let database = context.database
         var state = try await DeploymentState.load(name, on: database)
         if !dryRun, let id = state.deployment?.id {
             // A swap a killed director left half-done is put right before anything is planned.
-            try await UnfinishedSwaps(context: context, steps: VMSteps(context: context, environment: environment), deploymentName: name)
-                .resolve(deploymentID: id)
+            try await UnfinishedSwaps(
+                context: context, steps: VMSteps(context: context, environment: environment), deploymentName: name
+            )
+            .resolve(deploymentID: id)
             state = try await DeploymentState.load(name, on: database)
         }
         let deployment: DeploymentRecord
@@ -53,9 +56,12 @@ enum Preparation {
             deployment.createdAt = Date().timeIntervalSince1970
             if !dryRun { try await deployment.save(on: database) }
         }
-        guard let deploymentID = deployment.id ?? (dryRun ? -1 : nil) else { throw DeployError("Deployment '\(name)' has no id") }
+        guard let deploymentID = deployment.id ?? (dryRun ? -1 : nil) else {
+            throw DeployError("Deployment '\(name)' has no id")
+        }
 
-        let variables = try await deploymentVariables(name: name, manifestText: manifestText, context: context, environment: environment)
+        let variables = try await deploymentVariables(
+            name: name, manifestText: manifestText, context: context, environment: environment)
         let interpolated: YAMLValue
         do {
             let template = try ManifestTemplate(parsing: manifestText, source: "manifest")
@@ -63,7 +69,8 @@ enum Preparation {
             options.expectAllVariablesFound = true
             interpolated = try template.evaluate(variables: variables, options: options)
         } catch {
-            throw DeployError("Failed to interpolate the manifest: \(ERBRenderer.redacting(variables.secretStrings, in: "\(error)"))")
+            throw DeployError(
+                "Failed to interpolate the manifest: \(ERBRenderer.redacting(variables.secretStrings, in: "\(error)"))")
         }
         var manifest: DeploymentManifest
         do {
@@ -72,7 +79,8 @@ enum Preparation {
             throw DeployError(ERBRenderer.redacting(variables.secretStrings, in: error.description))
         }
         // Every name's latest cloud and runtime config, or the versions the deploy's context pins.
-        let configs = try await DeployConfigs.resolve(try DeployConfigs.Context(argument: context.arguments["context"]), on: database)
+        let configs = try await DeployConfigs.resolve(
+            try DeployConfigs.Context(argument: context.arguments["context"]), on: database)
         let runtimeRecords = configs.runtime
         var runtimeConfigs: [RuntimeConfig] = []
         for record in runtimeRecords.sorted(by: { $0.name < $1.name }) {
@@ -82,7 +90,8 @@ enum Preparation {
                 runtimeConfigs.append(try RuntimeConfig(document: document))
             } catch {
                 throw DeployError(
-                    "Runtime config '\(record.name)': \(ERBRenderer.redacting(variables.secretStrings, in: "\(error)"))")
+                    "Runtime config '\(record.name)': \(ERBRenderer.redacting(variables.secretStrings, in: "\(error)"))"
+                )
             }
         }
         do {
@@ -96,7 +105,9 @@ enum Preparation {
         let cloud = try configs.cloudConfig()
         let unsupported = manifest.unsupportedKeys() + cloud.unsupportedKeys()
         if !unsupported.isEmpty {
-            throw DeployError("This deploy needs what Bosun cannot do yet:\n" + unsupported.map { "  - \($0)" }.joined(separator: "\n"))
+            throw DeployError(
+                "This deploy needs what Bosun cannot do yet:\n"
+                    + unsupported.map { "  - \($0)" }.joined(separator: "\n"))
         }
         let problems = manifest.problems(against: cloud)
         if !problems.isEmpty {
@@ -111,8 +122,10 @@ enum Preparation {
         func makePlan(actual: [ActualInstance], taken: Set<IPv4Address>) throws -> DeploymentPlan {
             do {
                 var planner = DeploymentPlanner(
-                    manifest: manifest, cloudConfig: cloud, stemcells: stemcells.mapValues { "\($0.name)/\($0.version)" },
-                    actual: actual, ipsTakenElsewhere: taken, recreate: recreate, makeID: { UUID().uuidString.lowercased() })
+                    manifest: manifest, cloudConfig: cloud,
+                    stemcells: stemcells.mapValues { "\($0.name)/\($0.version)" },
+                    actual: actual, ipsTakenElsewhere: taken, recreate: recreate,
+                    makeID: { UUID().uuidString.lowercased() })
                 planner.recreatePersistentDisks = context.arguments["recreate_persistent_disks"] == .bool(true)
                 return try planner.plan()
             } catch {
@@ -128,7 +141,8 @@ enum Preparation {
         for groupPlan in plan.instanceGroups {
             guard let policy = manifest.instanceGroup(named: groupPlan.name)?.update else { continue }
             for instance in groupPlan.instances where instance.needsRecreate {
-                let mode = SwapMode.choose(strategy: policy.vmStrategy, canMoveAddresses: canMoveAddresses, networks: instance.networks)
+                let mode = SwapMode.choose(
+                    strategy: policy.vmStrategy, canMoveAddresses: canMoveAddresses, networks: instance.networks)
                 if mode == .newAddress && instance.networks.contains(where: { $0.kind == .manual && $0.ip != nil }) {
                     renumbered.insert(instance.id)
                 }
@@ -144,10 +158,12 @@ enum Preparation {
             plan = try makePlan(actual: actual, taken: stillTaken)
         }
         for instance in plan.allInstances where instance.isChanged {
-            context.events.debug("\(instance.displayName): \(instance.reasons.map(\.description).joined(separator: ", "))")
+            context.events.debug(
+                "\(instance.displayName): \(instance.reasons.map(\.description).joined(separator: ", "))")
         }
         return Prepared(
-            deploymentID: deploymentID, deployment: deployment, manifest: manifest, cloud: cloud, configs: configs.context,
+            deploymentID: deploymentID, deployment: deployment, manifest: manifest, cloud: cloud,
+            configs: configs.context,
             releases: releases, stemcells: stemcells, variables: variables, state: state, plan: plan,
             cpiInfo: cpiInfo, renumbered: renumbered)
     }
@@ -161,7 +177,10 @@ enum Preparation {
         let server = environment.configServer
         let stored = try await server.values(of: name, on: context.database)
         let rotation = VariableRotation(manifestText: manifestText)
-        let requested = Set((context.arguments["regenerate"]?.arrayValue ?? []).compactMap(\.stringValue).map { server.fullName($0, deployment: name) })
+        let requested = Set(
+            (context.arguments["regenerate"]?.arrayValue ?? []).compactMap(\.stringValue).map {
+                server.fullName($0, deployment: name)
+            })
         let stemcells = try await DeploymentInputs.stemcellVersions(ofManifestText: manifestText, on: context.database)
         let regenerate = rotation.toRegenerate(stored: stored, requested: requested, stemcells: stemcells) {
             server.fullName($0, deployment: name)
@@ -170,12 +189,15 @@ enum Preparation {
             context.events.debug("Generating new values for \(regenerate.sorted().joined(separator: ", "))")
         }
         return DeploymentVariables(
-            server: server, deployment: name, stored: stored, rotation: rotation, regenerate: regenerate, stemcells: stemcells)
+            server: server, deployment: name, stored: stored, rotation: rotation, regenerate: regenerate,
+            stemcells: stemcells)
     }
 
     /// Writes new instances and every instance's addresses before any VM is made, so the
     /// addresses are reserved and a crash leaves nothing unaccounted for.
-    static func recordInstances(_ prepared: Prepared, on database: any Database) async throws -> [String: InstanceRecord] {
+    static func recordInstances(
+        _ prepared: Prepared, on database: any Database
+    ) async throws -> [String: InstanceRecord] {
         var records: [String: InstanceRecord] = [:]
         for plan in prepared.plan.allInstances {
             let record = prepared.state.instance(withUUID: plan.id) ?? InstanceRecord()
@@ -198,7 +220,8 @@ enum Preparation {
                     try await address.save(on: database)
                 }
             }
-            try await AddressBook.record(plan, instanceID: record.id!, deploymentID: prepared.deploymentID, on: database)
+            try await AddressBook.record(
+                plan, instanceID: record.id!, deploymentID: prepared.deploymentID, on: database)
             records[plan.id] = record
         }
         return records

@@ -11,7 +11,9 @@ import Foundation
 /// first and their instances get new VMs, instead of the deploy failing on them.
 struct UpdateDeploymentJob: TaskJob {
     func run(_ context: TaskContext) async throws -> String? {
-        guard let environment = context.deploy else { throw DeployError("This director cannot deploy: it has no agent bus configured") }
+        guard let environment = context.deploy else {
+            throw DeployError("This director cannot deploy: it has no agent bus configured")
+        }
         guard let name = context.deployment, let text = context.arguments["manifest"]?.stringValue else {
             throw DeployError("The deploy task has no deployment name or manifest")
         }
@@ -19,7 +21,8 @@ struct UpdateDeploymentJob: TaskJob {
             if context.arguments["fix"] == .bool(true), context.arguments["dry_run"] != .bool(true) {
                 let state = try await DeploymentState.load(name, on: context.database)
                 _ = try await DeadVMs.deleteDead(
-                    state.instances, state: state, deployment: name, context: context, environment: environment, reportAnswering: false)
+                    state.instances, state: state, deployment: name, context: context, environment: environment,
+                    reportAnswering: false)
             }
             try await Self.deploy(
                 name: name, manifestText: text, recreate: try await Self.recreate(context), wake: [], context: context,
@@ -34,14 +37,16 @@ struct UpdateDeploymentJob: TaskJob {
         guard let cutoff = try vmsCreatedBefore(context), let name = context.deployment else {
             return context.arguments["recreate"] == .bool(true) ? .all : .none
         }
-        return .instances(try await DeploymentState.load(name, on: context.database).instances(withVMCreatedBefore: cutoff))
+        return .instances(
+            try await DeploymentState.load(name, on: context.database).instances(withVMCreatedBefore: cutoff))
     }
 
     /// The task's `recreate_vms_created_before`, nil without one.
     static func vmsCreatedBefore(_ context: TaskContext) throws -> Date? {
         guard let text = context.arguments["recreate_vms_created_before"]?.stringValue else { return nil }
         guard let cutoff = ISO8601DateFormatter().date(from: text) else {
-            throw DeployError("recreate_vms_created_before must be an RFC 3339 time such as 2026-12-08T10:00:00Z, got '\(text)'")
+            throw DeployError(
+                "recreate_vms_created_before must be an RFC 3339 time such as 2026-12-08T10:00:00Z, got '\(text)'")
         }
         return cutoff
     }
@@ -50,14 +55,16 @@ struct UpdateDeploymentJob: TaskJob {
     /// - Parameter wake: detached instances (by id) to give a VM again; other detached
     ///   instances stay without one, as `stop --hard` left them.
     static func deploy(
-        name: String, manifestText: String, recreate: DeploymentPlanner.Recreate, wake: Set<String>, context: TaskContext,
+        name: String, manifestText: String, recreate: DeploymentPlanner.Recreate, wake: Set<String>,
+        context: TaskContext,
         environment: DeployEnvironment
     ) async throws {
         let database = context.database
         let dryRun = context.arguments["dry_run"] == .bool(true)
         let prepared = try await context.events.step(stage: "Preparing deployment", task: "Preparing deployment") {
             try await Preparation.prepare(
-                name: name, manifestText: manifestText, recreate: recreate, dryRun: dryRun, context: context, environment: environment)
+                name: name, manifestText: manifestText, recreate: recreate, dryRun: dryRun, context: context,
+                environment: environment)
         }
         try await context.checkCancelled()
         let overrides = UpdateStage.Overrides(
@@ -66,19 +73,24 @@ struct UpdateDeploymentJob: TaskJob {
             skipWatch: context.arguments["skip_watch"] == .bool(true))
         let canMoveAddresses = prepared.canMoveAddresses
         let firstDeploy = prepared.state.deployment?.manifest.isEmpty ?? true
-        let planStage = UpdatePlanStage(context: context, prepared: prepared, overrides: overrides, firstDeploy: firstDeploy)
-        let updatePlan = try await planStage.run(surge: context.arguments["surge"]?.intValue, fitSurge: context.arguments["fit_surge"] == .bool(true))
+        let planStage = UpdatePlanStage(
+            context: context, prepared: prepared, overrides: overrides, firstDeploy: firstDeploy)
+        let updatePlan = try await planStage.run(
+            surge: context.arguments["surge"]?.intValue, fitSurge: context.arguments["fit_surge"] == .bool(true))
         let steps = VMSteps(context: context, environment: environment)
         var renderSetup = RenderStage(
             context: context, environment: environment, deploymentName: name, manifest: prepared.manifest,
-            releases: prepared.releases, stemcells: prepared.stemcells, compiled: [:], secrets: prepared.variables.secretStrings,
+            releases: prepared.releases, stemcells: prepared.stemcells, compiled: [:],
+            secrets: prepared.variables.secretStrings,
             packagesMayBeUncompiled: dryRun)
         // Links (across deployments too) are resolved before compiling makes a single VM.
         let links = try await renderSetup.resolveLinks(prepared.plan)
         let needs = compileNeeds(prepared)
         if !dryRun {
-            renderSetup.compiled = try await CompileStage(context: context, steps: steps, deploymentID: prepared.deploymentID, cloud: prepared.cloud)
-                .run(needs)
+            renderSetup.compiled = try await CompileStage(
+                context: context, steps: steps, deploymentID: prepared.deploymentID, cloud: prepared.cloud
+            )
+            .run(needs)
         }
         try await context.checkCancelled()
         let render = renderSetup
@@ -91,7 +103,9 @@ struct UpdateDeploymentJob: TaskJob {
         try planStage.record(plan, capacity: updatePlan)
         if dryRun {
             try context.events.record(
-                stage: "Dry run", task: "nothing was changed (\(plan.allInstances.contains(where: \.isChanged) ? "plan above" : "no instance to update"))",
+                stage: "Dry run",
+                task:
+                    "nothing was changed (\(plan.allInstances.contains(where: \.isChanged) ? "plan above" : "no instance to update"))",
                 tags: [], index: 1, total: 1, state: "finished", progress: 100)
             return
         }
@@ -104,7 +118,8 @@ struct UpdateDeploymentJob: TaskJob {
 
         var updater = InstanceUpdater(
             context: context, steps: steps, render: render, deploymentID: prepared.deploymentID, deploymentName: name,
-            cloud: prepared.cloud, skipDrain: SkipDrain(argument: context.arguments["skip_drain"]), canMoveAddresses: canMoveAddresses)
+            cloud: prepared.cloud, skipDrain: SkipDrain(argument: context.arguments["skip_drain"]),
+            canMoveAddresses: canMoveAddresses)
         updater.variableSetID = variableSet.id
         let stage = UpdateStage(context: context, updater: updater, overrides: overrides, surge: updatePlan.surge)
         for (dropped, instances) in prepared.plan.obsoleteGroups.sorted(by: { $0.key < $1.key }) {
@@ -112,7 +127,8 @@ struct UpdateDeploymentJob: TaskJob {
             try await stage.deleteObsolete(instances, state: prepared.state, maxInFlight: 5)
         }
         var groupPlans = plan.instanceGroups.compactMap { plan in
-            prepared.manifest.instanceGroup(named: plan.name).flatMap { group in group.update.map { (plan, group, $0) } }
+            prepared.manifest.instanceGroup(named: plan.name).flatMap { group in group.update.map { (plan, group, $0) }
+            }
         }
         if context.arguments["links_first"] == .bool(true) {
             // Providers of links come back before their consumers (resurrection).
@@ -121,18 +137,24 @@ struct UpdateDeploymentJob: TaskJob {
         }
         // Consecutive `serial: false` groups update at once; serial ones one after another.
         for partition in UpdateSchedule.partitions(groupPlans, serial: { $0.2.serial }) {
-            try await ParallelRun.forEach(partition.groups, limit: partition.serial ? 1 : partition.groups.count) { _, entry in
+            try await ParallelRun.forEach(partition.groups, limit: partition.serial ? 1 : partition.groups.count) {
+                _, entry in
                 let (groupPlan, group, policy) = entry
                 guard let stemcell = prepared.stemcells[group.stemcell] else { return }
                 try await stage.deleteObsolete(
-                    groupPlan.obsolete, state: prepared.state, maxInFlight: policy.maxInFlight(of: max(1, groupPlan.obsolete.count)))
+                    groupPlan.obsolete, state: prepared.state,
+                    maxInFlight: policy.maxInFlight(of: max(1, groupPlan.obsolete.count)))
                 var works: [InstanceUpdater.Work] = []
                 for plan in groupPlan.instances where plan.isChanged {
-                    guard let record = records[plan.id], let id = record.id, let output = rendered[plan.id] else { continue }
+                    guard let record = records[plan.id], let id = record.id, let output = rendered[plan.id] else {
+                        continue
+                    }
                     if record.state == "detached" { record.state = "started" }  // woken: the plan kept only those
-                    works.append(InstanceUpdater.Work(
-                        plan: plan, record: record, vm: prepared.state.vms[id], disk: prepared.state.disks[id], rendered: output,
-                        stemcellCID: stemcell.cid, watch: policy.updateWatchTime, strategy: policy.vmStrategy))
+                    works.append(
+                        InstanceUpdater.Work(
+                            plan: plan, record: record, vm: prepared.state.vms[id], disk: prepared.state.disks[id],
+                            rendered: output,
+                            stemcellCID: stemcell.cid, watch: policy.updateWatchTime, strategy: policy.vmStrategy))
                 }
                 try await stage.update(group: group, works: works, firstDeploy: firstDeploy)
             }
@@ -152,10 +174,13 @@ struct UpdateDeploymentJob: TaskJob {
 
     /// The prepared plan with what rendering found (`addingRenderedChanges`): instances whose
     /// rendered configuration differs from what they run, detached instances kept detached.
-    static func plan(_ prepared: Preparation.Prepared, rendered: [String: RenderStage.Rendered], wake: Set<String>) -> DeploymentPlan {
+    static func plan(
+        _ prepared: Preparation.Prepared, rendered: [String: RenderStage.Rendered], wake: Set<String>
+    ) -> DeploymentPlan {
         let existing = prepared.state.instances
         return prepared.plan.addingRenderedChanges(
-            running: Dictionary(existing.map { ($0.uuid, $0.configurationHash) }, uniquingKeysWith: { first, _ in first }),
+            running: Dictionary(
+                existing.map { ($0.uuid, $0.configurationHash) }, uniquingKeysWith: { first, _ in first }),
             rendered: rendered.mapValues(\.configurationHash),
             detached: Set(existing.filter { $0.state == "detached" }.map(\.uuid)), wake: wake)
     }
@@ -167,7 +192,9 @@ struct UpdateDeploymentJob: TaskJob {
             guard let stemcell = prepared.stemcells[group.stemcell] else { continue }
             for job in group.jobs {
                 guard let release = prepared.releases[job.release] else { continue }
-                needs += release.packages(ofJob: job.name).map { CompileStage.Need(package: $0, release: release, stemcell: stemcell) }
+                needs += release.packages(ofJob: job.name).map {
+                    CompileStage.Need(package: $0, release: release, stemcell: stemcell)
+                }
             }
         }
         return needs
@@ -181,7 +208,8 @@ struct UpdateDeploymentJob: TaskJob {
             "wall_seconds": .double(summary.wall), "external_busy_seconds": .double(summary.busy),
             "director_own_seconds": .double(summary.ownSeconds),
             "cpi_seconds": .double(summary.sums["cpi"] ?? 0), "agent_seconds": .double(summary.sums["agent"] ?? 0),
-            "render_seconds": .double(summary.sums["render"] ?? 0), "watch_seconds": .double(summary.sums["watch"] ?? 0),
+            "render_seconds": .double(summary.sums["render"] ?? 0),
+            "watch_seconds": .double(summary.sums["watch"] ?? 0),
             "drain_seconds": .double(summary.sums["drain"] ?? 0),
         ]
         let line = try JSONCoding.string(timing)

@@ -16,7 +16,11 @@ struct VMsJob: TaskJob {
                     guard let id = instance.id else { return (position, nil) }
                     let vm = state.vms[id]
                     if vm == nil && !includeInstancesWithoutVM { return (position, nil) }
-                    return (position, await Self.row(instance, vm: vm, vmType: vmTypes[instance.group], state: state, context: context))
+                    return (
+                        position,
+                        await Self.row(
+                            instance, vm: vm, vmType: vmTypes[instance.group], state: state, context: context)
+                    )
                 }
             }
             var rows: [(Int, JSONValue)] = []
@@ -31,15 +35,21 @@ struct VMsJob: TaskJob {
 
     /// Each instance group's `vm_type` name in the deployed manifest (`vm_resources` groups have none).
     static func vmTypes(inManifest text: String) -> [String: String] {
-        guard let groups = (try? YAMLValue.parse(text, source: "manifest"))?["instance_groups"]?.arrayValue else { return [:] }
+        guard let groups = (try? YAMLValue.parse(text, source: "manifest"))?["instance_groups"]?.arrayValue else {
+            return [:]
+        }
         var names: [String: String] = [:]
         for group in groups {
-            if let name = group["name"]?.stringValue, let vmType = group["vm_type"]?.stringValue { names[name] = vmType }
+            if let name = group["name"]?.stringValue, let vmType = group["vm_type"]?.stringValue {
+                names[name] = vmType
+            }
         }
         return names
     }
 
-    static func row(_ instance: InstanceRecord, vm: VMRecord?, vmType: String?, state: DeploymentState, context: TaskContext) async -> JSONValue {
+    static func row(
+        _ instance: InstanceRecord, vm: VMRecord?, vmType: String?, state: DeploymentState, context: TaskContext
+    ) async -> JSONValue {
         let id = instance.id ?? 0
         var row: [String: JSONValue] = [
             "job_name": .string(instance.group), "index": .int(instance.index), "id": .string(instance.uuid),
@@ -47,18 +57,24 @@ struct VMsJob: TaskJob {
             "ips": .array((state.addresses[id] ?? []).map { .string($0.address) }), "ignore": false,
             "disk_cid": state.disks[id]?.cid.map(JSONValue.string) ?? .null,
             "disk_cids": .array(state.disks[id]?.cid.map { [JSONValue.string($0)] } ?? []),
-            "vm_cid": .string(vm?.cid ?? ""), "agent_id": .string(vm?.agentID ?? ""), "active": vm.map { .bool($0.active) } ?? .null,
+            "vm_cid": .string(vm?.cid ?? ""), "agent_id": .string(vm?.agentID ?? ""),
+            "active": vm.map { .bool($0.active) } ?? .null,
             "resurrection_paused": false, "processes": [], "vm_type": vmType.map(JSONValue.string) ?? .null,
         ]
         if let vm {
             if let description = try? JSONCoding.decoder.decode(VMDescription.self, from: Data(vm.description.utf8)) {
                 let parts = description.stemcell.split(separator: "/", maxSplits: 1).map(String.init)
-                row["stemcell"] = ["name": .string(parts.first ?? ""), "version": .string(parts.count > 1 ? parts[1] : ""), "api_version": 3]
+                row["stemcell"] = [
+                    "name": .string(parts.first ?? ""), "version": .string(parts.count > 1 ? parts[1] : ""),
+                    "api_version": 3,
+                ]
                 row["cloud_properties"] = description.cloudProperties
             }
-            row["vm_created_at"] = .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: vm.createdAt)))
+            row["vm_created_at"] = .string(
+                ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: vm.createdAt)))
             if let health = context.deploy?.health.entry(agentID: vm.agentID) {
-                row["last_heartbeat"] = health.lastHeartbeat.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
+                row["last_heartbeat"] =
+                    health.lastHeartbeat.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
                 row["agent_timed_out"] = .bool(health.timedOut)
             }
             if let agent = try? await context.deploy?.agents.client(

@@ -18,7 +18,9 @@ struct ConfigController {
         router.post("configs/diff") { request, _ in try await controller.diff(request) }
         for kind in ["cloud", "runtime", "cpi"] {
             router.get("\(kind)_configs") { request, _ in try await controller.legacyList(kind, request) }
-            router.post("\(kind)_configs") { request, context in try await controller.legacyUpdate(kind, request, context) }
+            router.post("\(kind)_configs") { request, context in
+                try await controller.legacyUpdate(kind, request, context)
+            }
             router.post("\(kind)_configs/diff") { request, _ in try await controller.legacyDiff(kind, request) }
         }
     }
@@ -44,7 +46,9 @@ struct ConfigController {
     }
 
     static func jsonBody(_ request: Request) async throws -> JSONValue {
-        guard let value = try? JSONCoding.decoder.decode(JSONValue.self, from: Data(try await body(request).utf8)), case .object = value else {
+        guard let value = try? JSONCoding.decoder.decode(JSONValue.self, from: Data(try await body(request).utf8)),
+            case .object = value
+        else {
             throw DirectorError(.badRequest, code: 440_001, "Request body must be a JSON object")
         }
         return value
@@ -53,14 +57,16 @@ struct ConfigController {
     func list(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
         let configs = try await store.list(
-            type: query.get("type"), name: query.get("name"), latest: query.get("latest") == "true", limit: query.get("limit", as: Int.self))
+            type: query.get("type"), name: query.get("name"), latest: query.get("latest") == "true",
+            limit: query.get("limit", as: Int.self))
         let current = try await store.currentIDs()
         return .json(.array(configs.map { Self.json($0, current: current.contains($0.id ?? -1)) }))
     }
 
     func show(_ context: DirectorRequestContext) async throws -> Response {
         let text = context.parameters.get("id") ?? ""
-        guard let id = Int(text), let config = try await ConfigRecord.find(id, on: store.database), !config.deleted else {
+        guard let id = Int(text), let config = try await ConfigRecord.find(id, on: store.database), !config.deleted
+        else {
             throw DirectorError(.notFound, code: 440_012, "Config \(text) not found")
         }
         return .json(Self.json(config, current: try await store.currentIDs().contains(id)))
@@ -68,7 +74,9 @@ struct ConfigController {
 
     func create(_ request: Request, _ context: DirectorRequestContext) async throws -> Response {
         let body = try await Self.jsonBody(request)
-        guard let type = body["type"]?.stringValue, let name = body["name"]?.stringValue, let content = body["content"]?.stringValue else {
+        guard let type = body["type"]?.stringValue, let name = body["name"]?.stringValue,
+            let content = body["content"]?.stringValue
+        else {
             throw DirectorError(.badRequest, code: 440_001, "Config needs 'type', 'name' and 'content' strings")
         }
         var expected: Int?
@@ -78,11 +86,15 @@ struct ConfigController {
         default: break
         }
         do {
-            let (config, _) = try await store.update(type: type, name: name, content: content, user: context.user ?? "", expectedLatestID: expected)
+            let (config, _) = try await store.update(
+                type: type, name: name, content: content, user: context.user ?? "", expectedLatestID: expected)
             return .json(Self.json(config, current: true), status: .created)
         } catch let conflict as ConfigConflict {
             return .json(
-                ["latest_id": .string(String(conflict.latestID)), "expected_latest_id": .string(String(conflict.expectedLatestID))],
+                [
+                    "latest_id": .string(String(conflict.latestID)),
+                    "expected_latest_id": .string(String(conflict.expectedLatestID)),
+                ],
                 status: .preconditionFailed)
         }
     }
@@ -111,7 +123,8 @@ struct ConfigController {
         guard let type = body["type"]?.stringValue, let content = body["content"]?.stringValue else {
             throw DirectorError(
                 .badRequest, code: 440_010,
-                "The following request formats are allowed: {\"from\": <config>, \"to\": <config>} where <config> is {\"id\": \"<id>\"} or {\"content\": \"<content>\"}; or {\"type\", \"name\", \"content\"}")
+                "The following request formats are allowed: {\"from\": <config>, \"to\": <config>} where <config> is {\"id\": \"<id>\"} or {\"content\": \"<content>\"}; or {\"type\", \"name\", \"content\"}"
+            )
         }
         try ConfigStore.validate(type: type, content: content)
         let old = try await store.latest(type: type, name: body["name"]?.stringValue ?? "default")
@@ -124,7 +137,8 @@ struct ConfigController {
     /// One side of a diff-config: the content of config `id` (digits), else the content given.
     private func side(_ value: JSONValue, _ which: String) async throws -> String {
         if let text = value["id"]?.stringValue ?? value["id"]?.intValue.map(String.init), !text.isEmpty {
-            guard let id = Int(text), let config = try await ConfigRecord.find(id, on: store.database), !config.deleted else {
+            guard let id = Int(text), let config = try await ConfigRecord.find(id, on: store.database), !config.deleted
+            else {
                 throw DirectorError(.notFound, code: 440_012, "Config \(text) not found")
             }
             return config.content
@@ -138,13 +152,19 @@ struct ConfigController {
     /// `GET /cloud_configs?limit=1&name=N` → `[{properties, created_at}]`, newest first.
     func legacyList(_ kind: String, _ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
-        let configs = try await store.list(type: kind, name: Self.legacyName(request), latest: false, limit: query.get("limit", as: Int.self))
-        return .json(.array(configs.map { ["properties": .string($0.content), "created_at": .string(Self.timestamp($0.createdAt))] }))
+        let configs = try await store.list(
+            type: kind, name: Self.legacyName(request), latest: false, limit: query.get("limit", as: Int.self))
+        return .json(
+            .array(
+                configs.map {
+                    ["properties": .string($0.content), "created_at": .string(Self.timestamp($0.createdAt))]
+                }))
     }
 
     func legacyUpdate(_ kind: String, _ request: Request, _ context: DirectorRequestContext) async throws -> Response {
         let name = Self.legacyName(request)
-        _ = try await store.update(type: kind, name: name, content: try await Self.body(request), user: context.user ?? "")
+        _ = try await store.update(
+            type: kind, name: name, content: try await Self.body(request), user: context.user ?? "")
         return .json([:], status: .created)
     }
 

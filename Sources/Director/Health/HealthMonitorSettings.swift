@@ -28,7 +28,10 @@ public struct HealthMonitorSettings: Sendable, Equatable {
             case .int(let value)? where value > 0: return Double(value)
             case .float(let value)? where value > 0: return value
             case .uint(let value)?: return Double(value)
-            case let other?: throw DirectorConfiguration.Invalid(description: "\(path): hm.\(key) must be a positive number of seconds, found \(other.goDisplayString)")
+            case let other?:
+                throw DirectorConfiguration.Invalid(
+                    description:
+                        "\(path): hm.\(key) must be a positive number of seconds, found \(other.goDisplayString)")
             }
         }
         if let value = try seconds("agent_timeout") { agentTimeout = .milliseconds(Int(value * 1000)) }
@@ -37,18 +40,24 @@ public struct HealthMonitorSettings: Sendable, Equatable {
         switch node["resurrector"] {
         case nil, .null?: break
         case .bool(let on)?: resurrector = on
-        case let other?: throw DirectorConfiguration.Invalid(description: "\(path): hm.resurrector must be true or false, found \(other.goDisplayString)")
+        case let other?:
+            throw DirectorConfiguration.Invalid(
+                description: "\(path): hm.resurrector must be true or false, found \(other.goDisplayString)")
         }
         switch node["minimum_down_jobs"] {
         case nil, .null?: break
         case .int(let count)? where count >= 0: minimumDownJobs = count
-        case let other?: throw DirectorConfiguration.Invalid(description: "\(path): hm.minimum_down_jobs must be a count, found \(other.goDisplayString)")
+        case let other?:
+            throw DirectorConfiguration.Invalid(
+                description: "\(path): hm.minimum_down_jobs must be a count, found \(other.goDisplayString)")
         }
         switch node["percent_threshold"] {
         case nil, .null?: break
         case .float(let share)? where (0...1).contains(share): percentThreshold = share
         case .int(let share)? where (0...1).contains(share): percentThreshold = Double(share)
-        case let other?: throw DirectorConfiguration.Invalid(description: "\(path): hm.percent_threshold must be between 0 and 1, found \(other.goDisplayString)")
+        case let other?:
+            throw DirectorConfiguration.Invalid(
+                description: "\(path): hm.percent_threshold must be between 0 and 1, found \(other.goDisplayString)")
         }
     }
 

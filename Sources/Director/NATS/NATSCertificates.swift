@@ -41,7 +41,8 @@ struct NATSCertificates: Sendable {
         let wanted = ([serverName] + addresses).joined(separator: "\n")
         let recorded = (try? String(contentsOfFile: addressesFile, encoding: .utf8)) ?? ""
         if !FileManager.default.fileExists(atPath: serverCertificate) || recorded != wanted {
-            let server = try issue(ca: ca, commonName: serverName, alternativeNames: addresses + [serverName], usage: "server_auth")
+            let server = try issue(
+                ca: ca, commonName: serverName, alternativeNames: addresses + [serverName], usage: "server_auth")
             try DirectorIdentity.write(server.key, to: serverKey, mode: 0o600)
             try DirectorIdentity.write(server.certificate, to: serverCertificate, mode: 0o644)
             try DirectorIdentity.write(wanted, to: addressesFile, mode: 0o600)
@@ -69,11 +70,14 @@ struct NATSCertificates: Sendable {
         ca: YAMLValue, commonName: String, alternativeNames: [String], usage: String
     ) throws -> (certificate: String, key: String) {
         let leaf = try CredentialGenerator().generate(
-            VariableDefinition(name: "nats", type: "certificate", options: [
-                "ca": "director_ca", "common_name": .string(commonName),
-                "alternative_names": .array(alternativeNames.map(YAMLValue.string)), "extended_key_usage": [.string(usage)],
-                "duration": 730, "key_length": 2048,
-            ]),
+            VariableDefinition(
+                name: "nats", type: "certificate",
+                options: [
+                    "ca": "director_ca", "common_name": .string(commonName),
+                    "alternative_names": .array(alternativeNames.map(YAMLValue.string)),
+                    "extended_key_usage": [.string(usage)],
+                    "duration": 730, "key_length": 2048,
+                ]),
             lookup: { name in name == "director_ca" ? ca : nil })
         return (leaf["certificate"]?.stringValue ?? "", leaf["private_key"]?.stringValue ?? "")
     }

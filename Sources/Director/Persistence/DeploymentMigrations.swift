@@ -78,7 +78,8 @@ extension DirectorMigrations {
 
         func revert(on database: any Database) async throws {
             for schema in [
-                VariableRecord.schema, CompiledPackageRecord.schema, PersistentDiskRecord.schema, IPAddressRecord.schema,
+                VariableRecord.schema, CompiledPackageRecord.schema, PersistentDiskRecord.schema,
+                IPAddressRecord.schema,
                 VMRecord.schema, InstanceRecord.schema, DeploymentRecord.schema,
             ] {
                 try await database.schema(schema).delete()

@@ -2,12 +2,20 @@ import FluentKit
 
 /// Schema changes in order. A released migration is never edited: changes come as new ones.
 enum DirectorMigrations {
-    static var all: [any Migration] { [CreateTasks(), CreateLocks(), CreateEvents(), CreateConfigs(), CreateStemcells(), CreateReleases(), CreateDeployments(), CreateOrphanedVMs(), CreateOrphanedDisks(), AddCredentialColumns(), CreateDeploymentProblems(), CreateVariableSets(), CreateSharedLinks(), CreateErrandRuns(), CreateDNSBlobs(), CreateRenderedArchives(), AddDeploymentCloudConfigIDs()] }
+    static var all: [any Migration] {
+        [
+            CreateTasks(), CreateLocks(), CreateEvents(), CreateConfigs(), CreateStemcells(), CreateReleases(),
+            CreateDeployments(), CreateOrphanedVMs(), CreateOrphanedDisks(), AddCredentialColumns(),
+            CreateDeploymentProblems(), CreateVariableSets(), CreateSharedLinks(), CreateErrandRuns(), CreateDNSBlobs(),
+            CreateRenderedArchives(), AddDeploymentCloudConfigIDs(),
+        ]
+    }
 
     struct CreateReleases: AsyncMigration {
         func prepare(on database: any Database) async throws {
             try await database.schema(ReleaseRecord.schema)
-                .field("id", .int, .identifier(auto: true)).field("name", .string, .required).unique(on: "name").create()
+                .field("id", .int, .identifier(auto: true)).field("name", .string, .required).unique(on: "name")
+                .create()
             try await database.schema(ReleaseVersionRecord.schema)
                 .field("id", .int, .identifier(auto: true))
                 .field("release_id", .int, .required)
@@ -35,7 +43,9 @@ enum DirectorMigrations {
         }
 
         func revert(on database: any Database) async throws {
-            for schema in [TemplateRecord.schema, PackageRecord.schema, ReleaseVersionRecord.schema, ReleaseRecord.schema] {
+            for schema in [
+                TemplateRecord.schema, PackageRecord.schema, ReleaseVersionRecord.schema, ReleaseRecord.schema,
+            ] {
                 try await database.schema(schema).delete()
             }
         }
@@ -56,7 +66,9 @@ enum DirectorMigrations {
                 .create()
         }
 
-        func revert(on database: any Database) async throws { try await database.schema(StemcellRecord.schema).delete() }
+        func revert(on database: any Database) async throws {
+            try await database.schema(StemcellRecord.schema).delete()
+        }
     }
 
     struct CreateTasks: AsyncMigration {

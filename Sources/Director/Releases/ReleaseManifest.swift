@@ -54,7 +54,8 @@ struct ReleaseManifest: Sendable {
                 let names = (item[listKey]?.arrayValue ?? []).compactMap(\.stringValue)
                 return Entry(
                     name: string(item["name"], path + ".name"), version: string(item["version"], path + ".version"),
-                    fingerprint: item["fingerprint"]?.stringValue ?? "", sha1: string(item["sha1"], path + ".sha1"), names: names)
+                    fingerprint: item["fingerprint"]?.stringValue ?? "", sha1: string(item["sha1"], path + ".sha1"),
+                    names: names)
             }
         }
         name = string(yaml["name"], "name")
@@ -75,7 +76,9 @@ struct ReleaseManifest: Sendable {
             }
         }
         for entry in jobs + packages where !entry.name.isEmpty {
-            if entry.name.contains("/") || entry.name.hasPrefix(".") { problems.append("'\(entry.name)' is not a valid job or package name") }
+            if entry.name.contains("/") || entry.name.hasPrefix(".") {
+                problems.append("'\(entry.name)' is not a valid job or package name")
+            }
         }
         let packageNames = Set(packages.map(\.name))
         for package in packages {

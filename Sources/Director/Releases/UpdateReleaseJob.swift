@@ -38,13 +38,17 @@ struct UpdateReleaseJob: TaskJob {
     }
 
     func run(_ context: TaskContext) async throws -> String? {
-        try await UploadedTarball.withUnpacked(context, stage: "Extracting release", step: "Extracting release", kind: "release") {
+        try await UploadedTarball.withUnpacked(
+            context, stage: "Extracting release", step: "Extracting release", kind: "release"
+        ) {
             try await create(context, staging: $0)
         }
     }
 
     private func create(_ context: TaskContext, staging: String) async throws -> String? {
-        guard let blobs = context.blobs else { throw DirectorError(.internalServerError, code: 30_000, "The director has no blobstore") }
+        guard let blobs = context.blobs else {
+            throw DirectorError(.internalServerError, code: 30_000, "The director has no blobstore")
+        }
         guard let text = try? String(contentsOfFile: staging + "/release.MF", encoding: .utf8) else {
             throw DirectorError(.badRequest, code: 30_001, "Release has no release.MF")
         }
@@ -54,11 +58,14 @@ struct UpdateReleaseJob: TaskJob {
         let release = try await ReleaseRecord.query(on: database).filter(\.$name == parsed.name).first()
         if context.arguments["rebase"] == .bool(true), let release {
             let versions = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!).all()
-            if let latest = BOSHVersion.latest(versions.map(\.version)), let latestRecord = versions.first(where: { $0.version == latest }) {
+            if let latest = BOSHVersion.latest(versions.map(\.version)),
+                let latestRecord = versions.first(where: { $0.version == latest })
+            {
                 if try await Self.differences(parsed, from: latestRecord, on: database).isEmpty {
                     throw DirectorError(
                         .badRequest, code: 30_009,
-                        "Rebase is attempted without any job or package changes: '\(parsed.name)/\(latest)' has the same jobs and packages")
+                        "Rebase is attempted without any job or package changes: '\(parsed.name)/\(latest)' has the same jobs and packages"
+                    )
                 }
                 parsed.version = BOSHVersion.nextDev(after: latest)
                 context.events.debug("Rebasing \(parsed.name) onto \(latest) as \(parsed.version)")
@@ -66,13 +73,16 @@ struct UpdateReleaseJob: TaskJob {
         }
         let manifest = parsed
         var existingVersion: ReleaseVersionRecord?
-        if let release, let found = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!)
-            .filter(\.$version == manifest.version).first()
+        if let release,
+            let found = try await ReleaseVersionRecord.query(on: database).filter(\.$releaseID == release.id!)
+                .filter(\.$version == manifest.version).first()
         {
             // The same version again (pipelines upload the same tarball on every run): accepted
             // when it is the same commit, as BOSH does, its missing blobs filled in; refused with
             // BOSH's words when the commit differs.
-            if !manifest.isCompiled && !fix && (found.commitHash != manifest.commitHash || found.uncommittedChanges != manifest.uncommittedChanges) {
+            if !manifest.isCompiled && !fix
+                && (found.commitHash != manifest.commitHash || found.uncommittedChanges != manifest.uncommittedChanges)
+            {
                 throw DirectorError(
                     .badRequest, code: 30_014,
                     "release '\(manifest.name)/\(manifest.version)' has already been uploaded with commit_hash as '\(found.commitHash)' "
@@ -89,11 +99,16 @@ struct UpdateReleaseJob: TaskJob {
             for entry in manifest.packages {
                 var existing: PackageRecord?
                 if let release {
-                    existing = try await PackageRecord.query(on: database).filter(\.$releaseID == release.id!).filter(\.$name == entry.name)
-                        .filter(\.$fingerprint == entry.fingerprint).first()
+                    existing = try await PackageRecord.query(on: database).filter(\.$releaseID == release.id!).filter(
+                        \.$name == entry.name
+                    )
+                    .filter(\.$fingerprint == entry.fingerprint).first()
                 }
                 guard manifest.isCompiled else {
-                    packages.append(try await Self.check(entry, kind: "packages", staging: staging, existing: existing.map { ($0.id!, $0.blobstoreID) }))
+                    packages.append(
+                        try await Self.check(
+                            entry, kind: "packages", staging: staging,
+                            existing: existing.map { ($0.id!, $0.blobstoreID) }))
                     continue
                 }
                 // Compiled: the blob is the compiled package; the package row may exist already.
@@ -103,7 +118,8 @@ struct UpdateReleaseJob: TaskJob {
                         .filter(\.$stemcellOS == stemcell.os).filter(\.$stemcellVersion == stemcell.version).first()
                 }
                 var checked = try await Self.check(
-                    entry, kind: "compiled_packages", staging: staging, existing: compiledBefore.map { ($0.packageID, $0.blobstoreID) })
+                    entry, kind: "compiled_packages", staging: staging,
+                    existing: compiledBefore.map { ($0.packageID, $0.blobstoreID) })
                 checked.existingID = existing?.id
                 checked.compiledExists = compiledBefore != nil
                 packages.append(checked)
@@ -111,10 +127,13 @@ struct UpdateReleaseJob: TaskJob {
             for entry in manifest.jobs {
                 var existing: TemplateRecord?
                 if let release {
-                    existing = try await TemplateRecord.query(on: database).filter(\.$releaseID == release.id!).filter(\.$name == entry.name)
-                        .filter(\.$fingerprint == entry.fingerprint).first()
+                    existing = try await TemplateRecord.query(on: database).filter(\.$releaseID == release.id!).filter(
+                        \.$name == entry.name
+                    )
+                    .filter(\.$fingerprint == entry.fingerprint).first()
                 }
-                var checked = try await Self.check(entry, kind: "jobs", staging: staging, existing: existing.map { ($0.id!, $0.blobstoreID) })
+                var checked = try await Self.check(
+                    entry, kind: "jobs", staging: staging, existing: existing.map { ($0.id!, $0.blobstoreID) })
                 if let file = checked.file { checked.spec = try await Self.jobSpec(file, job: entry.name) }
                 jobs.append(checked)
             }
@@ -124,12 +143,16 @@ struct UpdateReleaseJob: TaskJob {
         // Everything checks out: store the new blobs, then all records at once.
         var stored: [String] = []
         do {
-            try await context.events.step(stage: "Creating new packages and jobs", task: "\(manifest.name)/\(manifest.version)") {
+            try await context.events.step(
+                stage: "Creating new packages and jobs", task: "\(manifest.name)/\(manifest.version)"
+            ) {
                 // A blob is stored only when no record already holds it (source package or job with
                 // that fingerprint, compiled package for that stemcell).
                 // With `fix`, every uploaded blob replaces the one its record holds.
-                for index in packages.indices where packages[index].file != nil
-                    && (fix || (manifest.isCompiled ? !packages[index].compiledExists : packages[index].existingID == nil))
+                for index in packages.indices
+                where packages[index].file != nil
+                    && (fix
+                        || (manifest.isCompiled ? !packages[index].compiledExists : packages[index].existingID == nil))
                 {
                     if manifest.isCompiled ? packages[index].compiledExists : packages[index].existingID != nil {
                         packages[index].replacedBlobstoreID = packages[index].blobstoreID
@@ -164,7 +187,8 @@ struct UpdateReleaseJob: TaskJob {
                                 record.blobstoreID = ""
                                 record.sha1 = ""
                             }
-                            record.dependencies = String(decoding: try JSONEncoder().encode(package.entry.names), as: UTF8.self)
+                            record.dependencies = String(
+                                decoding: try JSONEncoder().encode(package.entry.names), as: UTF8.self)
                             try await record.create(on: database)
                             packageIDs.append(record.id!)
                         }
@@ -209,11 +233,13 @@ struct UpdateReleaseJob: TaskJob {
         // Blobs `fix` replaced are no one's any more.
         for id in (packages + jobs).compactMap(\.replacedBlobstoreID) where !id.isEmpty { blobs.remove(id) }
         try await context.recorder.record(
-            user: context.user, action: "create", objectType: "release", objectName: manifest.name, task: context.taskID,
+            user: context.user, action: "create", objectType: "release", objectName: manifest.name,
+            task: context.taskID,
             context: ["version": .string(manifest.version)])
         if existingVersion != nil {
             return fix
-                ? "Fixed release '\(manifest.name)/\(manifest.version)'" : "Added compiled packages to release '\(manifest.name)/\(manifest.version)'"
+                ? "Fixed release '\(manifest.name)/\(manifest.version)'"
+                : "Added compiled packages to release '\(manifest.name)/\(manifest.version)'"
         }
         return "Created release '\(manifest.name)/\(manifest.version)'"
     }
@@ -237,7 +263,9 @@ struct UpdateReleaseJob: TaskJob {
             }
         }
         for job in jobs where job.replacedBlobstoreID != nil {
-            guard let id = job.existingID, let blob = job.blobstoreID, let record = try await TemplateRecord.find(id, on: database) else { continue }
+            guard let id = job.existingID, let blob = job.blobstoreID,
+                let record = try await TemplateRecord.find(id, on: database)
+            else { continue }
             record.blobstoreID = blob
             record.sha1 = job.entry.sha1
             try await record.save(on: database)
@@ -246,25 +274,34 @@ struct UpdateReleaseJob: TaskJob {
 
     /// The jobs and packages (by name and fingerprint) that are in only one of the manifest and the
     /// stored version.
-    static func differences(_ manifest: ReleaseManifest, from version: ReleaseVersionRecord, on database: any Database) async throws -> [String] {
+    static func differences(
+        _ manifest: ReleaseManifest, from version: ReleaseVersionRecord, on database: any Database
+    ) async throws -> [String] {
         let stored = try await DeploymentInputs.resolve(version, name: manifest.name, on: database)
-        let have = Set(stored.packages.values.map { "\($0.name)/\($0.fingerprint)" }).union(stored.jobs.values.map { "job \($0.name)/\($0.fingerprint)" })
-        let given = Set(manifest.packages.map { "\($0.name)/\($0.fingerprint)" }).union(manifest.jobs.map { "job \($0.name)/\($0.fingerprint)" })
+        let have = Set(stored.packages.values.map { "\($0.name)/\($0.fingerprint)" }).union(
+            stored.jobs.values.map { "job \($0.name)/\($0.fingerprint)" })
+        let given = Set(manifest.packages.map { "\($0.name)/\($0.fingerprint)" }).union(
+            manifest.jobs.map { "job \($0.name)/\($0.fingerprint)" })
         return have.symmetricDifference(given).sorted()
     }
 
     /// A compiled release, or a `fix`, for a version the director has must carry the same jobs and packages.
-    static func checkSameContents(_ manifest: ReleaseManifest, as version: ReleaseVersionRecord, on database: any Database) async throws {
+    static func checkSameContents(
+        _ manifest: ReleaseManifest, as version: ReleaseVersionRecord, on database: any Database
+    ) async throws {
         let differ = try await differences(manifest, from: version, on: database)
         guard differ.isEmpty else {
             throw DirectorError(
                 .badRequest, code: 30_002,
-                "Release '\(manifest.name)/\(manifest.version)' already exists with other jobs or packages (\(differ.joined(separator: ", ")))")
+                "Release '\(manifest.name)/\(manifest.version)' already exists with other jobs or packages (\(differ.joined(separator: ", ")))"
+            )
         }
     }
 
     /// The tarball must be there with the digest `release.MF` gives, unless the director already has it.
-    static func check(_ entry: ReleaseManifest.Entry, kind: String, staging: String, existing: (Int, String)?) async throws -> Checked {
+    static func check(
+        _ entry: ReleaseManifest.Entry, kind: String, staging: String, existing: (Int, String)?
+    ) async throws -> Checked {
         let file = staging + "/\(kind)/\(entry.name).tgz"
         guard FileManager.default.fileExists(atPath: file) else {
             guard let (id, blobstoreID) = existing else {
@@ -276,13 +313,16 @@ struct UpdateReleaseJob: TaskJob {
         do {
             digest = try BlobDigest(entry.sha1)
         } catch {
-            throw DirectorError(.badRequest, code: 30_001, "release.MF: \(kind) '\(entry.name)' has an invalid sha1: \(error.description)")
+            throw DirectorError(
+                .badRequest, code: 30_001,
+                "release.MF: \(kind) '\(entry.name)' has an invalid sha1: \(error.description)")
         }
         let actual = try await BlobFiles.digest(ofFileAt: file, algorithm: digest.strongest)
         guard actual == digest.digests[digest.strongest] else {
             throw DirectorError(
                 .badRequest, code: 30_004,
-                "\(kind)/\(entry.name).tgz has \(digest.strongest.rawValue) \(actual), release.MF says \(digest.digests[digest.strongest]!)")
+                "\(kind)/\(entry.name).tgz has \(digest.strongest.rawValue) \(actual), release.MF says \(digest.digests[digest.strongest]!)"
+            )
         }
         return Checked(entry: entry, file: file, existingID: existing?.0, blobstoreID: existing?.1)
     }

@@ -18,7 +18,8 @@ public struct TaskOutput: Sendable {
     public func path(_ kind: Kind) -> String { directory + "/" + kind.rawValue }
 
     public func append(_ kind: Kind, _ text: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let descriptor = open(path(kind), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw TaskOutputError(description: "cannot open \(path(kind))") }
         defer { close(descriptor) }
@@ -61,7 +62,9 @@ public struct TaskEventLog: Sendable {
         try record(stage: stage, task: task, tags: tags, index: index, total: total, state: "started", progress: 0)
         do {
             let value = try await body()
-            try record(stage: stage, task: task, tags: tags, index: index, total: total, state: "finished", progress: 100, data: data(value))
+            try record(
+                stage: stage, task: task, tags: tags, index: index, total: total, state: "finished", progress: 100,
+                data: data(value))
             return value
         } catch {
             try? record(
@@ -72,23 +75,31 @@ public struct TaskEventLog: Sendable {
     }
 
     func record(
-        stage: String, task: String, tags: [String], index: Int, total: Int, state: String, progress: Int, data: JSONValue = [:]
+        stage: String, task: String, tags: [String], index: Int, total: Int, state: String, progress: Int,
+        data: JSONValue = [:]
     ) throws {
         try output.event([
-            "time": .int(Int(Date().timeIntervalSince1970)), "stage": .string(stage), "tags": .array(tags.map(JSONValue.string)),
-            "total": .int(total), "task": .string(task), "index": .int(index), "state": .string(state), "progress": .int(progress),
+            "time": .int(Int(Date().timeIntervalSince1970)), "stage": .string(stage),
+            "tags": .array(tags.map(JSONValue.string)),
+            "total": .int(total), "task": .string(task), "index": .int(index), "state": .string(state),
+            "progress": .int(progress),
             "data": data,
         ])
     }
 
     /// A warning the CLI prints as `Warning: <message>`: `{"time", "type": "warning", "message"}`.
     public func warning(_ message: String) throws {
-        try output.event(["time": .int(Int(Date().timeIntervalSince1970)), "type": "warning", "message": .string(message)])
+        try output.event([
+            "time": .int(Int(Date().timeIntervalSince1970)), "type": "warning", "message": .string(message),
+        ])
     }
 
     /// The task-level error line: `{"time", "error": {"code", "message"}}`.
     public func error(code: Int, message: String) throws {
-        try output.event(["time": .int(Int(Date().timeIntervalSince1970)), "error": ["code": .int(code), "message": .string(message)]])
+        try output.event([
+            "time": .int(Int(Date().timeIntervalSince1970)),
+            "error": ["code": .int(code), "message": .string(message)],
+        ])
     }
 
     public func debug(_ line: String) {

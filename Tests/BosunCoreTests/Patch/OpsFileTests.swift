@@ -44,18 +44,35 @@ import Testing
 
     @Test func replacesAndAppendsArrayItems() throws {
         #expect(try yaml(patch(Self.document, "- {type: replace, path: /array/0, value: 10}"))["array"] == [10, 5, 6])
-        #expect(try yaml(patch(Self.document, "- {type: replace, path: /array/-, value: 10}"))["array"] == [4, 5, 6, 10])
+        #expect(
+            try yaml(patch(Self.document, "- {type: replace, path: /array/-, value: 10}"))["array"] == [4, 5, 6, 10])
         #expect(try yaml(patch(Self.document, "- {type: replace, path: /array/-1, value: 10}"))["array"] == [4, 5, 10])
         #expect(try yaml(patch(Self.document, "- {type: replace, path: \"/array2?/-\", value: 10}"))["array2"] == [10])
     }
 
     @Test func prevNextBeforeAfterModifiers() throws {
-        #expect(try yaml(patch(Self.document, "- {type: replace, path: '/array/1:prev', value: 10}"))["array"] == [10, 5, 6])
-        #expect(try yaml(patch(Self.document, "- {type: replace, path: '/array/0:next', value: 10}"))["array"] == [4, 10, 6])
-        #expect(try yaml(patch(Self.document, "- {type: replace, path: '/array/0:after', value: 10}"))["array"] == [4, 10, 5, 6])
-        #expect(try yaml(patch(Self.document, "- {type: replace, path: '/array/0:before', value: 10}"))["array"] == [10, 4, 5, 6])
-        #expect(try yaml(patch(Self.document, "- {type: replace, path: '/array/2:after', value: 10}"))["array"] == [4, 5, 6, 10])
-        let items = try yaml(patch(Self.document, "- {type: replace, path: '/items/name=item7:after', value: {name: x}}"))["items"]
+        #expect(
+            try yaml(patch(Self.document, "- {type: replace, path: '/array/1:prev', value: 10}"))["array"] == [
+                10, 5, 6,
+            ])
+        #expect(
+            try yaml(patch(Self.document, "- {type: replace, path: '/array/0:next', value: 10}"))["array"] == [
+                4, 10, 6,
+            ])
+        #expect(
+            try yaml(patch(Self.document, "- {type: replace, path: '/array/0:after', value: 10}"))["array"] == [
+                4, 10, 5, 6,
+            ])
+        #expect(
+            try yaml(patch(Self.document, "- {type: replace, path: '/array/0:before', value: 10}"))["array"] == [
+                10, 4, 5, 6,
+            ])
+        #expect(
+            try yaml(patch(Self.document, "- {type: replace, path: '/array/2:after', value: 10}"))["array"] == [
+                4, 5, 6, 10,
+            ])
+        let items = try yaml(
+            patch(Self.document, "- {type: replace, path: '/items/name=item7:after', value: {name: x}}"))["items"]
         #expect(items?.arrayValue?.map { $0["name"] } == ["item7", "x", "item8", "item8"])
     }
 
@@ -64,7 +81,8 @@ import Testing
             _ = try patch(Self.document, "- {type: replace, path: /items/name=item7/count, value: 10}")
         } throws: { error in
             (error as? PatchError)?.description.hasSuffix(
-                "Expected to find a map key 'count' for path '/items/name=item7/count' (found map keys: 'name')") == true
+                "Expected to find a map key 'count' for path '/items/name=item7/count' (found map keys: 'name')")
+                == true
         }
     }
 
@@ -107,9 +125,14 @@ import Testing
     @Test func removesKeysItemsAndOptionalNothing() throws {
         #expect(try yaml(patch(Self.document, "- {type: remove, path: /key}"))["key"] == nil)
         #expect(try yaml(patch(Self.document, "- {type: remove, path: /array/1}"))["array"] == [4, 6])
-        #expect(try yaml(patch(Self.document, "- {type: remove, path: /items/name=item7}"))["items"]?.arrayValue?.count == 2)
-        #expect(try patch(Self.document, "- {type: remove, path: \"/nope?/x\"}") == (try yaml(Self.document).yamlText()))
-        #expect(try patch(Self.document, "- {type: remove, path: \"/items/name=nope?\"}") == (try yaml(Self.document).yamlText()))
+        #expect(
+            try yaml(patch(Self.document, "- {type: remove, path: /items/name=item7}"))["items"]?.arrayValue?.count == 2
+        )
+        #expect(
+            try patch(Self.document, "- {type: remove, path: \"/nope?/x\"}") == (try yaml(Self.document).yamlText()))
+        #expect(
+            try patch(Self.document, "- {type: remove, path: \"/items/name=nope?\"}")
+                == (try yaml(Self.document).yamlText()))
     }
 
     @Test func removingTheRootFails() throws {
@@ -120,7 +143,8 @@ import Testing
         #expect {
             _ = try patch(Self.document, "- {type: replace, path: /key/0, value: 1}")
         } throws: { error in
-            (error as? PatchError)?.description.hasSuffix("Expected to find an array at path '/key/0' but found 'int'") == true
+            (error as? PatchError)?.description.hasSuffix("Expected to find an array at path '/key/0' but found 'int'")
+                == true
         }
     }
 
@@ -171,7 +195,10 @@ import Testing
         ("- {type: replace, path: /a}", "Replace operation [0] in 'ops.yml': Missing value (path '/a')"),
         ("- {type: remove, path: /a, value: 1}", "Remove operation [0] in 'ops.yml': Cannot specify value (path '/a')"),
         ("- {type: merge, path: /a}", "Unknown operation [0] with type 'merge' in 'ops.yml' (path '/a')"),
-        ("- {type: replace, path: a, value: 1}", "Replace operation [0] in 'ops.yml': Invalid path 'a': Expected to start with '/'"),
+        (
+            "- {type: replace, path: a, value: 1}",
+            "Replace operation [0] in 'ops.yml': Invalid path 'a': Expected to start with '/'"
+        ),
     ])
     func invalidOpsFilesAreRejectedUpFront(ops: String, message: String) {
         #expect {

@@ -29,7 +29,8 @@ enum YAMLv2Oracle {
         do {
             try process.run()
         } catch {
-            return .failure(Unavailable(description: "cannot run go (install golang-go and golang-gopkg-yaml.v2-dev): \(error)"))
+            return .failure(
+                Unavailable(description: "cannot run go (install golang-go and golang-gopkg-yaml.v2-dev): \(error)"))
         }
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

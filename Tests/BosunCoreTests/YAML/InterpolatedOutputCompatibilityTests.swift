@@ -56,7 +56,8 @@ import Testing
         #expect(ours.contains("who: \"yes\"\n"))
         #expect(ours.contains("enabled: \"on\"\n"))
 
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-fixed-point-\(UUID().uuidString).yml")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "bosun-fixed-point-\(UUID().uuidString).yml")
         try ours.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let goOutput = try #require(try YAMLv2Oracle.roundTrip([file]).first).get()

@@ -9,7 +9,8 @@ import Testing
     /// "Billion laughs": nine levels of nine aliases, 9^9 strings once expanded, in 350 bytes (the
     /// corpus file, which go-yaml refuses too).
     static let aliasBomb: String = {
-        let file = YAMLv2Oracle.packageRoot.appendingPathComponent("Tests/BosunCoreTests/Fixtures/yaml-corpus/alias-bomb.yml")
+        let file = YAMLv2Oracle.packageRoot.appendingPathComponent(
+            "Tests/BosunCoreTests/Fixtures/yaml-corpus/alias-bomb.yml")
         return (try? String(contentsOf: file, encoding: .utf8)) ?? ""
     }()
 

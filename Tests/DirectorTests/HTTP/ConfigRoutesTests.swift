@@ -1,8 +1,8 @@
 import BosunCore
 import Director
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Director configs and events")
 struct ConfigRoutesTests {
@@ -16,7 +16,9 @@ struct ConfigRoutesTests {
         compilation: {workers: 1, network: default, vm_type: small, az: z1}
         """
 
-    static func postConfig(_ client: DirectorHTTPClient, type: String, name: String, content: String, expected: String? = nil) async throws
+    static func postConfig(
+        _ client: DirectorHTTPClient, type: String, name: String, content: String, expected: String? = nil
+    ) async throws
         -> DirectorHTTPClient.Reply
     {
         var body: JSONValue = ["type": .string(type), "name": .string(name), "content": .string(content)]
@@ -39,10 +41,12 @@ struct ConfigRoutesTests {
             #expect(first.json?["current"] == true)
             let same = try await Self.postConfig(client, type: "cloud", name: "default", content: Self.cloudConfig)
             #expect(same.json?["id"] == .string(id))
-            let second = try await Self.postConfig(client, type: "cloud", name: "default", content: Self.cloudConfig + "\nvm_extensions: []\n")
+            let second = try await Self.postConfig(
+                client, type: "cloud", name: "default", content: Self.cloudConfig + "\nvm_extensions: []\n")
             let secondID = try #require(second.json?["id"]?.stringValue)
             #expect(secondID != id)
-            let stale = try await Self.postConfig(client, type: "cloud", name: "default", content: "azs: []\n", expected: id)
+            let stale = try await Self.postConfig(
+                client, type: "cloud", name: "default", content: "azs: []\n", expected: id)
             #expect(stale.status == .preconditionFailed)
             #expect(stale.json == ["latest_id": .string(secondID), "expected_latest_id": .string(id)])
 
@@ -64,11 +68,14 @@ struct ConfigRoutesTests {
     func validation() async throws {
         try await withDirector { director in
             let client = DirectorHTTPClient(director: director)
-            let bad = try await Self.postConfig(client, type: "cloud", name: "default", content: "azs: [{name: z1}]\nvm_types: [{cloud_properties: {}}]\ncompilation: {workers: none}\n")
+            let bad = try await Self.postConfig(
+                client, type: "cloud", name: "default",
+                content: "azs: [{name: z1}]\nvm_types: [{cloud_properties: {}}]\ncompilation: {workers: none}\n")
             #expect(bad.status == .badRequest)
             #expect(bad.json?["code"] == 440_001)
             let description = bad.json?["description"]?.stringValue ?? ""
-            #expect(description.contains("vm_types[0]") && description.contains("compilation.workers"), "\(description)")
+            #expect(
+                description.contains("vm_types[0]") && description.contains("compilation.workers"), "\(description)")
             #expect(try await client.send(.GET, "/configs").json == [])
             let notYAML = try await Self.postConfig(client, type: "resurrection", name: "default", content: "[unclosed")
             #expect(notYAML.status == .badRequest)
@@ -77,28 +84,45 @@ struct ConfigRoutesTests {
 
     /// The bodies `bosh diff-config` (v7.10.6, `director/diff_config.go`) and `bosh update-config`
     /// send, byte for byte: both keys on each side, the unused one empty.
-    @Test("diff-config by ids and by content, and update-config's diff with from.id \"0\" before any version, as the official CLI sends them")
+    @Test(
+        "diff-config by ids and by content, and update-config's diff with from.id \"0\" before any version, as the official CLI sends them"
+    )
     func diffConfigShapes() async throws {
         try await withDirector { director in
             let client = DirectorHTTPClient(director: director)
             let json = [("Content-Type", "application/json")]
             let before = try await client.send(
-                .POST, "/configs/diff", body: #"{"type":"cloud","name":"default","content":"azs: [{name: z1}]\n"}"#, headers: json)
+                .POST, "/configs/diff", body: #"{"type":"cloud","name":"default","content":"azs: [{name: z1}]\n"}"#,
+                headers: json)
             #expect(before.status == .ok && before.json?["from"] == ["id": "0"], "\(before.json ?? .null)")
-            let first = try #require(try await Self.postConfig(client, type: "cloud", name: "default", content: "azs: [{name: z1}]\n").json?["id"]?.stringValue)
+            let first = try #require(
+                try await Self.postConfig(client, type: "cloud", name: "default", content: "azs: [{name: z1}]\n").json?[
+                    "id"]?.stringValue)
             let second = try #require(
-                try await Self.postConfig(client, type: "cloud", name: "default", content: "azs: [{name: z1}, {name: z2}]\n").json?["id"]?.stringValue)
+                try await Self.postConfig(
+                    client, type: "cloud", name: "default", content: "azs: [{name: z1}, {name: z2}]\n"
+                ).json?["id"]?.stringValue)
 
             let byIDs = try await client.send(
-                .POST, "/configs/diff", body: #"{"from":{"id":"\#(first)","content":""},"to":{"id":"\#(second)","content":""}}"#, headers: json)
+                .POST, "/configs/diff",
+                body: #"{"from":{"id":"\#(first)","content":""},"to":{"id":"\#(second)","content":""}}"#, headers: json)
             #expect(byIDs.status == .ok, "\(byIDs.json ?? .null)")
-            #expect(byIDs.json == ["diff": [["azs: [{name: z1}]", "removed"], ["azs: [{name: z1}, {name: z2}]", "added"]]])
+            #expect(
+                byIDs.json == [
+                    "diff": [["azs: [{name: z1}]", "removed"], ["azs: [{name: z1}, {name: z2}]", "added"]]
+                ])
             let byContent = try await client.send(
-                .POST, "/configs/diff", body: #"{"from":{"id":"\#(second)","content":""},"to":{"id":"","content":"azs: [{name: z1}, {name: z2}]\n"}}"#,
+                .POST, "/configs/diff",
+                body:
+                    #"{"from":{"id":"\#(second)","content":""},"to":{"id":"","content":"azs: [{name: z1}, {name: z2}]\n"}}"#,
                 headers: json)
             #expect(byContent.json == ["diff": [["azs: [{name: z1}, {name: z2}]", .null]]])
-            let unknown = try await client.send(.POST, "/configs/diff", body: #"{"from":{"id":"999","content":""},"to":{"id":"","content":"a: 1"}}"#, headers: json)
-            #expect(unknown.status == .notFound && unknown.json?["code"] == 440_012 && unknown.json?["description"] == "Config 999 not found")
+            let unknown = try await client.send(
+                .POST, "/configs/diff", body: #"{"from":{"id":"999","content":""},"to":{"id":"","content":"a: 1"}}"#,
+                headers: json)
+            #expect(
+                unknown.status == .notFound && unknown.json?["code"] == 440_012
+                    && unknown.json?["description"] == "Config 999 not found")
         }
     }
 
@@ -106,8 +130,11 @@ struct ConfigRoutesTests {
     func cpiConfigRefused() async throws {
         try await withDirector { director in
             let client = DirectorHTTPClient(director: director)
-            let refused = try await Self.postConfig(client, type: "cpi", name: "default", content: "cpis: [{name: a, type: aws}]\n")
-            #expect(refused.status == .badRequest && (refused.json?["description"]?.stringValue ?? "").contains("does not support cpi-config yet"))
+            let refused = try await Self.postConfig(
+                client, type: "cpi", name: "default", content: "cpis: [{name: a, type: aws}]\n")
+            #expect(
+                refused.status == .badRequest
+                    && (refused.json?["description"]?.stringValue ?? "").contains("does not support cpi-config yet"))
             #expect(try await client.send(.GET, "/configs").json == [])
         }
     }
@@ -116,19 +143,24 @@ struct ConfigRoutesTests {
     func legacyCloudConfig() async throws {
         try await withDirector { director in
             let client = DirectorHTTPClient(director: director)
-            let diff = try await client.send(.POST, "/cloud_configs/diff?name=", body: Self.cloudConfig, headers: [("Content-Type", "text/yaml")])
+            let diff = try await client.send(
+                .POST, "/cloud_configs/diff?name=", body: Self.cloudConfig, headers: [("Content-Type", "text/yaml")])
             #expect(diff.status == .ok)
             let rows = diff.json?["diff"]?.arrayValue ?? []
             #expect(!rows.isEmpty && rows.allSatisfy { $0.arrayValue?.count == 2 && $0.arrayValue?[1] == "added" })
-            let update = try await client.send(.POST, "/cloud_configs?name=", body: Self.cloudConfig, headers: [("Content-Type", "text/yaml")])
+            let update = try await client.send(
+                .POST, "/cloud_configs?name=", body: Self.cloudConfig, headers: [("Content-Type", "text/yaml")])
             #expect(update.status == .created)
             let list = try await client.send(.GET, "/cloud_configs?limit=1&name=").json?.arrayValue ?? []
             #expect(list.first?["properties"] == .string(Self.cloudConfig))
             #expect(list.first?["created_at"]?.stringValue?.hasSuffix(" UTC") == true)
-            let second = try await client.send(.POST, "/cloud_configs/diff?name=", body: Self.cloudConfig + "\nvm_extensions: []\n")
+            let second = try await client.send(
+                .POST, "/cloud_configs/diff?name=", body: Self.cloudConfig + "\nvm_extensions: []\n")
             #expect(second.json?["diff"]?.arrayValue?.filter { $0.arrayValue?[1] == "added" }.count == 1)
             // The same config shows up in /configs as type cloud, name default.
-            #expect(try await client.send(.GET, "/configs?type=cloud&latest=true").json?.arrayValue?.first?["name"] == "default")
+            #expect(
+                try await client.send(.GET, "/configs?type=cloud&latest=true").json?.arrayValue?.first?["name"]
+                    == "default")
         }
     }
 
@@ -145,7 +177,9 @@ struct ConfigRoutesTests {
             #expect(events.allSatisfy { $0["id"]?.stringValue != nil })
             let updates = try await client.send(.GET, "/events?action=update").json?.arrayValue ?? []
             #expect(updates.count == 1)
-            let older = try await client.send(.GET, "/events?before_id=\(events.first!["id"]!.stringValue!)").json?.arrayValue ?? []
+            let older =
+                try await client.send(.GET, "/events?before_id=\(events.first!["id"]!.stringValue!)").json?.arrayValue
+                ?? []
             #expect(older.map { $0["action"] } == ["update"])
             let one = try await client.send(.GET, "/events/\(events.first!["id"]!.stringValue!)")
             #expect(one.json?["action"] == "delete")

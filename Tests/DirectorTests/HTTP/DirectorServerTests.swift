@@ -1,8 +1,8 @@
 import BosunCore
 import Director
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Director API basics")
 struct DirectorServerTests {
@@ -40,7 +40,8 @@ struct DirectorServerTests {
         try await withDirector { director in
             let client = DirectorHTTPClient(director: director)
             for password in [nil, "guess"] as [String?] {
-                let reply = try await client.send(.GET, "/tasks", user: password == nil ? nil : "admin", password: password)
+                let reply = try await client.send(
+                    .GET, "/tasks", user: password == nil ? nil : "admin", password: password)
                 #expect(reply.status == .unauthorized)
                 #expect(reply.headers["WWW-Authenticate"] == ["Basic realm=\"BOSH Director\""])
                 #expect(reply.body == "Not authorized: '/tasks'\n")
@@ -48,9 +49,12 @@ struct DirectorServerTests {
         }
     }
 
-    @Test("the first start makes a CA, an RSA certificate for its addresses and an admin password; later starts keep them")
+    @Test(
+        "the first start makes a CA, an RSA certificate for its addresses and an admin password; later starts keep them"
+    )
     func identityIsKept() async throws {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-director-\(UUID().uuidString)").path
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-director-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: state) }
         let first = try await withDirector(stateDirectory: state) { director in
             #expect(director.identity.generatedAdminPassword != nil)
@@ -58,7 +62,9 @@ struct DirectorServerTests {
         }
         let attributes = try FileManager.default.attributesOfItem(atPath: state + "/admin-password")
         #expect(attributes[.posixPermissions] as? Int == 0o600)
-        #expect(try FileManager.default.attributesOfItem(atPath: state + "/certs/director.key")[.posixPermissions] as? Int == 0o600)
+        #expect(
+            try FileManager.default.attributesOfItem(atPath: state + "/certs/director.key")[.posixPermissions] as? Int
+                == 0o600)
         let certificate = try String(contentsOfFile: state + "/certs/director.crt", encoding: .utf8)
         let text = try Self.openssl(["x509", "-noout", "-text"], input: certificate)
         #expect(text.contains("rsaEncryption") && text.contains("(2048 bit)"))
@@ -82,7 +88,8 @@ struct DirectorServerTests {
             #expect(info.json?["name"] == "lab")
             #expect(!FileManager.default.fileExists(atPath: director.configuration.stateDirectory + "/admin-password"))
         }
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-director-\(UUID().uuidString)").path
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-director-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: state) }
         try "port: eighty\n".write(toFile: state + "/config.yml", atomically: true, encoding: .utf8)

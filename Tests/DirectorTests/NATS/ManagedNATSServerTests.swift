@@ -1,17 +1,21 @@
 import Foundation
 import Logging
-@testable import NATS
 import ServiceLifecycle
 import TestSupport
 import Testing
 
 @testable import Director
+@testable import NATS
 
 /// The director's own nats-server, for real: certificates from the director's CA, an agent let in
 /// while the server runs, and each agent kept to its own subjects.
-@Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server")))
+@Suite(
+    .serialized, .timeLimit(.minutes(2)),
+    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server")))
 struct ManagedNATSServerTests {
-    static func clientConfiguration(url: String, caPath: String, certificate: String, key: String) -> NATSClientConfiguration {
+    static func clientConfiguration(
+        url: String, caPath: String, certificate: String, key: String
+    ) -> NATSClientConfiguration {
         var configuration = NATSClientConfiguration(
             servers: [URL(string: url)!], pingInterval: .seconds(1), reconnectDelay: .milliseconds(100),
             maxReconnectDelay: .milliseconds(500))
@@ -20,7 +24,9 @@ struct ManagedNATSServerTests {
     }
 
     @Test func agentsGetInOnlyWhenAllowedAndOnlyToTheirOwnSubjects() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-nats-managed-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "bosun-nats-managed-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let certs = directory + "/certs"
         try FileManager.default.createDirectory(atPath: certs, withIntermediateDirectories: true)
@@ -38,7 +44,9 @@ struct ManagedNATSServerTests {
         var agentFiles: [String: (String, String)] = [:]
         for agent in ["agent-1", "agent-2"] {
             let credentials = try nats.agentCredentials(agentID: agent)
-            agentFiles[agent] = (try write(credentials.certificate, agent + ".crt"), try write(credentials.key, agent + ".key"))
+            agentFiles[agent] = (
+                try write(credentials.certificate, agent + ".crt"), try write(credentials.key, agent + ".key")
+            )
         }
         let logger = { () -> Logger in
             var logger = Logger(label: "nats-managed-test")
@@ -54,13 +62,16 @@ struct ManagedNATSServerTests {
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
         try await whileRunning(group) {
             let url = try await server.url()
-            let director = Self.clientConfiguration(url: url, caPath: nats.caPath, certificate: directorCertificate, key: directorKey)
+            let director = Self.clientConfiguration(
+                url: url, caPath: nats.caPath, certificate: directorCertificate, key: directorKey)
             // Agents get `nats://` URLs, as from BOSH (the Go agent knows no `tls://`): the server's
             // demand still puts the connection under TLS with the agent's certificate.
             #expect(url.hasPrefix("tls://"))
             let agentURL = "nats://" + url.dropFirst("tls://".count)
-            let agent1 = Self.clientConfiguration(url: agentURL, caPath: nats.caPath, certificate: files["agent-1"]!.0, key: files["agent-1"]!.1)
-            let agent2 = Self.clientConfiguration(url: url, caPath: nats.caPath, certificate: files["agent-2"]!.0, key: files["agent-2"]!.1)
+            let agent1 = Self.clientConfiguration(
+                url: agentURL, caPath: nats.caPath, certificate: files["agent-1"]!.0, key: files["agent-1"]!.1)
+            let agent2 = Self.clientConfiguration(
+                url: url, caPath: nats.caPath, certificate: files["agent-2"]!.0, key: files["agent-2"]!.1)
 
             // agent-2 is not allowed yet: the server refuses it.
             let refused = try NATSClient(configuration: agent2, logger: logger)
@@ -86,11 +97,12 @@ struct ManagedNATSServerTests {
                 try server.allow(agentIDs: ["agent-2"])
                 var connected = false
                 for _ in 0..<50 where !connected {
-                    connected = (try? await withRunningClient(agent2) { agent in
-                        _ = try await agent.subscribe(to: "agent.agent-2")
-                        try await agent.flush()
-                        return true
-                    }) ?? false
+                    connected =
+                        (try? await withRunningClient(agent2) { agent in
+                            _ = try await agent.subscribe(to: "agent.agent-2")
+                            try await agent.flush()
+                            return true
+                        }) ?? false
                     if !connected { try await Task.sleep(for: .milliseconds(100)) }
                 }
                 #expect(connected)
@@ -102,7 +114,9 @@ struct ManagedNATSServerTests {
     /// The Go agent refuses a NATS server whose certificate is not named `*.nats.bosh-internal`;
     /// a state directory whose certificate predates the name gets a new one on the next start.
     @Test func theServerCertificateHasTheNameTheGoAgentPinsAndOldOnesAreIssuedAgain() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bosun-nats-names-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "bosun-nats-names-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try DirectorIdentity.generateCertificates(
@@ -110,13 +124,18 @@ struct ManagedNATSServerTests {
             certificatePath: directory + "/director.crt", keyPath: directory + "/director.key")
         let first = try NATSCertificates.loadOrCreate(directory: directory, serverAddresses: ["10.244.0.1"])
         let names = try Self.subjectAndNames(first.serverCertificatePath)
-        #expect(names.contains("CN = default.nats.bosh-internal") || names.contains("CN=default.nats.bosh-internal"), "\(names)")
+        #expect(
+            names.contains("CN = default.nats.bosh-internal") || names.contains("CN=default.nats.bosh-internal"),
+            "\(names)")
         #expect(names.contains("DNS:default.nats.bosh-internal") && names.contains("IP Address:10.244.0.1"), "\(names)")
         let issued = try String(contentsOfFile: first.serverCertificatePath, encoding: .utf8)
         _ = try NATSCertificates.loadOrCreate(directory: directory, serverAddresses: ["10.244.0.1"])
-        #expect(try String(contentsOfFile: first.serverCertificatePath, encoding: .utf8) == issued, "kept while nothing changed")
+        #expect(
+            try String(contentsOfFile: first.serverCertificatePath, encoding: .utf8) == issued,
+            "kept while nothing changed")
         // What a director before the rename recorded: the addresses only.
-        try "10.244.0.1\n127.0.0.1".write(toFile: directory + "/nats-server.addresses", atomically: true, encoding: .utf8)
+        try "10.244.0.1\n127.0.0.1".write(
+            toFile: directory + "/nats-server.addresses", atomically: true, encoding: .utf8)
         _ = try NATSCertificates.loadOrCreate(directory: directory, serverAddresses: ["10.244.0.1"])
         #expect(try String(contentsOfFile: first.serverCertificatePath, encoding: .utf8) != issued, "issued again")
         #expect(try Self.subjectAndNames(first.serverCertificatePath).contains("DNS:default.nats.bosh-internal"))

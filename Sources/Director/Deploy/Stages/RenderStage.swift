@@ -1,5 +1,5 @@
-import Blobstore
 import AgentProtocol
+import Blobstore
 import BosunCore
 import Crypto
 import Foundation
@@ -30,7 +30,9 @@ struct RenderStage {
 
     /// The links of the plan's jobs, given what other deployments share, and the resolved
     /// properties of every job by `group/job`.
-    func linkResolver(_ plan: DeploymentPlan, shared: [String: [SharedLink]] = [:]) -> (LinkResolver, [String: JSONValue]) {
+    func linkResolver(
+        _ plan: DeploymentPlan, shared: [String: [SharedLink]] = [:]
+    ) -> (LinkResolver, [String: JSONValue]) {
         var linkJobs: [LinkResolver.Job] = []
         var properties: [String: JSONValue] = [:]
         for group in manifest.instanceGroups where group.lifecycle == .service {
@@ -38,27 +40,33 @@ struct RenderStage {
                 guard let release = releases[job.release] else { continue }
                 let spec = release.spec(ofJob: job.name)
                 let provided = JSONValue(yaml: job.properties ?? group.properties).orEmptyObject
-                let declared = spec["properties"].flatMap { value -> [String: JSONValue]? in
-                    if case .object(let object) = value { object } else { nil }
-                } ?? [:]
+                let declared =
+                    spec["properties"].flatMap { value -> [String: JSONValue]? in
+                        if case .object(let object) = value { object } else { nil }
+                    } ?? [:]
                 let resolved = JobProperties.resolve(declared: declared, provided: provided)
                 properties["\(group.name)/\(job.name)"] = resolved
-                linkJobs.append(LinkResolver.Job(
-                    group: group.name, name: job.name, spec: spec, manifestConsumes: JSONValue(yaml: job.consumes),
-                    manifestProvides: JSONValue(yaml: job.provides), properties: resolved))
+                linkJobs.append(
+                    LinkResolver.Job(
+                        group: group.name, name: job.name, spec: spec, manifestConsumes: JSONValue(yaml: job.consumes),
+                        manifestProvides: JSONValue(yaml: job.provides), properties: resolved))
             }
         }
         var linkInstances: [String: [LinkResolver.LinkInstance]] = [:]
         var groupAddresses: [String: String] = [:]
         for group in plan.instanceGroups {
             linkInstances[group.name] = group.instances.map {
-                .init(name: $0.group, index: $0.index, id: $0.id, az: $0.az, address: address(of: $0), bootstrap: $0.bootstrap)
+                .init(
+                    name: $0.group, index: $0.index, id: $0.id, az: $0.az, address: address(of: $0),
+                    bootstrap: $0.bootstrap)
             }
             if usesDNSAddresses, let network = group.instances.first?.addressNetwork {
-                groupAddresses[group.name] = DNSNames.groupQuery(group: group.name, network: network.name, deployment: deploymentName)
+                groupAddresses[group.name] = DNSNames.groupQuery(
+                    group: group.name, network: network.name, deployment: deploymentName)
             }
         }
-        var resolver = LinkResolver(jobs: linkJobs, instances: linkInstances, deploymentName: deploymentName, shared: shared)
+        var resolver = LinkResolver(
+            jobs: linkJobs, instances: linkInstances, deploymentName: deploymentName, shared: shared)
         resolver.groupAddresses = groupAddresses
         return (resolver, properties)
     }
@@ -96,7 +104,9 @@ struct RenderStage {
 
     /// Renders the plan; `resolved` is what `resolveLinks` gave earlier, if it was called.
     func run(_ plan: DeploymentPlan, links resolved: ResolvedLinks? = nil) async throws -> [String: Rendered] {
-        guard let blobs = context.blobs else { throw DeployError("The director has no blobstore to keep rendered templates in") }
+        guard let blobs = context.blobs else {
+            throw DeployError("The director has no blobstore to keep rendered templates in")
+        }
         let scratch = NSTemporaryDirectory() + "bosun-render-\(context.taskID)-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let sources = JobTemplateSources(blobs: blobs, scratch: scratch)
@@ -116,11 +126,13 @@ struct RenderStage {
                 guard let release = releases[job.release], let record = release.jobs[job.name] else { continue }
                 let key = "\(job.release)/\(job.name)/\(record.version)"
                 if templateSets[key] == nil { templateSets[key] = try await sources.sources(of: record) }
-                renders.append(TemplateRender(
-                    id: "\(instance.id)|\(job.name)", templateSet: key,
-                    context: templateContext(
-                        instance, job: job.name, release: release, properties: properties["\(group.name)/\(job.name)"] ?? [:],
-                        links: links["\(group.name)/\(job.name)"] ?? [:])))
+                renders.append(
+                    TemplateRender(
+                        id: "\(instance.id)|\(job.name)", templateSet: key,
+                        context: templateContext(
+                            instance, job: job.name, release: release,
+                            properties: properties["\(group.name)/\(job.name)"] ?? [:],
+                            links: links["\(group.name)/\(job.name)"] ?? [:])))
             }
         }
         let results: [RenderedTemplates]
@@ -158,7 +170,8 @@ struct RenderStage {
             let spec = try applySpec(instance, group: group, stemcell: stemcell)
             let instanceFiles = files[instance.id] ?? [:]
             let archive = try await RenderedArchive.build(files: instanceFiles, jobs: spec.job.templates.map(\.name))
-            rendered[instance.id] = Rendered(spec: spec, configurationHash: Self.hash(instanceFiles, spec: spec), archive: archive)
+            rendered[instance.id] = Rendered(
+                spec: spec, configurationHash: Self.hash(instanceFiles, spec: spec), archive: archive)
         }
         return rendered
     }
@@ -175,42 +188,55 @@ struct RenderStage {
     }
 
     private func templateContext(
-        _ instance: InstancePlan, job: String, release: ResolvedRelease, properties: JSONValue, links: [String: JSONValue]
+        _ instance: InstancePlan, job: String, release: ResolvedRelease, properties: JSONValue,
+        links: [String: JSONValue]
     ) -> JSONValue {
         var networks: [String: JSONValue] = [:]
         for network in instance.networks {
             networks[network.name] = [
-                "ip": .string(network.ip?.description ?? "127.0.0.1"), "netmask": .string(network.netmask?.description ?? "127.0.0.1"),
-                "gateway": .string(network.gateway?.description ?? "127.0.0.1"), "default": .array(network.defaults.map(JSONValue.string)),
+                "ip": .string(network.ip?.description ?? "127.0.0.1"),
+                "netmask": .string(network.netmask?.description ?? "127.0.0.1"),
+                "gateway": .string(network.gateway?.description ?? "127.0.0.1"),
+                "default": .array(network.defaults.map(JSONValue.string)),
                 "dns_record_name": .string(
-                    DNSNames.instance(String(instance.index), group: instance.group, network: network.name, deployment: deploymentName)),
+                    DNSNames.instance(
+                        String(instance.index), group: instance.group, network: network.name, deployment: deploymentName
+                    )),
             ]
         }
         let address = address(of: instance) ?? ""
         return [
             "deployment": .string(deploymentName), "name": .string(instance.group), "index": .int(instance.index),
-            "id": .string(instance.id), "az": instance.az.map(JSONValue.string) ?? .null, "bootstrap": .bool(instance.bootstrap),
+            "id": .string(instance.id), "az": instance.az.map(JSONValue.string) ?? .null,
+            "bootstrap": .bool(instance.bootstrap),
             "job": ["name": .string(instance.group)], "networks": .object(networks), "address": .string(address),
-            "ip": .string(instance.address?.description ?? ""), "dns_domain_name": .string(DNSNames.domain), "persistent_disk": .int(instance.persistentDisk?.sizeMB ?? 0),
+            "ip": .string(instance.address?.description ?? ""), "dns_domain_name": .string(DNSNames.domain),
+            "persistent_disk": .int(instance.persistentDisk?.sizeMB ?? 0),
             "properties": properties, "links": .object(links),
             "release": ["name": .string(release.name), "version": .string(release.version)],
         ]
     }
 
-    private func applySpec(_ instance: InstancePlan, group: InstanceGroup, stemcell: StemcellRecord) throws -> ApplySpec {
+    private func applySpec(_ instance: InstancePlan, group: InstanceGroup, stemcell: StemcellRecord) throws -> ApplySpec
+    {
         var templates: [BlobReference] = []
         var packages: [String: BlobReference] = [:]
         let compiledHere = compiled[stemcell.id!] ?? [:]
         for job in group.jobs {
             guard let release = releases[job.release], let record = release.jobs[job.name] else { continue }
-            templates.append(BlobReference(name: job.name, version: record.version, sha1: record.sha1, blobstoreID: record.blobstoreID))
+            templates.append(
+                BlobReference(
+                    name: job.name, version: record.version, sha1: record.sha1, blobstoreID: record.blobstoreID))
             for package in release.packages(ofJob: job.name) {
                 guard let id = package.id, let done = compiledHere[id] else {
                     if packagesMayBeUncompiled {
-                        packages[package.name] = BlobReference(name: package.name, version: package.version + ".1", sha1: "", blobstoreID: "")
+                        packages[package.name] = BlobReference(
+                            name: package.name, version: package.version + ".1", sha1: "", blobstoreID: "")
                         continue
                     }
-                    throw DeployError("Package '\(package.name)' of job '\(job.name)' is not compiled for stemcell \(stemcell.name)/\(stemcell.version)")
+                    throw DeployError(
+                        "Package '\(package.name)' of job '\(job.name)' is not compiled for stemcell \(stemcell.name)/\(stemcell.version)"
+                    )
                 }
                 packages[package.name] = BlobReference(
                     name: package.name, version: package.version + ".1", sha1: done.sha1, blobstoreID: done.blobstoreID)
@@ -220,20 +246,27 @@ struct RenderStage {
         for network in instance.networks {
             networks[network.name] = NetworkSettings(
                 type: network.kind.rawValue, ip: network.ip?.description, netmask: network.netmask?.description,
-                gateway: network.gateway?.description, dns: network.dns, default: network.defaults, cloudProperties: network.cloudProperties)
+                gateway: network.gateway?.description, dns: network.dns, default: network.defaults,
+                cloudProperties: network.cloudProperties)
         }
         return ApplySpec(
-            deployment: deploymentName, job: .init(name: group.name, templates: templates), index: instance.index, name: group.name,
-            id: instance.id, az: instance.az, networks: networks, packages: packages, dnsDomainName: "bosh", configurationHash: nil,
+            deployment: deploymentName, job: .init(name: group.name, templates: templates), index: instance.index,
+            name: group.name,
+            id: instance.id, az: instance.az, networks: networks, packages: packages, dnsDomainName: "bosh",
+            configurationHash: nil,
             persistentDisk: instance.persistentDisk?.sizeMB ?? 0, renderedTemplatesArchive: nil)
     }
 
     /// What a job consumed, without property values (they may be secret): link name, type, group.
     static func linksFile(_ links: [String: JSONValue]) -> String {
         let entries: [JSONValue] = links.keys.sorted().map { name in
-            ["name": .string(name), "type": links[name]?["type"] ?? .null, "group": links[name]?["instance_group"] ?? .null]
+            [
+                "name": .string(name), "type": links[name]?["type"] ?? .null,
+                "group": links[name]?["instance_group"] ?? .null,
+            ]
         }
-        return String(decoding: (try? JSONCoding.encoder.encode(JSONValue.array(entries))) ?? Data("[]".utf8), as: UTF8.self)
+        return String(
+            decoding: (try? JSONCoding.encoder.encode(JSONValue.array(entries))) ?? Data("[]".utf8), as: UTF8.self)
     }
 
     /// SHA-1 over the rendered files, the jobs and the packages: equal hashes mean nothing to apply.
@@ -246,7 +279,9 @@ struct RenderStage {
             hasher.update(data: Data([0]))
         }
         for job in spec.job.templates { hasher.update(data: Data("job:\(job.name)/\(job.sha1)\n".utf8)) }
-        for name in spec.packages.keys.sorted() { hasher.update(data: Data("package:\(name)/\(spec.packages[name]!.sha1)\n".utf8)) }
+        for name in spec.packages.keys.sorted() {
+            hasher.update(data: Data("package:\(name)/\(spec.packages[name]!.sha1)\n".utf8))
+        }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

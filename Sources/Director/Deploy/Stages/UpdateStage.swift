@@ -28,9 +28,12 @@ struct UpdateStage {
         guard !instances.isEmpty else { return }
         try await ParallelRun.forEach(instances, limit: maxInFlight) { index, instance in
             try await context.events.step(
-                stage: "Deleting unneeded instances", task: instance.displayName, index: index + 1, total: instances.count
+                stage: "Deleting unneeded instances", task: instance.displayName, index: index + 1,
+                total: instances.count
             ) {
-                try await InstanceDeleter(context: context, steps: updater.steps, skipDrain: updater.skipDrain.covers(instance.group)).delete(instance, state: state)
+                try await InstanceDeleter(
+                    context: context, steps: updater.steps, skipDrain: updater.skipDrain.covers(instance.group)
+                ).delete(instance, state: state)
             }
         }
     }
@@ -41,7 +44,8 @@ struct UpdateStage {
         guard !works.isEmpty, let policy = group.update else { return }
         let total = works.count
         try await ParallelRun.inPolicyOrder(
-            works, item: { UpdateSchedule.Item(az: $0.plan.az, index: $0.plan.index, bootstrap: $0.plan.bootstrap) }, policy: policy,
+            works, item: { UpdateSchedule.Item(az: $0.plan.az, index: $0.plan.index, bootstrap: $0.plan.bootstrap) },
+            policy: policy,
             overrides: overrides, allZonesAtOnce: firstDeploy && policy.initialDeployAZUpdateStrategy == .parallel,
             limit: { phase, maxInFlight in
                 let swapping = phase.contains { $0.plan.needsRecreate && updater.swapMode($0) != nil }
@@ -52,7 +56,8 @@ struct UpdateStage {
         }
     }
 
-    private func step(_ work: InstanceUpdater.Work, index: Int, total: Int, canary: Bool, watch: WatchTime) async throws {
+    private func step(_ work: InstanceUpdater.Work, index: Int, total: Int, canary: Bool, watch: WatchTime) async throws
+    {
         var work = work
         work.watch = overrides.skipWatch ? .none : watch
         let task = work.plan.displayName + (canary ? " (canary)" : "")
@@ -76,7 +81,9 @@ struct UpdateStage {
             try await self.updater.update(work)
         }
         if let downtime {
-            context.events.debug("\(work.plan.displayName): jobs down for \(downtime.milliseconds) ms\(strategy.map { " (\($0))" } ?? "")")
+            context.events.debug(
+                "\(work.plan.displayName): jobs down for \(downtime.milliseconds) ms\(strategy.map { " (\($0))" } ?? "")"
+            )
             downtimes.update { $0.append((work.plan.displayName, downtime)) }
         }
     }
@@ -87,11 +94,17 @@ struct UpdateStage {
         guard !all.isEmpty else { return }
         let total = all.reduce(Duration.zero) { $0 + $1.downtime }
         let worst = all.max { $0.downtime < $1.downtime }!
-        let line = "\(all.count) instance\(all.count == 1 ? "" : "s") stopped and started: jobs down \(Self.seconds(total)) in total, longest \(Self.seconds(worst.downtime)) (\(worst.instance))"
+        let line =
+            "\(all.count) instance\(all.count == 1 ? "" : "s") stopped and started: jobs down \(Self.seconds(total)) in total, longest \(Self.seconds(worst.downtime)) (\(worst.instance))"
         try context.events.record(
             stage: "Downtime", task: line, tags: [], index: 1, total: 1, state: "finished", progress: 100,
-            data: ["instances": .object(Dictionary(all.map { ($0.instance, JSONValue.int(Int($0.downtime.milliseconds))) }, uniquingKeysWith: { $1 })),
-                   "total_ms": .int(Int(total.milliseconds))])
+            data: [
+                "instances": .object(
+                    Dictionary(
+                        all.map { ($0.instance, JSONValue.int(Int($0.downtime.milliseconds))) },
+                        uniquingKeysWith: { $1 })),
+                "total_ms": .int(Int(total.milliseconds)),
+            ])
     }
 
     static func seconds(_ duration: Duration) -> String {

@@ -17,11 +17,16 @@ struct InstanceLifecycle: Sendable {
             var wait = try await agent.send(.drain(shuttingDown ? .shutdown : .update, spec)).intValue ?? 0
             // Negative: dynamic drain — wait that long, then ask again.
             while wait < 0 {
-                try await context.ledger.measure("drain") { () async throws in try await Task.sleep(for: .seconds(-wait)) }
+                try await context.ledger.measure("drain") { () async throws in
+                    try await Task.sleep(for: .seconds(-wait))
+                }
                 try await context.checkCancelled()
                 wait = try await agent.send(.drain(.status, nil)).intValue ?? 0
             }
-            if wait > 0 { try await context.ledger.measure("drain") { () async throws in try await Task.sleep(for: .seconds(wait)) } }
+            if wait > 0 {
+                try await context.ledger.measure("drain") { () async throws in try await Task.sleep(for: .seconds(wait))
+                }
+            }
             timer.lap("drain")
         }
         let stopping = ContinuousClock.now
@@ -33,7 +38,9 @@ struct InstanceLifecycle: Sendable {
     }
 
     @discardableResult
-    func stop(_ agent: AgentClient, spec: ApplySpec?, shuttingDown: Bool, skipDrain: Bool) async throws -> ContinuousClock.Instant {
+    func stop(
+        _ agent: AgentClient, spec: ApplySpec?, shuttingDown: Bool, skipDrain: Bool
+    ) async throws -> ContinuousClock.Instant {
         var timer = StepTimer()
         return try await stop(agent, spec: spec, shuttingDown: shuttingDown, skipDrain: skipDrain, timer: &timer)
     }
@@ -59,7 +66,9 @@ struct InstanceLifecycle: Sendable {
     }
 
     @discardableResult
-    func start(_ agent: AgentClient, spec: ApplySpec, watch: WatchTime, instanceName: String) async throws -> ContinuousClock.Instant {
+    func start(
+        _ agent: AgentClient, spec: ApplySpec, watch: WatchTime, instanceName: String
+    ) async throws -> ContinuousClock.Instant {
         var timer = StepTimer()
         return try await start(agent, spec: spec, watch: watch, instanceName: instanceName, timer: &timer)
     }
@@ -68,7 +77,9 @@ struct InstanceLifecycle: Sendable {
     /// Returns since when the jobs run: the agent reports each process's uptime, so the moment
     /// is known however late the watch looks (the youngest process decides).
     @discardableResult
-    func waitUntilRunning(_ agent: AgentClient, watch: WatchTime, instanceName: String) async throws -> ContinuousClock.Instant {
+    func waitUntilRunning(
+        _ agent: AgentClient, watch: WatchTime, instanceName: String
+    ) async throws -> ContinuousClock.Instant {
         var state: JSONValue = [:]
         // A watched agent that died should fail the watch in seconds, not after 45 s per poll.
         var agent = agent
@@ -76,19 +87,26 @@ struct InstanceLifecycle: Sendable {
         for milliseconds in watch.pollSchedule {
             try await context.checkCancelled()
             // Watching is waiting for the jobs to come up, not the director's work.
-            try await context.ledger.measure("watch") { () async throws in try await Task.sleep(for: .milliseconds(milliseconds)) }
+            try await context.ledger.measure("watch") { () async throws in
+                try await Task.sleep(for: .milliseconds(milliseconds))
+            }
             state = try await agent.send(.getState(full: false))
             if state["job_state"] == "running" {
                 let uptime = Self.youngestUptime(state["processes"]?.arrayValue ?? [])
                 if uptime.wholeSeconds {
-                    context.events.debug("\(instanceName): its agent reports uptimes in whole seconds only; downtime is known to within a second")
+                    context.events.debug(
+                        "\(instanceName): its agent reports uptimes in whole seconds only; downtime is known to within a second"
+                    )
                 }
                 return .now - .milliseconds(uptime.milliseconds)
             }
         }
-        let failing = (state["processes"]?.arrayValue ?? []).filter { $0["state"] != "running" }.compactMap { $0["name"]?.stringValue }
+        let failing = (state["processes"]?.arrayValue ?? []).filter { $0["state"] != "running" }.compactMap {
+            $0["name"]?.stringValue
+        }
         throw DeployError(
-            "'\(instanceName)' is not running after update. Review logs for failed jobs: \(failing.isEmpty ? "(none reported)" : failing.joined(separator: ", "))")
+            "'\(instanceName)' is not running after update. Review logs for failed jobs: \(failing.isEmpty ? "(none reported)" : failing.joined(separator: ", "))"
+        )
     }
 }
 

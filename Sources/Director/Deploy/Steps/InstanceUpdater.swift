@@ -52,7 +52,8 @@ struct InstanceUpdater: Sendable {
         var agent: AgentClient? = nil
         if let current = vm {
             // The agent may be reconnecting (a director restart): a request sent now would be lost.
-            agent = try await steps.waitForAgent(agentID: current.agentID, instanceName: name, timeout: Self.existingAgentTimeout)
+            agent = try await steps.waitForAgent(
+                agentID: current.agentID, instanceName: name, timeout: Self.existingAgentTimeout)
         }
         let configurationChanged = work.record.configurationHash != work.rendered.configurationHash
         // A disk that grows or changes type is copied with the jobs stopped, then they start again.
@@ -68,7 +69,8 @@ struct InstanceUpdater: Sendable {
         var templatesOnAgent = false
 
         if let current = vm, replace, let mode = swapMode(work) {
-            let swapDelivery = try await deliver(work, previous: previousSpec, configurationChanged: configurationChanged)
+            let swapDelivery = try await deliver(
+                work, previous: previousSpec, configurationChanged: configurationChanged)
             delivery = swapDelivery
             spec.renderedTemplatesArchive = swapDelivery.archive
             let swap = VMSwap(updater: self, mode: mode)
@@ -77,7 +79,9 @@ struct InstanceUpdater: Sendable {
             do {
                 timer = StepTimer()
                 if let running = agent, work.record.state != "stopped" {
-                    stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: true, skipDrain: skipDrain.covers(work.plan.group), timer: &timer)
+                    stoppedAt = try await lifecycle.stop(
+                        running, spec: previousSpec, shuttingDown: true, skipDrain: skipDrain.covers(work.plan.group),
+                        timer: &timer)
                 }
                 // The disk goes from the old VM to the new one (CPI calls only) while the address
                 // moves; the new agent learns of it once it is back on the bus.
@@ -91,9 +95,12 @@ struct InstanceUpdater: Sendable {
                         return try await cpi.attachDisk(vmCID: newCID, diskCID: cid)
                     }
                 }
-                let (newAgent, hint) = try await swap.swap(old: current, oldAgent: agent, to: replacement, work: work, moveDisk: moveDisk, timer: &timer)
+                let (newAgent, hint) = try await swap.swap(
+                    old: current, oldAgent: agent, to: replacement, work: work, moveDisk: moveDisk, timer: &timer)
                 agent = newAgent
-                if let hint, let cid = work.disk?.cid { _ = try await newAgent.send(.addPersistentDisk(diskCID: cid, hint: hint)) }
+                if let hint, let cid = work.disk?.cid {
+                    _ = try await newAgent.send(.addPersistentDisk(diskCID: cid, hint: hint))
+                }
                 diskAlreadyAttached = true
             } catch {
                 // Before the address moved the old VM still holds the instance; after, the next
@@ -105,7 +112,9 @@ struct InstanceUpdater: Sendable {
         } else if let current = vm, let running = agent, replace || configurationChanged || diskChanged {
             // Stop what runs when the VM goes or its jobs change.
             if work.record.state != "stopped" {
-                stoppedAt = try await lifecycle.stop(running, spec: previousSpec, shuttingDown: replace, skipDrain: skipDrain.covers(work.plan.group), timer: &timer)
+                stoppedAt = try await lifecycle.stop(
+                    running, spec: previousSpec, shuttingDown: replace, skipDrain: skipDrain.covers(work.plan.group),
+                    timer: &timer)
             }
             if replace {
                 if let disk = work.disk, let cid = disk.cid {
@@ -121,7 +130,8 @@ struct InstanceUpdater: Sendable {
 
         if vm == nil {
             let created = try await steps.create(
-                deploymentID: deploymentID, instanceID: work.record.id, instanceName: name, stemcellCID: work.stemcellCID,
+                deploymentID: deploymentID, instanceID: work.record.id, instanceName: name,
+                stemcellCID: work.stemcellCID,
                 description: work.plan.vm, networks: work.plan.networks)
             created.record.active = true
             try await created.record.save(on: context.database)
@@ -153,11 +163,13 @@ struct InstanceUpdater: Sendable {
             // `bosun stop` left it stopped: the new configuration is applied, the jobs stay down.
             _ = try await agent.send(.apply(spec))
         } else {
-            runningAt = try await lifecycle.start(agent, spec: spec, watch: work.watch, instanceName: name, timer: &timer)
+            runningAt = try await lifecycle.start(
+                agent, spec: spec, watch: work.watch, instanceName: name, timer: &timer)
         }
         try await record(work, spec: spec, sealedTemplates: delivery?.sealed)
         guard let stoppedAt, let runningAt else { return nil }
-        context.events.debug("\(name) stop to running \(Double((runningAt - stoppedAt).milliseconds) / 1000) s; steps: \(timer.summary)")
+        context.events.debug(
+            "\(name) stop to running \(Double((runningAt - stoppedAt).milliseconds) / 1000) s; steps: \(timer.summary)")
         return runningAt - stoppedAt
     }
 
@@ -166,8 +178,11 @@ struct InstanceUpdater: Sendable {
         SwapMode.choose(strategy: work.strategy, canMoveAddresses: canMoveAddresses, networks: work.plan.networks)
     }
 
-    private func deliver(_ work: Work, previous: ApplySpec?, configurationChanged: Bool) async throws -> TemplateDelivery {
-        try await TemplateDelivery.make(for: work.rendered, previous: previous, configurationChanged: configurationChanged, render: render)
+    private func deliver(
+        _ work: Work, previous: ApplySpec?, configurationChanged: Bool
+    ) async throws -> TemplateDelivery {
+        try await TemplateDelivery.make(
+            for: work.rendered, previous: previous, configurationChanged: configurationChanged, render: render)
     }
 
     private func record(_ work: Work, spec: ApplySpec, sealedTemplates: String?) async throws {
@@ -200,7 +215,8 @@ struct InstanceUpdater: Sendable {
                 return
             }
             _ = try await agent.send(.mountDisk(diskCID: cid))
-            let replacement = try await createDisk(wanted, properties: wantedProperties, instanceID: instanceID, vm: vm, agent: agent, active: false)
+            let replacement = try await createDisk(
+                wanted, properties: wantedProperties, instanceID: instanceID, vm: vm, agent: agent, active: false)
             // With the store mounted, the agent mounts the new disk as the migration target.
             _ = try await agent.send(.mountDisk(diskCID: replacement.cid ?? ""))
             _ = try await agent.send(.migrateDisk(oldCID: cid, newCID: replacement.cid ?? ""))
@@ -213,7 +229,8 @@ struct InstanceUpdater: Sendable {
             try await orphan(current, of: work)
             return
         }
-        let disk = try await createDisk(wanted, properties: wantedProperties, instanceID: instanceID, vm: vm, agent: agent, active: true)
+        let disk = try await createDisk(
+            wanted, properties: wantedProperties, instanceID: instanceID, vm: vm, agent: agent, active: true)
         _ = try await agent.send(.mountDisk(diskCID: disk.cid ?? ""))
     }
 
@@ -226,7 +243,8 @@ struct InstanceUpdater: Sendable {
         record.cloudProperties = properties
         record.active = active
         try await record.save(on: context.database)
-        let cid = try await context.cpi.createDisk(sizeMB: wanted.sizeMB, cloudProperties: wanted.cloudProperties, vmCID: vm)
+        let cid = try await context.cpi.createDisk(
+            sizeMB: wanted.sizeMB, cloudProperties: wanted.cloudProperties, vmCID: vm)
         record.cid = cid
         try await record.save(on: context.database)
         try await attach(cid, to: vm, agent: agent)
@@ -243,6 +261,7 @@ struct InstanceUpdater: Sendable {
     /// A disk the instance no longer uses keeps its data as an orphaned disk.
     func orphan(_ disk: PersistentDiskRecord, of work: Work) async throws {
         try await OrphanedDisks.orphan(
-            disk, instanceName: "\(work.plan.group)/\(work.plan.id)", deploymentName: deploymentName, az: work.plan.az, on: context.database)
+            disk, instanceName: "\(work.plan.group)/\(work.plan.id)", deploymentName: deploymentName, az: work.plan.az,
+            on: context.database)
     }
 }
